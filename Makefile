@@ -1,0 +1,51 @@
+# sgxdbg build. `make demo` and `make test` are the two entry points; see README.md.
+GO      ?= go
+BIN     := $(CURDIR)/bin
+SGXDBG  := $(BIN)/sgxdbg
+SAMPLES := $(CURDIR)/enclaves/debug
+GOFILES := $(shell find . -name '*.go' -not -path './bin/*')
+
+.PHONY: all build enclaves test test-short demo bench fuzz-short lint clean
+
+all: build enclaves
+
+build: $(SGXDBG)
+
+$(SGXDBG): $(GOFILES) go.mod go.sum
+	$(GO) build -o $@ ./cmd/sgxdbg
+
+# The sample enclaves and their host, signed with a key made at build time.
+enclaves: $(SGXDBG)
+	$(MAKE) -C $(SAMPLES) SGXDBG=$(SGXDBG)
+
+# Everything: vet, unit, integration (real host and enclaves under ptrace).
+test: build enclaves
+	$(GO) vet ./...
+	SGXDBG_SAMPLES=$(SAMPLES)/build SGXDBG=$(SGXDBG) $(GO) test -count=1 -timeout 20m ./...
+
+demo: build enclaves
+	@$(SAMPLES)/demo.sh $(SGXDBG) $(SAMPLES)/build
+
+bench: build enclaves
+	SGXDBG_SAMPLES=$(SAMPLES)/build $(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+# Each fuzz target for a few seconds (go test -fuzz takes one target at a time).
+FUZZTIME ?= 5s
+fuzz-short:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) vet ./...
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	$(STATICCHECK) ./...
+
+clean:
+	rm -rf $(BIN)
+	$(MAKE) -C $(SAMPLES) clean

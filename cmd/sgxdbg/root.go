@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// exitCode is returned by a command that has already reported its outcome
+// and only needs sgxdbg to exit with a given status (a host's exit status,
+// a failed verification).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func asExitCode(err error, ec *exitCode) bool { return errors.As(err, ec) }
+
+// version is set by the linker (-X main.version=…); otherwise it comes from
+// the module's build information.
+var version = ""
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sgxdbg",
+		Short: "Debugger for Intel SGX debug-mode enclaves",
+		Long: `sgxdbg stops a host process when one of its enclave threads takes an
+Asynchronous Enclave Exit, shows the enclave's State Save Area beside the
+synthetic state the operating system sees, and lets you decide what happens
+next. On machines without /dev/sgx_enclave it runs the host on its own SGX
+emulator.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print sgxdbg's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := version
+			if v == "" {
+				v = "(devel)"
+				if bi, ok := debug.ReadBuildInfo(); ok {
+					if bi.Main.Version != "" {
+						v = bi.Main.Version
+					}
+					for _, s := range bi.Settings {
+						if s.Key == "vcs.revision" {
+							v += " " + s.Value
+						}
+					}
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sgxdbg %s\n", v)
+			return nil
+		},
+	}
+}
