@@ -1,0 +1,166 @@
+package ptrace
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Layout of the scratch page MapScratch puts into a tracee.
+const (
+	ScratchSyscall = 0x00  // syscall; int3
+	ScratchENCLU   = 0x08  // enclu; int3 (for EENTER trampolines)
+	ScratchData    = 0x100 // free for the tracer's data (BPF programs, …)
+	ScratchSize    = 4096
+)
+
+var scratchCode = map[int][]byte{
+	ScratchSyscall: {0x0f, 0x05, 0xcc},
+	ScratchENCLU:   {0x0f, 0x01, 0xd7, 0xcc},
+}
+
+// SyscallError is a negative errno returned by an injected system call.
+type SyscallError struct {
+	Nr    uintptr
+	Errno unix.Errno
+}
+
+func (e *SyscallError) Error() string {
+	return fmt.Sprintf("injected syscall %d: %v", e.Nr, e.Errno)
+}
+
+func (e *SyscallError) Unwrap() error { return e.Errno }
+
+// InjectSyscall makes the stopped thread tid execute system call nr with
+// args at site, the address of a `syscall; int3` sequence, and restores
+// its registers afterwards. The thread must be in a ptrace stop that is
+// not a syscall-entry stop. A signal that arrives meanwhile is sent again
+// once the registers are back. Tracer thread only.
+func (p *Process) InjectSyscall(tid int, site uint64, nr uintptr, args ...uint64) (uint64, error) {
+	saved, err := GetRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	r := saved
+	r.Rip = site
+	r.Rax = uint64(nr)
+	r.Orig_rax = ^uint64(0) // no syscall restart on the way out of this stop
+	argRegs := []*uint64{&r.Rdi, &r.Rsi, &r.Rdx, &r.R10, &r.R8, &r.R9}
+	if len(args) > len(argRegs) {
+		return 0, fmt.Errorf("inject syscall %d: %d arguments", nr, len(args))
+	}
+	for i, a := range args {
+		*argRegs[i] = a
+	}
+	if err := SetRegs(tid, &r); err != nil {
+		return 0, err
+	}
+	var deferred []unix.Signal
+	if err := Cont(tid, 0); err != nil {
+		return 0, err
+	}
+	for {
+		st, err := Wait(tid)
+		if err != nil {
+			return 0, err
+		}
+		if st.Kind == Exited || st.Kind == Killed {
+			return 0, fmt.Errorf("inject syscall %d into %d: thread ended: %v", nr, tid, st)
+		}
+		if st.Kind == SignalStop && st.Sig == unix.SIGTRAP {
+			break
+		}
+		if st.Kind == SignalStop {
+			deferred = append(deferred, st.Sig)
+		}
+		// Seccomp events cannot happen for the scratch page (the filter
+		// allows it); anything else is resumed without its signal.
+		if err := Cont(tid, 0); err != nil {
+			return 0, err
+		}
+	}
+	out, err := GetRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	if out.Rip != site+3 {
+		return 0, fmt.Errorf("inject syscall %d into %d: stopped at %#x, not after the site %#x", nr, tid, out.Rip, site)
+	}
+	if err := SetRegs(tid, &saved); err != nil {
+		return 0, err
+	}
+	for _, s := range deferred {
+		_ = unix.Tgkill(p.Pid, tid, s)
+	}
+	if int64(out.Rax) < 0 && int64(out.Rax) >= -4095 {
+		return out.Rax, &SyscallError{Nr: nr, Errno: unix.Errno(-int64(out.Rax))}
+	}
+	return out.Rax, nil
+}
+
+// MapScratch maps one executable page into the tracee, stopped in tid,
+// and fills it with the ScratchSyscall and ScratchENCLU sequences. It
+// borrows the three bytes at tid's RIP for the first system call and puts
+// them back. Tracer thread only.
+func (p *Process) MapScratch(tid int) (uint64, error) {
+	r, err := GetRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	orig := make([]byte, 3)
+	if _, err := p.ReadMemory(orig, r.Rip); err != nil {
+		return 0, err
+	}
+	if _, err := p.WriteMemory(scratchCode[ScratchSyscall], r.Rip); err != nil {
+		return 0, err
+	}
+	addr, ierr := p.InjectSyscall(tid, r.Rip, unix.SYS_MMAP, 0, ScratchSize,
+		unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+	if _, err := p.WriteMemory(orig, r.Rip); err != nil {
+		return 0, err
+	}
+	if ierr != nil {
+		return 0, fmt.Errorf("map scratch page: %w", ierr)
+	}
+	for off, code := range scratchCode {
+		if _, err := p.WriteMemory(code, addr+uint64(off)); err != nil {
+			return 0, fmt.Errorf("fill scratch page: %w", err)
+		}
+	}
+	return addr, nil
+}
+
+// InstallSeccomp loads filter as a seccomp filter of the thread tid (and
+// of everything it later execs), through the scratch page at scratch.
+// It sets no_new_privs first, as an unprivileged filter needs. Tracer
+// thread only.
+func (p *Process) InstallSeccomp(tid int, scratch uint64, filter []unix.SockFilter) error {
+	const insnSize = int(unsafe.Sizeof(unix.SockFilter{}))
+	prog := make([]byte, 16+len(filter)*insnSize)
+	progAddr := scratch + ScratchData
+	insnAddr := progAddr + 16
+	binary.LittleEndian.PutUint16(prog[0:], uint16(len(filter)))
+	binary.LittleEndian.PutUint64(prog[8:], insnAddr)
+	for i, f := range filter {
+		b := prog[16+i*insnSize:]
+		binary.LittleEndian.PutUint16(b[0:], f.Code)
+		b[2], b[3] = f.Jt, f.Jf
+		binary.LittleEndian.PutUint32(b[4:], f.K)
+	}
+	if ScratchData+len(prog) > ScratchSize {
+		return fmt.Errorf("seccomp filter of %d instructions does not fit the scratch page", len(filter))
+	}
+	if _, err := p.WriteMemory(prog, progAddr); err != nil {
+		return err
+	}
+	site := scratch + ScratchSyscall
+	if _, err := p.InjectSyscall(tid, site, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set no_new_privs: %w", err)
+	}
+	if _, err := p.InjectSyscall(tid, site, unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, progAddr); err != nil {
+		return fmt.Errorf("install seccomp filter: %w", err)
+	}
+	return nil
+}

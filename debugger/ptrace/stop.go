@@ -1,0 +1,137 @@
+package ptrace
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// StopKind classifies what wait(2) reported for a thread.
+type StopKind int
+
+// Kinds of wait results.
+const (
+	Exited      StopKind = iota // the thread exited normally (Status.Code)
+	Killed                      // the thread was killed by a signal (Status.Sig)
+	SignalStop                  // signal-delivery-stop: Sig is pending for the thread
+	GroupStop                   // group-stop (SIGSTOP and friends) under ptrace
+	SyscallStop                 // syscall-enter or -exit stop (PTRACE_O_TRACESYSGOOD)
+	EventStop                   // PTRACE_EVENT_* stop (Status.Event)
+)
+
+var stopKindNames = [...]string{"exited", "killed", "signal-stop", "group-stop", "syscall-stop", "event-stop"}
+
+func (k StopKind) String() string {
+	if int(k) < len(stopKindNames) {
+		return stopKindNames[k]
+	}
+	return fmt.Sprintf("StopKind(%d)", int(k))
+}
+
+// Status is one decoded wait result.
+type Status struct {
+	Tid   int
+	Kind  StopKind
+	Sig   unix.Signal // SignalStop, GroupStop, Killed
+	Code  int         // exit code for Exited
+	Event int         // PTRACE_EVENT_* for EventStop
+	Core  bool        // Killed with a core dump
+}
+
+func (s Status) String() string {
+	switch s.Kind {
+	case Exited:
+		return fmt.Sprintf("tid %d exited with status %d", s.Tid, s.Code)
+	case Killed:
+		return fmt.Sprintf("tid %d killed by %v", s.Tid, s.Sig)
+	case EventStop:
+		return fmt.Sprintf("tid %d event %d", s.Tid, s.Event)
+	default:
+		return fmt.Sprintf("tid %d %v %v", s.Tid, s.Kind, s.Sig)
+	}
+}
+
+// Wait waits for a state change of tid (-1: any traced thread) and
+// classifies it. EINTR is retried. Telling a signal-delivery-stop from a
+// group-stop needs PTRACE_GETSIGINFO, which fails for a group-stop (see
+// ptrace(2), "Group-stop"). Tracer thread only.
+func Wait(tid int) (Status, error) {
+	var ws unix.WaitStatus
+	for {
+		pid, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return Status{}, fmt.Errorf("wait4(%d): %w", tid, err)
+		}
+		if tid > 0 && pid != tid {
+			return Status{}, fmt.Errorf("wait4(%d) returned pid %d", tid, pid)
+		}
+		return classify(pid, ws), nil
+	}
+}
+
+func classify(pid int, ws unix.WaitStatus) Status {
+	s := Status{Tid: pid}
+	switch {
+	case ws.Exited():
+		s.Kind, s.Code = Exited, ws.ExitStatus()
+	case ws.Signaled():
+		s.Kind, s.Sig, s.Core = Killed, ws.Signal(), ws.CoreDump()
+	case ws.Stopped():
+		sig := ws.StopSignal()
+		switch {
+		case int(sig) == SigSysTrace:
+			s.Kind, s.Sig = SyscallStop, unix.SIGTRAP
+		case ws.TrapCause() > 0 && sig == unix.SIGTRAP:
+			s.Kind, s.Event, s.Sig = EventStop, ws.TrapCause(), sig
+		default:
+			s.Kind, s.Sig = SignalStop, sig
+			if _, err := GetSiginfo(pid); err != nil {
+				s.Kind = GroupStop
+			}
+		}
+	}
+	return s
+}
+
+// Cont resumes tid, delivering sig (0 for none). Tracer thread only.
+func Cont(tid int, sig unix.Signal) error {
+	if err := unix.PtraceCont(tid, int(sig)); err != nil {
+		return fmt.Errorf("PTRACE_CONT %d: %w", tid, err)
+	}
+	return nil
+}
+
+// ContSyscall resumes tid until its next syscall entry or exit, delivering
+// sig (0 for none). Tracer thread only.
+func ContSyscall(tid int, sig unix.Signal) error {
+	if err := unix.PtraceSyscall(tid, int(sig)); err != nil {
+		return fmt.Errorf("PTRACE_SYSCALL %d: %w", tid, err)
+	}
+	return nil
+}
+
+// SingleStep executes one instruction of tid, delivering sig (0 for none;
+// with a signal, the thread stops at the handler's first instruction).
+// Tracer thread only.
+func SingleStep(tid int, sig unix.Signal) error {
+	_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SINGLESTEP, uintptr(tid), 0, uintptr(sig), 0, 0)
+	if e != 0 {
+		return fmt.Errorf("PTRACE_SINGLESTEP %d: %w", tid, e)
+	}
+	return nil
+}
+
+// EventMsg returns the PTRACE_GETEVENTMSG value of tid's event stop (the
+// new thread's id for a clone event, the seccomp filter's data for a
+// seccomp event). Tracer thread only.
+func EventMsg(tid int) (uint64, error) {
+	m, err := unix.PtraceGetEventMsg(tid)
+	if err != nil {
+		return 0, fmt.Errorf("PTRACE_GETEVENTMSG %d: %w", tid, err)
+	}
+	return uint64(m), nil
+}
