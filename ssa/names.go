@@ -32,3 +32,6 @@ func flagName(i uint64, names []intName) string {
 	}
 	return s
 }
+
+// hex formats v in lower-case hex without a prefix.
+func hex(v uint64) string { return strconv.FormatUint(v, 16) }
