@@ -100,11 +100,11 @@ func (p *Process) InjectSyscall(tid int, site uint64, nr uintptr, args ...uint64
 	return out.Rax, nil
 }
 
-// MapScratch maps one executable page into the tracee, stopped in tid,
-// and fills it with the ScratchSyscall and ScratchENCLU sequences. It
+// MapScratch maps one executable page into the tracee, stopped in tid, at
+// address at (0: anywhere; otherwise exactly there or an error), and fills it with the ScratchSyscall and ScratchENCLU sequences. It
 // borrows the three bytes at tid's RIP for the first system call and puts
 // them back. Tracer thread only.
-func (p *Process) MapScratch(tid int) (uint64, error) {
+func (p *Process) MapScratch(tid int, at uint64) (uint64, error) {
 	r, err := GetRegs(tid)
 	if err != nil {
 		return 0, err
@@ -116,13 +116,20 @@ func (p *Process) MapScratch(tid int) (uint64, error) {
 	if _, err := p.WriteMemory(scratchCode[ScratchSyscall], r.Rip); err != nil {
 		return 0, err
 	}
-	addr, ierr := p.InjectSyscall(tid, r.Rip, unix.SYS_MMAP, 0, ScratchSize,
-		unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+	flags := uint64(unix.MAP_PRIVATE | unix.MAP_ANONYMOUS)
+	if at != 0 {
+		flags |= unix.MAP_FIXED_NOREPLACE
+	}
+	addr, ierr := p.InjectSyscall(tid, r.Rip, unix.SYS_MMAP, at, ScratchSize,
+		unix.PROT_READ|unix.PROT_EXEC, flags, ^uint64(0), 0)
 	if _, err := p.WriteMemory(orig, r.Rip); err != nil {
 		return 0, err
 	}
 	if ierr != nil {
 		return 0, fmt.Errorf("map scratch page: %w", ierr)
+	}
+	if at != 0 && addr != at {
+		return 0, fmt.Errorf("map scratch page at %#x: got %#x", at, addr)
 	}
 	for off, code := range scratchCode {
 		if _, err := p.WriteMemory(code, addr+uint64(off)); err != nil {

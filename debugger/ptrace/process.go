@@ -11,8 +11,8 @@ import (
 
 // Options set on every launched process: the tracee dies with the tracer,
 // and clones, execs, syscall-stops and seccomp RET_TRACE are reported.
-const traceOptions = unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEEXEC |
-	unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACESECCOMP
+const traceOptions = unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK |
+	unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACESECCOMP
 
 // LaunchOptions describe the program to start under the tracer.
 type LaunchOptions struct {
@@ -70,6 +70,16 @@ func Launch(o LaunchOptions) (*Process, error) {
 	p := &Process{Pid: pid}
 	if err := p.ReopenMemory(); err != nil {
 		_ = unix.Kill(pid, unix.SIGKILL)
+		return nil, err
+	}
+	return p, nil
+}
+
+// NewProcess returns a Process for pid, already traced by this thread (a
+// forked child reported by PTRACE_EVENT_FORK, for instance).
+func NewProcess(pid int) (*Process, error) {
+	p := &Process{Pid: pid}
+	if err := p.ReopenMemory(); err != nil {
 		return nil, err
 	}
 	return p, nil

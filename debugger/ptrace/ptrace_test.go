@@ -97,7 +97,7 @@ int main(void){ long s = 0; for (int i = 0; i < 3; i++) s += getppid(); return s
 			return err
 		}
 		defer p.Close()
-		scratch, err := p.MapScratch(p.Pid)
+		scratch, err := p.MapScratch(p.Pid, 0)
 		if err != nil {
 			return err
 		}
