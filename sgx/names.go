@@ -32,7 +32,10 @@ func flagName(i uint64, names []intName) string {
 			i &^= n.i
 		}
 	}
-	if i != 0 || s == "" {
+	if s == "" && i == 0 {
+		return "0"
+	}
+	if i != 0 {
 		if s != "" {
 			s += "+"
 		}

@@ -11,6 +11,8 @@ const (
 	XFeatureZMMHi256 = 6
 	XFeatureHi16ZMM  = 7
 	XFeaturePKRU     = 9
+	XFeatureTILECFG  = 17 // AMX tile configuration
+	XFeatureTILEDATA = 18 // AMX tile data
 )
 
 // XSaveLegacySize is the size of the legacy x87/SSE region plus the XSAVE
@@ -26,7 +28,8 @@ type XComponent struct {
 }
 
 // XSaveComponents lists the extended components in the standard format as
-// laid out on SGX-capable (Intel) processors, CPUID leaf 0xD sub-leaves 2–9.
+// laid out on SGX-capable (Intel) processors, CPUID leaf 0xD sub-leaves 2–9
+// and, for AMX (Sapphire Rapids and later), 17–18.
 // The offsets are the processor's, not architectural; the SSA of every
 // SGX processor to date uses these.
 var XSaveComponents = []XComponent{
@@ -37,6 +40,8 @@ var XSaveComponents = []XComponent{
 	{XFeatureZMMHi256, 1152, 512},
 	{XFeatureHi16ZMM, 1664, 1024},
 	{XFeaturePKRU, 2688, 8},
+	{XFeatureTILECFG, 2752, 64},
+	{XFeatureTILEDATA, 2816, 8192},
 }
 
 // XSaveSize returns the size of the standard-format XSAVE area holding the
