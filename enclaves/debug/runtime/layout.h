@@ -62,7 +62,8 @@
 #define EXC_STACK_SIZE (EXC_STACK_PAGES * PAGE_SIZE)
 #define THREAD_OFF(i) (EXC_STACK_OFF(i) + EXC_STACK_SIZE)
 #define SSA_OFF(i) (THREAD_OFF(i) + PAGE_SIZE)
-#define RO_PAGE_OFF (BLOCK(NTCS)) /* one read-only page (pf_readonly) */
+#define RO_PAGE_OFF_FOR(n) ((n) * PAGE_SIZE + (n) * BLOCK_SIZE)
+#define RO_PAGE_OFF RO_PAGE_OFF_FOR(NTCS) /* one read-only page (pf_readonly) */
 #define TEXT_START (RO_PAGE_OFF + PAGE_SIZE)
 
 /* Region kinds and flags of the NT_SGXDBG_REGIONS note. */
