@@ -33,7 +33,7 @@ emulator.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd())
+	root.AddCommand(newVersionCmd(), newEmulateCmd())
 	return root
 }
 

@@ -1,0 +1,448 @@
+package emu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"golang.org/x/arch/x86/x86asm"
+	"golang.org/x/sys/unix"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
+	"github.com/sgxdbg/sgxdbg/ssa"
+)
+
+// aexInfo describes one asynchronous exit: what goes into the SSA frame
+// and what the host is sent at the AEP.
+type aexInfo struct {
+	vector    sgx.Vector
+	exitType  sgx.ExitType
+	interrupt bool   // not an exception: EXITINFO invalid
+	rip       uint64 // SSA.RIP
+	exinfo    bool   // #PF or #GP: EXINFO applies
+	maddr     uint64
+	errcd     uint32
+	sig       unix.Signal // delivered at the AEP
+	si        ptrace.Siginfo
+	viaTkill  bool // the thread is in a syscall-stop: deliver through tgkill
+}
+
+// RFLAGS bits an AEX clears in the synthetic state.
+const aexClearedFlags = 1<<0 | 1<<2 | 1<<4 | 1<<6 | 1<<7 | 1<<11 | 1<<16 // CF PF AF ZF SF OF RF
+
+func udInfo(rip uint64) aexInfo {
+	return aexInfo{vector: sgx.VectorUD, exitType: sgx.ExitHardware, rip: rip, sig: unix.SIGILL,
+		si: ptrace.Siginfo{Signo: int32(unix.SIGILL), Code: ptrace.IllIllOpn}}
+}
+
+// aex performs an Asynchronous Enclave Exit for th (SGX.md §3): save the
+// enclave state into SSA[CSSA], load the synthetic state, CSSA+1, and
+// return the signal to deliver at the AEP (0 when it goes through tgkill).
+// r holds the enclave's registers at the event.
+func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) (unix.Signal, error) {
+	e, tcsAddr := th.encl, th.tcs
+	t, err := e.tcs(tcsAddr)
+	if err != nil {
+		return 0, fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
+	}
+	frame, _, err := e.ssaFrame(t, t.CSSA)
+	if err != nil {
+		return 0, fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
+	}
+	gpr := len(frame) - ssa.GPRSGXSize
+	misc := e.secs.MiscSelect
+	var exit ssa.ExitInfo
+	valid := !a.interrupt && a.vector.ReportedInEXITINFO(misc)
+	if valid {
+		exit = ssa.MakeExitInfo(a.vector, a.exitType)
+	}
+	const tf = 0x100
+	g := ssa.GPRSGX{
+		RAX: r.Rax, RCX: r.Rcx, RDX: r.Rdx, RBX: r.Rbx, RSP: r.Rsp, RBP: r.Rbp, RSI: r.Rsi, RDI: r.Rdi,
+		R8: r.R8, R9: r.R9, R10: r.R10, R11: r.R11, R12: r.R12, R13: r.R13, R14: r.R14, R15: r.R15,
+		RFLAGS: r.Eflags &^ tf, RIP: a.rip,
+		URSP:     binary.LittleEndian.Uint64(frame[gpr+ssa.OffURSP:]),
+		URBP:     binary.LittleEndian.Uint64(frame[gpr+ssa.OffURBP:]),
+		ExitInfo: exit,
+		FSBase:   r.Fs_base, GSBase: r.Gs_base,
+	}
+	if t.Flags&sgx.TCSAEXNotify != 0 {
+		g.AEXNotify = 1
+	}
+	raw, err := g.MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	copy(frame[gpr:], raw)
+	if valid && a.exinfo && misc&sgx.MiscEXINFO != 0 {
+		x := ssa.ExInfo{MAddr: a.maddr, ErrCd: ssa.PFErrorCode(a.errcd)}
+		xb, _ := x.MarshalBinary()
+		copy(frame[gpr-ssa.ExInfoSize:], xb)
+	}
+	xfrm := e.secs.Attributes.XFRM
+	xbuf, err := ptrace.GetXState(th.tid, make([]byte, em.xs.size))
+	if err != nil {
+		return 0, err
+	}
+	if err := em.xs.toSSA(frame[:sgx.XSaveSize(xfrm)], xbuf, xfrm); err != nil {
+		return 0, fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
+	}
+
+	// The synthetic state the host sees at the AEP.
+	s := *r
+	s.Rax, s.Rbx, s.Rcx, s.Rip = uint64(sgx.LeafERESUME), tcsAddr, th.aep, th.aep
+	s.Rdx, s.Rsi, s.Rdi = 0, 0, 0
+	s.R8, s.R9, s.R10, s.R11, s.R12, s.R13, s.R14, s.R15 = 0, 0, 0, 0, 0, 0, 0, 0
+	s.Rsp, s.Rbp = g.URSP, g.URBP
+	s.Eflags &^= aexClearedFlags
+	s.Fs_base, s.Gs_base = th.outsideFS, th.outsideGS
+	s.Orig_rax = ^uint64(0)
+	em.xs.initState(xbuf, xfrm)
+	if err := ptrace.SetXState(th.tid, xbuf); err != nil {
+		return 0, err
+	}
+	if err := ptrace.SetRegs(th.tid, &s); err != nil {
+		return 0, err
+	}
+	e.putTCS32(tcsAddr, tcsCSSA, t.CSSA+1)
+	e.putTCS64(tcsAddr, tcsState, 0)
+	th.encl = nil
+
+	si := a.si
+	si.Signo = int32(a.sig)
+	if !a.interrupt {
+		si.Addr = siAddr(a, th.aep)
+	}
+	ev := Event{Kind: EvAEX, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr,
+		SSA: int(t.CSSA), CSSA: int(t.CSSA + 1), Valid: valid, RIP: a.rip, AEP: th.aep,
+		Signal: unix.SignalName(a.sig)}
+	if valid {
+		ev.Vector, ev.VectorName, ev.ExitType = uint8(a.vector), a.vector.String(), a.exitType.String()
+		if a.exinfo {
+			ev.MAddr, ev.ErrCd = a.maddr, a.errcd
+		}
+	} else {
+		ev.VectorName, ev.ExitType = "none", "none"
+	}
+	em.emit(ev)
+
+	if a.viaTkill {
+		th.deliver = &si
+		if err := unix.Tgkill(th.proc.pid, th.tid, a.sig); err != nil {
+			return 0, fmt.Errorf("tgkill %d: %w", th.tid, err)
+		}
+		return 0, nil
+	}
+	if err := ptrace.SetSiginfo(th.tid, &si); err != nil {
+		return 0, err
+	}
+	return a.sig, nil
+}
+
+// siAddr is si_addr as the kernel reports the event at the AEP: the
+// page-aligned address for a #PF (CR2's low 12 bits are cleared by the
+// AEX), nothing for #GP and #BP, the AEP for the others.
+func siAddr(a aexInfo, aep uint64) uint64 {
+	switch a.vector {
+	case sgx.VectorPF:
+		return a.maddr &^ (sgx.PageSize - 1)
+	case sgx.VectorGP, sgx.VectorBP:
+		return 0
+	}
+	return aep
+}
+
+// fault turns a synchronous fault taken in enclave mode into an AEX, or
+// serves it silently when it is a first touch the driver would resolve.
+func (em *Emulator) fault(th *thread, r *ptrace.Regs, sig unix.Signal, si *ptrace.Siginfo) (unix.Signal, error) {
+	a := aexInfo{vector: sgx.VectorUD, exitType: sgx.ExitHardware, rip: r.Rip, sig: sig,
+		si: ptrace.Siginfo{Signo: si.Signo, Code: si.Code}}
+	switch sig {
+	case unix.SIGSEGV:
+		if si.Code != ptrace.SIKernel {
+			pa, handled, err := em.pageFault(th, r, si)
+			if handled || err != nil {
+				return 0, err
+			}
+			a = pa
+			break
+		}
+		if inst, ok := em.decode(th, r.Rip); ok && illegalInEnclave(inst) {
+			a = udInfo(r.Rip)
+			break
+		}
+		a.vector, a.exinfo = sgx.VectorGP, true
+		a.si.Code = ptrace.SIKernel
+	case unix.SIGBUS:
+		if si.Code == ptrace.BusAdrAln {
+			a.vector = sgx.VectorAC
+		} else {
+			a.vector, a.exinfo, a.maddr = sgx.VectorPF, true, si.Addr
+			a.errcd = uint32(ssa.PFUser)
+		}
+	case unix.SIGFPE:
+		switch {
+		case si.Code == ptrace.FpeIntDiv || si.Code == ptrace.FpeIntOvf:
+			a.vector = sgx.VectorDE
+		case em.isSSE(th, r.Rip):
+			a.vector = sgx.VectorXM
+		default:
+			a.vector = sgx.VectorMF
+		}
+	case unix.SIGILL:
+		a.vector = sgx.VectorUD
+	case unix.SIGTRAP:
+		var b [2]byte
+		switch {
+		case em.readCode(th, r.Rip-1, b[:1]) == 1 && b[0] == 0xcc:
+			a.vector, a.exitType, a.rip = sgx.VectorBP, sgx.ExitSoftware, r.Rip-1
+		case em.readCode(th, r.Rip-2, b[:]) == 2 && b == [2]byte{0xcd, 0x03}:
+			a.vector, a.exitType, a.rip = sgx.VectorBP, sgx.ExitSoftware, r.Rip-2
+		default:
+			a.vector = sgx.VectorDB
+		}
+	}
+	return em.aex(th, r, a)
+}
+
+// Page-fault error code bits (SDM Vol. 3A §4.7).
+const (
+	pfP   = 1 << 0
+	pfW   = 1 << 1
+	pfU   = 1 << 2
+	pfID  = 1 << 4
+	pfSGX = 1 << 15
+)
+
+type access int
+
+const (
+	accRead access = iota
+	accWrite
+	accExec
+)
+
+// pageFault classifies a SIGSEGV with a fault address taken in enclave
+// mode. It derives the #PF error code the processor would have reported
+// (the kernel never tells a tracer): U always; W and I/D from the faulting
+// instruction; P from whether the page has a PTE; SGX from the EPCM model.
+// handled is true when the fault was a first touch served like the driver
+// serves it, invisibly to the host.
+func (em *Emulator) pageFault(th *thread, r *ptrace.Regs, si *ptrace.Siginfo) (aexInfo, bool, error) {
+	addr := si.Addr
+	acc := em.accessKind(th, r, addr)
+	errcd := uint32(pfU)
+	switch acc {
+	case accWrite:
+		errcd |= pfW
+	case accExec:
+		errcd |= pfID
+	}
+	a := aexInfo{vector: sgx.VectorPF, exitType: sgx.ExitHardware, rip: r.Rip, exinfo: true, maddr: addr,
+		sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: si.Code}}
+	e := th.proc.enclaveAt(addr)
+	if e == nil || !e.mapped(addr) {
+		if pagePresent(th.proc.pid, addr) {
+			errcd |= pfP
+		}
+		a.errcd = errcd
+		return a, false, nil
+	}
+	a.si.Code = ptrace.SegvAccErr
+	p := e.page(addr)
+	switch {
+	case p == nil:
+		// No EPC page behind the mapping: the SGX1 driver's fault handler
+		// answers VM_FAULT_SIGBUS.
+		a.sig = unix.SIGBUS
+		a.si = ptrace.Siginfo{Signo: int32(unix.SIGBUS), Code: ptrace.BusAdrErr}
+	case p.secinfo.PageType() != sgx.PageTypeREG:
+		// The page tables allow it (the driver maps a TCS RW and fills the
+		// PTE on the first fault); the EPCM does not.
+		p.touched = true
+		errcd |= pfP | pfSGX
+	default:
+		if protAllows(p.prot, acc) && !p.active {
+			return a, true, em.activate(th, p, addr)
+		}
+		if p.touched {
+			errcd |= pfP
+		}
+	}
+	a.errcd = errcd
+	return a, false, nil
+}
+
+func protAllows(prot int, acc access) bool {
+	switch acc {
+	case accWrite:
+		return prot&unix.PROT_WRITE != 0
+	case accExec:
+		return prot&unix.PROT_EXEC != 0
+	}
+	return prot&(unix.PROT_READ|unix.PROT_EXEC) != 0
+}
+
+// pagePresent reads the present bit of addr's PTE from /proc/PID/pagemap.
+func pagePresent(pid int, addr uint64) bool {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/pagemap", pid))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [8]byte
+	if _, err := f.ReadAt(b[:], int64(addr/sgx.PageSize*8)); err != nil {
+		return false
+	}
+	return binary.LittleEndian.Uint64(b[:])&(1<<63) != 0
+}
+
+// decode decodes the instruction at addr as th executes it.
+func (em *Emulator) decode(th *thread, addr uint64) (x86asm.Inst, bool) {
+	buf := make([]byte, 15)
+	n := em.readCode(th, addr, buf)
+	inst, err := x86asm.Decode(buf[:n], 64)
+	return inst, err == nil
+}
+
+// accessKind tells whether the access to addr that faulted was an
+// instruction fetch, a write or a read.
+func (em *Emulator) accessKind(th *thread, r *ptrace.Regs, addr uint64) access {
+	inst, ok := em.decode(th, r.Rip)
+	if !ok {
+		if addr&^(sgx.PageSize-1) == r.Rip&^(sgx.PageSize-1) {
+			return accExec
+		}
+		return accRead
+	}
+	// A fault address inside the instruction's own bytes is a fetch,
+	// unless those bytes are on a page the thread can already execute (the
+	// instruction then accessed itself as data).
+	if addr >= r.Rip && addr < r.Rip+uint64(inst.Len) && !em.executable(th, addr) {
+		return accExec
+	}
+	if writes(inst, addr, r) {
+		return accWrite
+	}
+	return accRead
+}
+
+// executable reports whether the tracee can currently fetch from the
+// enclave page at addr.
+func (em *Emulator) executable(th *thread, addr uint64) bool {
+	e := th.proc.enclaveAt(addr)
+	if e == nil {
+		return false
+	}
+	p := e.page(addr)
+	return p != nil && p.active && p.prot&unix.PROT_EXEC != 0
+}
+
+// writes reports whether inst's access to addr is a write. Memory
+// destinations, read-modify-write, PUSH/CALL, string stores and exchanges
+// count as writes; CMP/TEST/BT only read.
+func writes(inst x86asm.Inst, addr uint64, r *ptrace.Regs) bool {
+	switch inst.Op {
+	case x86asm.PUSH, x86asm.PUSHF, x86asm.PUSHFQ, x86asm.CALL, x86asm.ENTER:
+		return true
+	case x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ:
+		return true
+	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ:
+		// Source [RSI], destination [RDI]: the closer one faulted.
+		return dist(addr, r.Rdi) <= dist(addr, r.Rsi)
+	case x86asm.CMP, x86asm.TEST, x86asm.BT, x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ,
+		x86asm.LODSB, x86asm.LODSW, x86asm.LODSD, x86asm.LODSQ, x86asm.SCASB, x86asm.SCASW, x86asm.SCASD, x86asm.SCASQ,
+		x86asm.PREFETCHT0, x86asm.PREFETCHT1, x86asm.PREFETCHT2, x86asm.PREFETCHNTA, x86asm.LEA, x86asm.NOP,
+		x86asm.UCOMISS, x86asm.UCOMISD, x86asm.COMISS, x86asm.COMISD, x86asm.PTEST:
+		return false
+	case x86asm.POP, x86asm.POPF, x86asm.POPFQ, x86asm.RET, x86asm.LEAVE:
+		// Reads the stack; POP to memory writes its destination.
+		if m, ok := inst.Args[0].(x86asm.Mem); ok && inst.Op == x86asm.POP && !nearStack(addr, r.Rsp) {
+			_ = m
+			return true
+		}
+		return false
+	case x86asm.XCHG, x86asm.XADD, x86asm.CMPXCHG, x86asm.CMPXCHG8B, x86asm.CMPXCHG16B:
+		for _, arg := range inst.Args {
+			if _, ok := arg.(x86asm.Mem); ok {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := inst.Args[0].(x86asm.Mem)
+	return ok
+}
+
+func dist(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func nearStack(addr, rsp uint64) bool { return dist(addr, rsp) < 64 }
+
+// illegalInEnclave reports instructions that raise #UD inside an enclave
+// (SDM "Instructions illegal in an enclave") and that fault natively with
+// #GP in user mode, so that the AEX says #UD as hardware would.
+func illegalInEnclave(inst x86asm.Inst) bool {
+	switch inst.Op {
+	case x86asm.INT, x86asm.INTO, x86asm.IRET, x86asm.IRETD, x86asm.IRETQ,
+		x86asm.IN, x86asm.INSB, x86asm.INSW, x86asm.INSD, x86asm.OUT, x86asm.OUTSB, x86asm.OUTSW, x86asm.OUTSD,
+		x86asm.LFS, x86asm.LGS, x86asm.LSS, x86asm.LDS, x86asm.LES, x86asm.RDPMC,
+		x86asm.SGDT, x86asm.SIDT, x86asm.SLDT, x86asm.STR, x86asm.LGDT, x86asm.LIDT, x86asm.LLDT, x86asm.LTR,
+		x86asm.SYSCALL, x86asm.SYSENTER, x86asm.CPUID, x86asm.LRET:
+		return true
+	case x86asm.MOV:
+		if _, ok := inst.Args[0].(x86asm.Reg); ok && isSegReg(inst.Args[0]) {
+			return true
+		}
+	case x86asm.CALL, x86asm.JMP:
+		if _, ok := inst.Args[0].(x86asm.Mem); ok && inst.MemBytes > 8 {
+			return true // far CALL/JMP through memory
+		}
+	}
+	return false
+}
+
+func isSegReg(a x86asm.Arg) bool {
+	r, ok := a.(x86asm.Reg)
+	return ok && r >= x86asm.ES && r <= x86asm.GS
+}
+
+func (em *Emulator) isSSE(th *thread, rip uint64) bool {
+	inst, ok := em.decode(th, rip)
+	if !ok {
+		return false
+	}
+	for _, a := range inst.Args {
+		if r, ok := a.(x86asm.Reg); ok && r >= x86asm.X0 && r <= x86asm.X15 {
+			return true
+		}
+	}
+	return false
+}
+
+// syscallInEnclave handles a syscall-entry stop of a thread in enclave
+// mode, from code the sweep did not rewrite: SYSCALL/SYSENTER/INT 0x80
+// raise #UD in an enclave. The system call is cancelled and the AEX made
+// at its exit stop. (Natively the instruction has already overwritten RCX
+// and R11; the SSA shows those values.)
+func (em *Emulator) syscallInEnclave(th *thread, r *ptrace.Regs) error {
+	saved := *r
+	saved.Rax = saved.Orig_rax
+	saved.Rip -= 2 // SYSCALL, SYSENTER and INT 0x80 are all two bytes
+	r.Orig_rax = ^uint64(0)
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	th.afterSyscall = func(*ptrace.Regs) error {
+		a := udInfo(saved.Rip)
+		a.viaTkill = true
+		_, err := em.aex(th, &saved, a)
+		return err
+	}
+	return ptrace.ContSyscall(th.tid, 0)
+}

@@ -1,0 +1,121 @@
+package emu
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// Errors of the EDBGRD/EDBGWR model.
+var (
+	// ErrNotDebug: the enclave lacks ATTRIBUTES.DEBUG (the driver's
+	// /proc/PID/mem access fails with EIO on hardware).
+	ErrNotDebug = errors.New("enclave is not a debug enclave")
+	// ErrNoEnclave: the address is not inside any enclave of the process.
+	ErrNoEnclave = errors.New("address is not in an enclave")
+)
+
+// DebugAccessError is an EDBGRD/EDBGWR that the hardware refuses.
+type DebugAccessError struct {
+	Addr   uint64
+	Write  bool
+	Code   sgx.ErrorCode // SGX_PAGE_NOT_DEBUGGABLE when it applies, else 0
+	Reason string
+}
+
+func (e *DebugAccessError) Error() string {
+	op := "EDBGRD"
+	if e.Write {
+		op = "EDBGWR"
+	}
+	if e.Code != 0 {
+		return fmt.Sprintf("%s at %#x: %v: %s", op, e.Addr, e.Code, e.Reason)
+	}
+	return fmt.Sprintf("%s at %#x: %s", op, e.Addr, e.Reason)
+}
+
+// TCS bytes EDBGRD may read and the one word EDBGWR may write.
+const (
+	tcsReadable  = sgx.TCSDebugReadable
+	tcsWritable0 = tcsFlags
+)
+
+// debugAccess checks EDBGRD/EDBGWR rules for the 8-byte word at addr.
+func (e *enclave) debugAccess(addr uint64, write bool) error {
+	if e.secs.Attributes.Flags&sgx.AttrDebug == 0 {
+		return ErrNotDebug
+	}
+	p := e.page(addr)
+	if p == nil {
+		return &DebugAccessError{Addr: addr, Write: write, Reason: "no EPC page at this address"}
+	}
+	off := addr & (sgx.PageSize - 1)
+	switch p.secinfo.PageType() {
+	case sgx.PageTypeREG:
+	case sgx.PageTypeTCS:
+		if write && off != tcsWritable0 {
+			return &DebugAccessError{Addr: addr, Write: true, Reason: "EDBGWR may write only TCS.FLAGS"}
+		}
+		if !write && off >= tcsReadable {
+			return &DebugAccessError{Addr: addr, Reason: fmt.Sprintf("EDBGRD may read only the first %d bytes of a TCS", tcsReadable)}
+		}
+	default:
+		return &DebugAccessError{Addr: addr, Write: write, Code: sgx.ErrPageNotDebuggable, Reason: "page type " + p.secinfo.PageType().String()}
+	}
+	return nil
+}
+
+// ReadEnclave reads enclave memory of process pid at addr the way EDBGRD
+// does (8-byte words, debug enclaves only, TCS limits), returning the
+// original bytes of instructions the emulator rewrote. Tracer thread only.
+func (em *Emulator) ReadEnclave(pid int, buf []byte, addr uint64) (int, error) {
+	return em.debugIO(pid, buf, addr, false)
+}
+
+// WriteEnclave writes enclave memory the way EDBGWR does (a read-modify-
+// write of each 8-byte word). Tracer thread only.
+func (em *Emulator) WriteEnclave(pid int, buf []byte, addr uint64) (int, error) {
+	return em.debugIO(pid, buf, addr, true)
+}
+
+func (em *Emulator) debugIO(pid int, buf []byte, addr uint64, write bool) (int, error) {
+	pr := em.procs[pid]
+	if pr == nil {
+		return 0, fmt.Errorf("no traced process %d", pid)
+	}
+	done := 0
+	for done < len(buf) {
+		a := addr + uint64(done)
+		e := pr.enclaveAt(a)
+		if e == nil {
+			return done, fmt.Errorf("%#x: %w", a, ErrNoEnclave)
+		}
+		word := a &^ 7
+		if err := e.debugAccess(word, write); err != nil {
+			return done, err
+		}
+		var w [8]byte
+		off := word - e.base()
+		e.unpatched(w[:], off)
+		n := copy(buf[done:], w[a-word:])
+		if write {
+			copy(w[a-word:], buf[done:done+n])
+			e.writeWord(off, w)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// writeWord stores a debugger write; rewritten instructions it touches
+// are restored to what the debugger wrote.
+func (e *enclave) writeWord(off uint64, w [8]byte) {
+	for at, orig := range e.original {
+		if at+1 >= off && at < off+8 {
+			copy(e.mem[at:at+2], orig[:])
+			delete(e.original, at)
+		}
+	}
+	copy(e.mem[off:off+8], w[:])
+}

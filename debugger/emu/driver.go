@@ -1,0 +1,358 @@
+package emu
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// DevicePath is the SGX driver's enclave device.
+const DevicePath = "/dev/sgx_enclave"
+
+// handleSyscall answers a seccomp stop: a driver-related system call that
+// the emulator may run, rewrite or answer itself.
+func (em *Emulator) handleSyscall(th *thread) error {
+	r, err := ptrace.GetRegs(th.tid)
+	if err != nil {
+		return err
+	}
+	pr := th.proc
+	switch r.Orig_rax {
+	case unix.SYS_OPENAT:
+		return em.sysOpen(th, &r, r.Rsi, r.Rdx)
+	case unix.SYS_OPEN:
+		return em.sysOpen(th, &r, r.Rdi, r.Rsi)
+	case unix.SYS_IOCTL:
+		if e := pr.fds[int(int32(r.Rdi))]; e != nil {
+			return em.answer(th, &r, em.ioctl(pr, e, uint32(r.Rsi), r.Rdx))
+		}
+	case unix.SYS_MMAP:
+		if e := pr.fds[int(int32(r.R8))]; e != nil {
+			return em.sysMmap(th, &r, e)
+		}
+	case unix.SYS_MPROTECT:
+		if e := pr.mappedEnclave(r.Rdi, r.Rsi); e != nil {
+			return em.sysMprotect(th, &r, e)
+		}
+	case unix.SYS_MUNMAP:
+		if e := pr.mappedEnclave(r.Rdi, r.Rsi); e != nil {
+			start, length := r.Rdi, r.Rsi
+			th.afterSyscall = func(out *ptrace.Regs) error {
+				if out.Rax == 0 {
+					e.unmap(start, length)
+					em.maybeRelease(pr, e)
+				}
+				return nil
+			}
+		}
+	case unix.SYS_MREMAP:
+		if e := pr.mappedEnclave(r.Rdi, r.Rsi); e != nil {
+			// The driver's VMAs cannot be moved or grown meaningfully.
+			return em.answer(th, &r, -int64(unix.EINVAL))
+		}
+	case unix.SYS_CLOSE:
+		if e := pr.fds[int(int32(r.Rdi))]; e != nil {
+			delete(pr.fds, int(int32(r.Rdi)))
+			em.maybeRelease(pr, e)
+		}
+	case unix.SYS_DUP, unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_FCNTL:
+		em.sysDup(th, &r)
+	case unix.SYS_OPENAT2:
+		// openat2 of the device is not emulated; the file does not exist.
+	}
+	return em.resume(th, 0)
+}
+
+// answer skips the system call and makes it return ret.
+func (em *Emulator) answer(th *thread, r *ptrace.Regs, ret int64) error {
+	r.Orig_rax = ^uint64(0)
+	r.Rax = uint64(ret)
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	return em.resume(th, 0)
+}
+
+// readString reads a NUL-terminated string of at most max bytes.
+func readString(p *ptrace.Process, addr uint64, max int) (string, error) {
+	var out []byte
+	buf := make([]byte, 256)
+	for len(out) < max {
+		n, err := p.ReadMemory(buf, addr+uint64(len(out)))
+		if n == 0 && err != nil {
+			return "", err
+		}
+		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			return string(append(out, buf[:i]...)), nil
+		}
+		out = append(out, buf[:n]...)
+	}
+	return "", fmt.Errorf("string at %#x longer than %d bytes", addr, max)
+}
+
+// sysOpen turns an open of the SGX device into memfd_create: the memfd
+// holds the enclave's pages and the tracer maps it too.
+func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, pathAddr, flags uint64) error {
+	path, err := readString(th.proc.mem, pathAddr, unix.PathMax)
+	if err != nil || path != DevicePath {
+		return em.resume(th, 0)
+	}
+	mfd := uint64(0)
+	if flags&unix.O_CLOEXEC != 0 {
+		mfd = unix.MFD_CLOEXEC
+	}
+	r.Orig_rax = unix.SYS_MEMFD_CREATE
+	r.Rdi = pathAddr + uint64(len("/dev/")) // "sgx_enclave"
+	r.Rsi = mfd
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	pr := th.proc
+	th.afterSyscall = func(out *ptrace.Regs) error {
+		fd := int(int64(out.Rax))
+		if fd < 0 {
+			return nil
+		}
+		f, err := os.OpenFile(fmt.Sprintf("/proc/%d/fd/%d", pr.pid, fd), os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("open the enclave memfd of %d: %w", pr.pid, err)
+		}
+		e := &enclave{pid: pr.pid, fds: map[int]bool{fd: true}, file: f}
+		pr.enclaves = append(pr.enclaves, e)
+		pr.fds[fd] = e
+		return nil
+	}
+	return em.resume(th, 0)
+}
+
+// sysDup follows enclave file descriptors through dup, dup2, dup3 and
+// fcntl(F_DUPFD*), and forgets those that dup2/dup3 replace.
+func (em *Emulator) sysDup(th *thread, r *ptrace.Regs) {
+	pr := th.proc
+	old := int(int32(r.Rdi))
+	replaced := -1
+	switch r.Orig_rax {
+	case unix.SYS_FCNTL:
+		if r.Rsi != unix.F_DUPFD && r.Rsi != unix.F_DUPFD_CLOEXEC {
+			return
+		}
+	case unix.SYS_DUP2, unix.SYS_DUP3:
+		replaced = int(int32(r.Rsi))
+	}
+	e := pr.fds[old]
+	if e == nil && pr.fds[replaced] == nil {
+		return
+	}
+	th.afterSyscall = func(out *ptrace.Regs) error {
+		fd := int(int64(out.Rax))
+		if fd < 0 {
+			return nil
+		}
+		if x := pr.fds[fd]; x != nil && x != e {
+			delete(pr.fds, fd)
+			em.maybeRelease(pr, x)
+		}
+		if e != nil {
+			pr.fds[fd] = e
+		}
+		return nil
+	}
+}
+
+// maybeRelease removes an enclave once no file descriptor and no mapping
+// refers to it, as the driver releases it.
+func (em *Emulator) maybeRelease(pr *process, e *enclave) {
+	for _, x := range pr.fds {
+		if x == e {
+			return
+		}
+	}
+	if len(e.maps) > 0 {
+		return
+	}
+	em.removeEnclave(pr, e)
+}
+
+// ioctl runs one SGX_IOC_* request and returns the system call's result.
+func (em *Emulator) ioctl(pr *process, e *enclave, req uint32, arg uint64) int64 {
+	switch req {
+	case sgx.IocEnclaveCreate:
+		return em.ioctlCreate(pr, e, arg)
+	case sgx.IocEnclaveAddPages:
+		return em.ioctlAddPages(pr, e, arg)
+	case sgx.IocEnclaveInit:
+		return em.ioctlInit(pr, e, arg)
+	case sgx.IocEnclaveProvision:
+		// Only a /dev/sgx_provision descriptor is accepted, and this
+		// emulator has none.
+		return -int64(unix.EINVAL)
+	case sgx.IocEnclaveRestrictPermissions, sgx.IocEnclaveModifyTypes, sgx.IocEnclaveRemovePages:
+		return -int64(unix.ENODEV) // SGX2 ioctls on an SGX1 processor
+	}
+	return -int64(unix.ENOTTY)
+}
+
+func readStruct(pr *process, addr uint64, size int) ([]byte, bool) {
+	b := make([]byte, size)
+	if _, err := pr.mem.ReadMemory(b, addr); err != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
+	b, ok := readStruct(pr, arg, 8)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	var c sgx.EnclaveCreate
+	if err := c.UnmarshalBinary(b); err != nil {
+		return -int64(unix.EFAULT)
+	}
+	page, ok := readStruct(pr, c.Src, sgx.SECSSize)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	if e.created {
+		return -int64(unix.EINVAL)
+	}
+	var secs sgx.SECS
+	if err := secs.UnmarshalBinary(page); err != nil {
+		return -int64(unix.EINVAL)
+	}
+	if err := secs.Validate(); err != nil {
+		return -int64(unix.EINVAL)
+	}
+	if secs.Attributes.XFRM&^em.xs.xcr0 != 0 {
+		return -int64(unix.EINVAL) // XFRM not enabled in this CPU's XCR0
+	}
+	// ECREATE computes MRENCLAVE itself and ignores the other SECS fields.
+	secs.MRENCLAVE, secs.MRSIGNER = [32]byte{}, [32]byte{}
+	if err := e.create(secs); err != nil {
+		return -int64(unix.ENOMEM)
+	}
+	em.emit(Event{Kind: EvEnclaveCreated, Pid: pr.pid, Enclave: secs.BaseAddr, Size: secs.Size,
+		SSAFrameSize: secs.SSAFrameSize, MiscSelect: uint32(secs.MiscSelect),
+		Attributes: uint64(secs.Attributes.Flags), XFRM: secs.Attributes.XFRM})
+	return 0
+}
+
+func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
+	b, ok := readStruct(pr, arg, 48)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	var a sgx.EnclaveAddPages
+	if err := a.UnmarshalBinary(b); err != nil {
+		return -int64(unix.EFAULT)
+	}
+	if !e.created || e.inited {
+		return -int64(unix.EINVAL)
+	}
+	if (a.Offset|a.Src)&(sgx.PageSize-1) != 0 || a.Length == 0 || a.Length&(sgx.PageSize-1) != 0 {
+		return -int64(unix.EINVAL)
+	}
+	if a.Offset+a.Length-sgx.PageSize >= e.size() || a.Offset+a.Length < a.Offset {
+		return -int64(unix.EINVAL)
+	}
+	sb, ok := readStruct(pr, a.Secinfo, 64)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	var si sgx.Secinfo
+	if err := si.UnmarshalBinary(sb); err != nil || si.Validate() != nil {
+		return -int64(unix.EINVAL)
+	}
+	if a.Flags&^sgx.PageMeasure != 0 {
+		return -int64(unix.EINVAL)
+	}
+	measure := a.Flags&sgx.PageMeasure != 0
+	var done uint64
+	var ret int64
+	for ; done < a.Length; done += sgx.PageSize {
+		if ret = em.addPage(pr, e, a.Src+done, a.Offset+done, si.Flags, measure); ret != 0 {
+			break
+		}
+	}
+	binary.LittleEndian.PutUint64(b[40:], done)
+	if _, err := pr.mem.WriteMemory(b[40:48], arg+40); err != nil {
+		return -int64(unix.EFAULT)
+	}
+	if done > 0 {
+		em.emit(Event{Kind: EvPagesAdded, Pid: pr.pid, Enclave: e.base(), Offset: a.Offset, Length: done,
+			Secinfo: uint64(si.Flags), Measure: measure})
+	}
+	return ret
+}
+
+// addPage is EADD (and, when measure, 16 EEXTENDs) of one page.
+func (em *Emulator) addPage(pr *process, e *enclave, src, off uint64, flags sgx.SecinfoFlags, measure bool) int64 {
+	if e.pages[off] != nil {
+		return -int64(unix.EBUSY)
+	}
+	dst := e.mem[off : off+sgx.PageSize]
+	if _, err := pr.mem.ReadMemory(dst, src); err != nil {
+		clear(dst)
+		return -int64(unix.EFAULT)
+	}
+	if flags.PageType() == sgx.PageTypeTCS {
+		var t sgx.TCS
+		if t.UnmarshalBinary(dst) != nil || t.Validate() != nil {
+			clear(dst)
+			return -int64(unix.EIO) // EADD #GP on a malformed TCS
+		}
+		// EADD forces these fields (SDM EADD operation).
+		e.putTCS64(e.base()+off, tcsState, 0)
+		e.putTCS32(e.base()+off, tcsCSSA, 0)
+		e.putTCS64(e.base()+off, tcsAEP, 0)
+		binary.LittleEndian.PutUint64(dst[tcsFlags:], uint64(t.Flags&^sgx.TCSDbgOptIn))
+	}
+	if err := e.meas.AddPage(off, flags, dst, measure); err != nil {
+		return -int64(unix.EIO)
+	}
+	e.pages[off] = &epcPage{secinfo: flags}
+	return 0
+}
+
+func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
+	b, ok := readStruct(pr, arg, 8)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	var in sgx.EnclaveInit
+	if err := in.UnmarshalBinary(b); err != nil {
+		return -int64(unix.EFAULT)
+	}
+	if !e.created || e.inited {
+		return -int64(unix.EINVAL)
+	}
+	raw, ok := readStruct(pr, in.SigStruct, sgx.SigStructSize)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	var sig sgx.SigStruct
+	if err := sig.UnmarshalBinary(raw); err != nil {
+		return -int64(unix.EPERM) // EINIT: SGX_INVALID_SIG_STRUCT
+	}
+	mr := e.meas.Sum()
+	if err := sgx.CheckEINIT(&e.secs, mr, &sig); err != nil {
+		e.initErr = err
+		return -int64(unix.EPERM)
+	}
+	e.secs.MRENCLAVE = mr
+	e.secs.MRSIGNER = sig.MRSIGNER()
+	e.secs.Attributes.Flags |= sgx.AttrInit
+	e.inited = true
+	e.patchIllegal()
+	em.emit(Event{Kind: EvEnclaveInitialized, Pid: pr.pid, Enclave: e.base(), MRENCLAVE: e.secs.MRENCLAVE, MRSIGNER: e.secs.MRSIGNER})
+	return 0
+}
+
+// errnoRet is a system call's return value for errno.
+func errnoRet(e unix.Errno) int64 { return -int64(e) }

@@ -1,0 +1,427 @@
+package emu
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+)
+
+// Options describe the host program to run under the emulator.
+type Options struct {
+	Path  string   // executable; looked up in PATH when it has no slash
+	Args  []string // argv including argv[0]
+	Env   []string // nil: sgxdbg's environment
+	Dir   string
+	Files []*os.File // stdin, stdout, stderr; nil: sgxdbg's
+
+	// OnEvent is called on the tracer thread for every event, in order.
+	OnEvent func(Event)
+}
+
+// ExitStatus is how the host's main process ended.
+type ExitStatus struct {
+	Code   int         // exit code, when Signal is 0
+	Signal unix.Signal // the signal that killed it, or 0
+}
+
+// ShellCode returns the status the way a shell reports it: the exit code,
+// or 128 + the signal number.
+func (s ExitStatus) ShellCode() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code
+}
+
+// process is one traced thread group.
+type process struct {
+	pid      int
+	mem      *ptrace.Process
+	scratch  uint64
+	enclaves []*enclave
+	fds      map[int]*enclave // enclave file descriptors
+}
+
+// thread is one traced thread and its enclave-mode state.
+type thread struct {
+	tid  int
+	proc *process
+
+	// Enclave mode: set between EENTER/ERESUME and EEXIT/AEX.
+	encl                 *enclave
+	tcs, aep             uint64
+	outsideFS, outsideGS uint64
+
+	// afterSyscall runs at the thread's next syscall-exit stop.
+	afterSyscall func(r *ptrace.Regs) error
+	// onFirstStop runs at a new process's first stop.
+	onFirstStop func() error
+	// deliver is the siginfo to put in place of the SIGILL the tracer sent
+	// itself with tgkill (to deliver an AEX from a syscall-stop).
+	deliver *ptrace.Siginfo
+}
+
+func (t *thread) inEnclave() bool { return t.encl != nil }
+
+// Emulator runs one host program. All its methods run on the tracer thread.
+type Emulator struct {
+	opts    Options
+	xs      hostXSave
+	procs   map[int]*process
+	threads map[int]*thread
+	mainPid int
+	exit    *ExitStatus
+}
+
+// Run starts the host under a new tracer, emulates SGX for it until its
+// main process ends, and returns how it ended.
+func Run(opts Options) (ExitStatus, error) {
+	tr := ptrace.NewTracer()
+	defer tr.Close()
+	var st ExitStatus
+	err := tr.Do(func() error {
+		em, err := Start(opts)
+		if err != nil {
+			return err
+		}
+		st, err = em.Wait()
+		return err
+	})
+	return st, err
+}
+
+// Start launches the host stopped at its first instruction with the
+// seccomp filter installed. Tracer thread only.
+func Start(opts Options) (*Emulator, error) {
+	path := opts.Path
+	if !strings.Contains(path, "/") {
+		if p, err := lookPath(path); err == nil {
+			path = p
+		}
+	}
+	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files})
+	if err != nil {
+		return nil, err
+	}
+	em := &Emulator{
+		opts:    opts,
+		xs:      probeHostXSave(),
+		procs:   map[int]*process{},
+		threads: map[int]*thread{},
+		mainPid: p.Pid,
+	}
+	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}}
+	em.procs[p.Pid] = pr
+	em.threads[p.Pid] = &thread{tid: p.Pid, proc: pr}
+	if err := em.prepare(pr, p.Pid, 0); err != nil {
+		_ = p.Kill()
+		return nil, fmt.Errorf("prepare %s for emulation: %w", path, err)
+	}
+	if err := ptrace.Cont(p.Pid, 0); err != nil {
+		_ = p.Kill()
+		return nil, err
+	}
+	return em, nil
+}
+
+func lookPath(name string) (string, error) {
+	for _, dir := range strings.Split(os.Getenv("PATH"), ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := dir + "/" + name
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: not found in PATH", name)
+}
+
+// prepare maps the scratch page (at want, if not 0) and installs the
+// seccomp filter in a process stopped right after exec.
+func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
+	scratch, err := pr.mem.MapScratch(tid, want)
+	if err != nil {
+		return err
+	}
+	pr.scratch = scratch
+	if want != 0 {
+		return nil // the filter survives exec
+	}
+	return pr.mem.InstallSeccomp(tid, scratch, seccompFilter(scratch))
+}
+
+func (em *Emulator) emit(ev Event) {
+	if em.opts.OnEvent != nil {
+		em.opts.OnEvent(ev)
+	}
+}
+
+// Pid returns the host's process id.
+func (em *Emulator) Pid() int { return em.mainPid }
+
+// Wait runs the emulation loop until the host's main process has ended.
+// Tracer thread only.
+func (em *Emulator) Wait() (ExitStatus, error) {
+	for em.exit == nil {
+		st, err := ptrace.Wait(-1)
+		if err != nil {
+			if errors.Is(err, unix.ECHILD) {
+				return ExitStatus{}, fmt.Errorf("host %d vanished without an exit status", em.mainPid)
+			}
+			return ExitStatus{}, err
+		}
+		if err := em.handle(st); err != nil {
+			if errors.Is(err, unix.ESRCH) {
+				continue // the thread died meanwhile; its exit comes next
+			}
+			_ = unix.Kill(em.mainPid, unix.SIGKILL)
+			return ExitStatus{}, err
+		}
+	}
+	return *em.exit, nil
+}
+
+// Kill ends the host.
+func (em *Emulator) Kill() {
+	for pid := range em.procs {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+func (em *Emulator) handle(st ptrace.Status) error {
+	th := em.threads[st.Tid]
+	if th == nil {
+		var err error
+		if th, err = em.adopt(st.Tid); err != nil {
+			return err
+		}
+	}
+	if f := th.onFirstStop; f != nil && (st.Kind == ptrace.SignalStop || st.Kind == ptrace.GroupStop) {
+		th.onFirstStop = nil
+		if err := f(); err != nil {
+			return err
+		}
+		if st.Sig == unix.SIGSTOP {
+			return em.resume(th, 0)
+		}
+	}
+	switch st.Kind {
+	case ptrace.Exited, ptrace.Killed:
+		return em.threadGone(th, st)
+	case ptrace.EventStop:
+		return em.handleEvent(th, st)
+	case ptrace.SyscallStop:
+		r, err := ptrace.GetRegs(th.tid)
+		if err != nil {
+			return err
+		}
+		if f := th.afterSyscall; f != nil {
+			th.afterSyscall = nil
+			if err := f(&r); err != nil {
+				return err
+			}
+			if th.deliver != nil {
+				return ptrace.Cont(th.tid, 0)
+			}
+			return em.resume(th, 0)
+		}
+		if th.inEnclave() {
+			return em.syscallInEnclave(th, &r)
+		}
+		return em.resume(th, 0)
+	case ptrace.SignalStop:
+		return em.handleSignal(th, st.Sig)
+	case ptrace.GroupStop:
+		return em.resume(th, 0)
+	}
+	return nil
+}
+
+// adopt registers a thread whose first stop arrived before its parent's
+// clone event.
+func (em *Emulator) adopt(tid int) (*thread, error) {
+	tgid, err := readTgid(tid)
+	if err != nil {
+		return nil, err
+	}
+	pr := em.procs[tgid]
+	if pr == nil {
+		return nil, fmt.Errorf("stop of unknown thread %d (thread group %d)", tid, tgid)
+	}
+	th := &thread{tid: tid, proc: pr}
+	em.threads[tid] = th
+	return th, nil
+}
+
+func readTgid(tid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return 0, fmt.Errorf("read status of thread %d: %w", tid, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, fmt.Errorf("thread %d: no Tgid in /proc status", tid)
+}
+
+// resume continues th, stopping at its next syscall when it is in enclave
+// mode or has work pending at a syscall exit.
+func (em *Emulator) resume(th *thread, sig unix.Signal) error {
+	if th.inEnclave() || th.afterSyscall != nil {
+		return ptrace.ContSyscall(th.tid, sig)
+	}
+	return ptrace.Cont(th.tid, sig)
+}
+
+func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
+	delete(em.threads, th.tid)
+	if th.inEnclave() {
+		// A logical processor left the enclave without EEXIT or AEX (the
+		// thread was killed): the TCS is no longer busy.
+		th.encl.putTCS64(th.tcs, tcsState, 0)
+	}
+	pr := th.proc
+	if th.tid != pr.pid {
+		return nil
+	}
+	for _, e := range pr.enclaves {
+		em.removeEnclave(pr, e)
+	}
+	pr.mem.Close()
+	delete(em.procs, pr.pid)
+	for tid, t := range em.threads {
+		if t.proc == pr {
+			delete(em.threads, tid)
+		}
+	}
+	if pr.pid == em.mainPid {
+		ev := Event{Kind: EvExit, Pid: pr.pid}
+		if st.Kind == ptrace.Killed {
+			em.exit = &ExitStatus{Signal: st.Sig}
+			ev.Killed = unix.SignalName(st.Sig)
+			ev.Status = 128 + int(st.Sig)
+		} else {
+			em.exit = &ExitStatus{Code: st.Code}
+			ev.Status = st.Code
+		}
+		em.emit(ev)
+	}
+	return nil
+}
+
+func (em *Emulator) removeEnclave(pr *process, e *enclave) {
+	for i, x := range pr.enclaves {
+		if x == e {
+			pr.enclaves = append(pr.enclaves[:i], pr.enclaves[i+1:]...)
+			break
+		}
+	}
+	for fd, x := range pr.fds {
+		if x == e {
+			delete(pr.fds, fd)
+		}
+	}
+	if e.created {
+		em.emit(Event{Kind: EvEnclaveRemoved, Pid: pr.pid, Enclave: e.base()})
+	}
+	e.release()
+}
+
+func (em *Emulator) handleEvent(th *thread, st ptrace.Status) error {
+	switch st.Event {
+	case unix.PTRACE_EVENT_SECCOMP:
+		return em.handleSyscall(th)
+	case unix.PTRACE_EVENT_CLONE, unix.PTRACE_EVENT_FORK, unix.PTRACE_EVENT_VFORK:
+		msg, err := ptrace.EventMsg(th.tid)
+		if err != nil {
+			return err
+		}
+		child := int(msg)
+		if st.Event == unix.PTRACE_EVENT_CLONE {
+			if em.threads[child] == nil {
+				em.threads[child] = &thread{tid: child, proc: th.proc}
+			}
+		} else if err := em.forked(th.proc, child); err != nil {
+			return err
+		}
+		return em.resume(th, 0)
+	case unix.PTRACE_EVENT_EXEC:
+		return em.execed(th)
+	}
+	return em.resume(th, 0)
+}
+
+// forked registers a child process. Enclave mappings are not inherited
+// (the driver's VMAs are VM_DONTCOPY); the child's copies of the emulated
+// mappings are removed once it first stops.
+func (em *Emulator) forked(parent *process, pid int) error {
+	mem, err := ptrace.NewProcess(pid)
+	if err != nil {
+		return err
+	}
+	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}}
+	em.procs[pid] = pr
+	th := em.threads[pid]
+	if th == nil {
+		th = &thread{tid: pid}
+		em.threads[pid] = th
+	}
+	th.proc = pr
+	var ranges [][2]uint64
+	for _, e := range parent.enclaves {
+		if e.created {
+			ranges = append(ranges, [2]uint64{e.base(), e.size()})
+		}
+	}
+	if len(ranges) > 0 {
+		th.afterSyscall = nil
+		th.deliver = nil
+		pending := ranges
+		th.onFirstStop = func() error {
+			for _, r := range pending {
+				if _, err := pr.mem.InjectSyscall(pid, pr.scratch+ptrace.ScratchSyscall, unix.SYS_MUNMAP, r[0], r[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// execed handles a successful execve: the old address space and its
+// enclaves are gone; the scratch page is mapped again where the seccomp
+// filter expects it.
+func (em *Emulator) execed(th *thread) error {
+	pr := th.proc
+	for _, e := range append([]*enclave(nil), pr.enclaves...) {
+		em.removeEnclave(pr, e)
+	}
+	for tid, t := range em.threads {
+		if t.proc == pr && tid != pr.pid {
+			delete(em.threads, tid)
+		}
+	}
+	leader := em.threads[pr.pid]
+	if leader == nil {
+		leader = &thread{tid: pr.pid, proc: pr}
+		em.threads[pr.pid] = leader
+	}
+	*leader = thread{tid: pr.pid, proc: pr}
+	if err := pr.mem.ReopenMemory(); err != nil {
+		return err
+	}
+	if err := em.prepare(pr, pr.pid, pr.scratch); err != nil {
+		return err
+	}
+	return em.resume(leader, 0)
+}

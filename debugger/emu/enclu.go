@@ -1,0 +1,309 @@
+package emu
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
+	"github.com/sgxdbg/sgxdbg/ssa"
+)
+
+var encluBytes = [3]byte{0x0f, 0x01, 0xd7}
+
+// readCode reads instruction bytes at addr as th executes them: from the
+// emulated EPC for enclave addresses, from the process otherwise.
+func (em *Emulator) readCode(th *thread, addr uint64, buf []byte) int {
+	if e := th.proc.enclaveAt(addr); e != nil {
+		off := addr - e.base()
+		return copy(buf, e.mem[off:min(off+uint64(len(buf)), e.size())])
+	}
+	n, _ := th.proc.mem.ReadMemory(buf, addr)
+	return n
+}
+
+func (em *Emulator) atENCLU(th *thread, rip uint64) bool {
+	var b [3]byte
+	return em.readCode(th, rip, b[:]) == 3 && b == encluBytes
+}
+
+// handleSignal handles a signal-delivery-stop.
+func (em *Emulator) handleSignal(th *thread, sig unix.Signal) error {
+	si, err := ptrace.GetSiginfo(th.tid)
+	if err != nil {
+		return err
+	}
+	if d := th.deliver; d != nil && sig == unix.Signal(d.Signo) && si.Code == ptrace.SITkill {
+		th.deliver = nil
+		if err := ptrace.SetSiginfo(th.tid, d); err != nil {
+			return err
+		}
+		return em.resume(th, sig)
+	}
+	r, err := ptrace.GetRegs(th.tid)
+	if err != nil {
+		return err
+	}
+	if sig == unix.SIGILL && em.atENCLU(th, r.Rip) {
+		return em.enclu(th, &r)
+	}
+	if th.inEnclave() {
+		var deliver unix.Signal
+		if si.Code > 0 && isFault(sig) {
+			deliver, err = em.fault(th, &r, sig, &si)
+		} else {
+			// An asynchronous signal interrupts the enclave: an AEX with
+			// EXITINFO invalid, then the signal at the AEP.
+			deliver, err = em.aex(th, &r, aexInfo{interrupt: true, rip: r.Rip, sig: sig, si: si})
+		}
+		if err != nil {
+			return err
+		}
+		return em.resume(th, deliver)
+	}
+	if sig == unix.SIGSEGV && si.Code > 0 {
+		if ok, err := em.hostTouch(th, si.Addr); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			return em.resume(th, 0)
+		}
+	}
+	return em.resume(th, sig)
+}
+
+func isFault(sig unix.Signal) bool {
+	switch sig {
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
+		return true
+	}
+	return false
+}
+
+// hostTouch serves a host (non-enclave-mode) access to an enclave page
+// that is not yet accessible: as the driver would, the page is faulted in.
+// TCS pages stay inaccessible, so the host gets the SIGSEGV.
+func (em *Emulator) hostTouch(th *thread, addr uint64) (bool, error) {
+	e := th.proc.enclaveAt(addr)
+	if e == nil || !e.mapped(addr) {
+		return false, nil
+	}
+	p := e.page(addr)
+	if p == nil || p.active || p.prot == unix.PROT_NONE || p.secinfo.PageType() == sgx.PageTypeTCS {
+		return false, nil
+	}
+	return true, em.activate(th, p, addr)
+}
+
+// enclu executes the ENCLU leaf in EAX for a thread stopped at ENCLU.
+func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
+	leaf := sgx.EncluLeaf(uint32(r.Rax))
+	if th.inEnclave() {
+		var sig unix.Signal
+		var err error
+		switch leaf {
+		case sgx.LeafEEXIT:
+			return em.eexit(th, r)
+		case sgx.LeafEENTER, sgx.LeafERESUME:
+			// Inside an enclave these leaves raise #GP(0).
+			sig, err = em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
+				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
+		default:
+			// EREPORT, EGETKEY, EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA …
+			// are not emulated: the enclave sees #UD.
+			sig, err = em.aex(th, r, udInfo(r.Rip))
+		}
+		if err != nil {
+			return err
+		}
+		return em.resume(th, sig)
+	}
+	switch leaf {
+	case sgx.LeafEENTER:
+		return em.eenter(th, r)
+	case sgx.LeafERESUME:
+		return em.eresume(th, r)
+	}
+	// Outside an enclave the other ENCLU leaves raise #UD: the SIGILL the
+	// host already has is the right signal.
+	return em.resume(th, unix.SIGILL)
+}
+
+// encluError is a failed check of EENTER or ERESUME: the fault the SDM
+// names, raised at the ENCLU instruction.
+type encluError struct {
+	vector sgx.Vector
+	code   int32 // si_code for the SIGSEGV
+	addr   uint64
+	reason string
+}
+
+func gpErr(format string, a ...any) *encluError {
+	return &encluError{vector: sgx.VectorGP, code: ptrace.SIKernel, reason: fmt.Sprintf(format, a...)}
+}
+
+func pfErr(code int32, addr uint64, format string, a ...any) *encluError {
+	return &encluError{vector: sgx.VectorPF, code: code, addr: addr, reason: fmt.Sprintf(format, a...)}
+}
+
+// checkEntry runs the checks EENTER and ERESUME share (SDM EENTER/ERESUME
+// operation) and returns the enclave and its TCS.
+func (em *Emulator) checkEntry(th *thread, tcsAddr uint64) (*enclave, sgx.TCS, *encluError) {
+	var t sgx.TCS
+	e := th.proc.enclaveAt(tcsAddr)
+	if e == nil || !e.mapped(tcsAddr) {
+		return nil, t, pfErr(ptrace.SegvMapErr, tcsAddr, "TCS %#x is not in a mapped enclave", tcsAddr)
+	}
+	if tcsAddr&(sgx.PageSize-1) != 0 {
+		return nil, t, gpErr("TCS %#x is not page aligned", tcsAddr)
+	}
+	if !e.inited {
+		return nil, t, gpErr("enclave %#x is not initialized", e.base())
+	}
+	t, err := e.tcs(tcsAddr)
+	if err != nil {
+		return nil, t, pfErr(ptrace.SegvAccErr, tcsAddr, "%v", err)
+	}
+	if t.State != 0 {
+		return nil, t, gpErr("TCS %#x is busy", tcsAddr)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, t, gpErr("TCS %#x: %v", tcsAddr, err)
+	}
+	aexn := t.Flags&sgx.TCSAEXNotify != 0
+	if aexn != (e.secs.Attributes.Flags&sgx.AttrAEXNotify != 0) && t.Flags&sgx.TCSDbgOptIn == 0 {
+		return nil, t, gpErr("TCS %#x AEXNOTIFY differs from the enclave's", tcsAddr)
+	}
+	return e, t, nil
+}
+
+// encluFault delivers the fault of a failed EENTER/ERESUME at the ENCLU.
+func (em *Emulator) encluFault(th *thread, r *ptrace.Regs, leaf sgx.EncluLeaf, f *encluError) error {
+	si := ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: f.code, Addr: f.addr}
+	em.emit(Event{Kind: EvENCLUFault, Pid: th.proc.pid, Tid: th.tid, TCS: r.Rbx, Leaf: leaf.String(),
+		Vector: uint8(f.vector), VectorName: f.vector.String(), Reason: f.reason, RIP: r.Rip, Signal: "SIGSEGV"})
+	if err := ptrace.SetSiginfo(th.tid, &si); err != nil {
+		return err
+	}
+	return em.resume(th, unix.SIGSEGV)
+}
+
+// enter puts th in enclave mode on tcs.
+func (em *Emulator) enter(th *thread, r *ptrace.Regs, e *enclave, tcs, aep uint64) {
+	e.putTCS64(tcs, tcsState, 1)
+	e.putTCS64(tcs, tcsAEP, aep)
+	th.encl, th.tcs, th.aep = e, tcs, aep
+	th.outsideFS, th.outsideGS = r.Fs_base, r.Gs_base
+}
+
+// eenter is ENCLU[EENTER]: RBX = TCS, RCX = AEP.
+func (em *Emulator) eenter(th *thread, r *ptrace.Regs) error {
+	tcsAddr := r.Rbx
+	e, t, ferr := em.checkEntry(th, tcsAddr)
+	if ferr == nil && t.CSSA >= t.NSSA {
+		ferr = gpErr("CSSA %d >= NSSA %d: no free SSA frame", t.CSSA, t.NSSA)
+	}
+	var frame []byte
+	if ferr == nil {
+		var err error
+		if frame, _, err = e.ssaFrame(t, t.CSSA); err != nil {
+			ferr = pfErr(ptrace.SegvAccErr, e.base()+t.OSSA, "%v", err)
+		}
+	}
+	if ferr != nil {
+		return em.encluFault(th, r, sgx.LeafEENTER, ferr)
+	}
+	gpr := len(frame) - ssa.GPRSGXSize
+	binary.LittleEndian.PutUint64(frame[gpr+ssa.OffURSP:], r.Rsp)
+	binary.LittleEndian.PutUint64(frame[gpr+ssa.OffURBP:], r.Rbp)
+	em.enter(th, r, e, tcsAddr, r.Rcx)
+	r.Rax = uint64(t.CSSA)
+	r.Rcx = r.Rip + uint64(len(encluBytes))
+	r.Fs_base = e.base() + t.OFSBASGX
+	r.Gs_base = e.base() + t.OGSBASGX
+	r.Rip = e.base() + t.OENTRY
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	em.emit(Event{Kind: EvEENTER, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(t.CSSA)})
+	return em.resume(th, 0)
+}
+
+// eresume is ENCLU[ERESUME]: restore the thread from SSA[CSSA-1].
+func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
+	tcsAddr := r.Rbx
+	e, t, ferr := em.checkEntry(th, tcsAddr)
+	if ferr == nil && t.CSSA == 0 {
+		ferr = gpErr("CSSA is 0: no SSA frame to resume from")
+	}
+	var frame []byte
+	if ferr == nil {
+		var err error
+		if frame, _, err = e.ssaFrame(t, t.CSSA-1); err != nil {
+			ferr = pfErr(ptrace.SegvAccErr, e.base()+t.OSSA, "%v", err)
+		}
+	}
+	if ferr != nil {
+		return em.encluFault(th, r, sgx.LeafERESUME, ferr)
+	}
+	gpr := len(frame) - ssa.GPRSGXSize
+	// AEX-Notify: with the TCS and the frame both opted in, ERESUME enters
+	// at OENTRY like EENTER, leaving CSSA as it is.
+	if t.Flags&sgx.TCSAEXNotify != 0 && frame[gpr+ssa.OffAEXNotify]&1 != 0 {
+		if t.CSSA >= t.NSSA {
+			return em.encluFault(th, r, sgx.LeafERESUME, gpErr("AEX-Notify entry with CSSA %d >= NSSA %d", t.CSSA, t.NSSA))
+		}
+		return em.eenter(th, r)
+	}
+	raw := make([]byte, ssa.GPRSGXSize)
+	copy(raw, frame[gpr:])
+	clear(raw[ssa.OffEXITINFO : ssa.OffEXITINFO+4]) // ERESUME does not read EXITINFO
+	var g ssa.GPRSGX
+	if err := g.UnmarshalBinary(raw); err != nil {
+		return fmt.Errorf("ERESUME on TCS %#x: %w", tcsAddr, err)
+	}
+	xbuf, err := ptrace.GetXState(th.tid, make([]byte, em.xs.size))
+	if err != nil {
+		return err
+	}
+	if err := em.xs.fromSSA(xbuf, frame[:sgx.XSaveSize(e.secs.Attributes.XFRM)], e.secs.Attributes.XFRM); err != nil {
+		return fmt.Errorf("ERESUME on TCS %#x: %w", tcsAddr, err)
+	}
+	if err := ptrace.SetXState(th.tid, xbuf); err != nil {
+		return err
+	}
+	em.enter(th, r, e, tcsAddr, r.Rcx)
+	r.Rax, r.Rcx, r.Rdx, r.Rbx = g.RAX, g.RCX, g.RDX, g.RBX
+	r.Rsp, r.Rbp, r.Rsi, r.Rdi = g.RSP, g.RBP, g.RSI, g.RDI
+	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = g.R8, g.R9, g.R10, g.R11, g.R12, g.R13, g.R14, g.R15
+	const tf = 0x100
+	r.Eflags = g.RFLAGS&^tf | r.Eflags&tf
+	r.Rip = g.RIP
+	r.Fs_base, r.Gs_base = g.FSBase, g.GSBase
+	r.Orig_rax = ^uint64(0)
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	cssa := t.CSSA - 1
+	e.putTCS32(tcsAddr, tcsCSSA, cssa)
+	em.emit(Event{Kind: EvERESUME, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(cssa)})
+	return em.resume(th, 0)
+}
+
+// eexit is ENCLU[EEXIT]: leave the enclave to RBX, RCX = AEP. No register
+// is cleared and RSP/RBP stay as the enclave left them.
+func (em *Emulator) eexit(th *thread, r *ptrace.Regs) error {
+	e, tcs := th.encl, th.tcs
+	r.Rip = r.Rbx
+	r.Rcx = th.aep
+	r.Fs_base, r.Gs_base = th.outsideFS, th.outsideGS
+	e.putTCS64(tcs, tcsState, 0)
+	th.encl = nil
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	em.emit(Event{Kind: EvEEXIT, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcs})
+	return em.resume(th, 0)
+}
