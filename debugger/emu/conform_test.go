@@ -27,11 +27,11 @@ type conformEnclave struct {
 }
 
 const (
-	offCode = 0x0000
-	offData = 0x1000
-	offRO   = 0x2000
-	offTCS  = 0x3000
-	offSSA  = 0x4000
+	offCode     = 0x0000
+	offData     = 0x1000
+	offRO       = 0x2000
+	offTCS      = 0x3000
+	offSSA      = 0x4000
 	conformSize = 0x8000
 )
 
@@ -75,10 +75,10 @@ func (c conformEnclave) blob() []byte {
 	var b bytes.Buffer
 	w := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
 	w(uint64(conformSize))
-	w(uint32(1))          // SSAFRAMESIZE
-	w(uint32(1))          // MISCSELECT: EXINFO
+	w(uint32(1)) // SSAFRAMESIZE
+	w(uint32(1)) // MISCSELECT: EXINFO
 	w(uint64(c.attributes))
-	w(uint64(3))          // XFRM
+	w(uint64(3)) // XFRM
 	ps := c.pages()
 	w(uint32(len(ps)))
 	w(uint32(offTCS))
