@@ -37,18 +37,19 @@ func udInfo(rip uint64) aexInfo {
 }
 
 // aex performs an Asynchronous Enclave Exit for th (SGX.md §3): save the
-// enclave state into SSA[CSSA], load the synthetic state, CSSA+1, and
-// return the signal to deliver at the AEP (0 when it goes through tgkill).
-// r holds the enclave's registers at the event.
-func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) (unix.Signal, error) {
+// enclave state into SSA[CSSA], load the synthetic state, CSSA+1, offer
+// the stop, and deliver the signal at the AEP unless the stop chose
+// otherwise. r holds the enclave's registers at the event. The thread is
+// resumed when it returns without error.
+func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	e, tcsAddr := th.encl, th.tcs
 	t, err := e.tcs(tcsAddr)
 	if err != nil {
-		return 0, fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
+		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}
 	frame, _, err := e.ssaFrame(t, t.CSSA)
 	if err != nil {
-		return 0, fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
+		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}
 	gpr := len(frame) - ssa.GPRSGXSize
 	misc := e.secs.MiscSelect
@@ -72,7 +73,7 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) (unix.Signal, err
 	}
 	raw, err := g.MarshalBinary()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	copy(frame[gpr:], raw)
 	if valid && a.exinfo && misc&sgx.MiscEXINFO != 0 {
@@ -83,10 +84,10 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) (unix.Signal, err
 	xfrm := e.secs.Attributes.XFRM
 	xbuf, err := ptrace.GetXState(th.tid, make([]byte, em.xs.size))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if err := em.xs.toSSA(frame[:sgx.XSaveSize(xfrm)], xbuf, xfrm); err != nil {
-		return 0, fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
+		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}
 
 	// The synthetic state the host sees at the AEP.
@@ -95,15 +96,15 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) (unix.Signal, err
 	s.Rdx, s.Rsi, s.Rdi = 0, 0, 0
 	s.R8, s.R9, s.R10, s.R11, s.R12, s.R13, s.R14, s.R15 = 0, 0, 0, 0, 0, 0, 0, 0
 	s.Rsp, s.Rbp = g.URSP, g.URBP
-	s.Eflags &^= aexClearedFlags
+	s.Eflags &^= aexClearedFlags | tf
 	s.Fs_base, s.Gs_base = th.outsideFS, th.outsideGS
 	s.Orig_rax = ^uint64(0)
 	em.xs.initState(xbuf, xfrm)
 	if err := ptrace.SetXState(th.tid, xbuf); err != nil {
-		return 0, err
+		return err
 	}
 	if err := ptrace.SetRegs(th.tid, &s); err != nil {
-		return 0, err
+		return err
 	}
 	e.putTCS32(tcsAddr, tcsCSSA, t.CSSA+1)
 	e.putTCS64(tcsAddr, tcsState, 0)
@@ -127,17 +128,33 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) (unix.Signal, err
 	}
 	em.emit(ev)
 
-	if a.viaTkill {
-		th.deliver = &si
-		if err := unix.Tgkill(th.proc.pid, th.tid, a.sig); err != nil {
-			return 0, fmt.Errorf("tgkill %d: %w", th.tid, err)
+	if th.hold {
+		th.held = &ev // EnterHandler's nested AEX: stay stopped at the AEP
+		return nil
+	}
+	if err := em.stop(th, ev, &si, a.viaTkill); err != nil || th.running || th.gone {
+		return err
+	}
+	return em.deliverAt(th, &si, a.viaTkill)
+}
+
+// deliverAt sends the host the signal of an AEX, th being stopped at the
+// AEP with the synthetic state. From a syscall-stop the signal cannot be
+// injected: the tracer sends it with tgkill and replaces its siginfo at the
+// signal-delivery-stop that follows.
+func (em *Emulator) deliverAt(th *thread, si *ptrace.Siginfo, viaTkill bool) error {
+	sig := unix.Signal(si.Signo)
+	if viaTkill {
+		th.deliver = si
+		if err := unix.Tgkill(th.proc.pid, th.tid, sig); err != nil {
+			return fmt.Errorf("tgkill %d: %w", th.tid, err)
 		}
-		return 0, nil
+		return em.resume(th, 0)
 	}
-	if err := ptrace.SetSiginfo(th.tid, &si); err != nil {
-		return 0, err
+	if err := ptrace.SetSiginfo(th.tid, si); err != nil {
+		return err
 	}
-	return a.sig, nil
+	return em.resume(th, sig)
 }
 
 // siAddr is si_addr as the kernel reports the event at the AEP: the
@@ -155,15 +172,18 @@ func siAddr(a aexInfo, aep uint64) uint64 {
 
 // fault turns a synchronous fault taken in enclave mode into an AEX, or
 // serves it silently when it is a first touch the driver would resolve.
-func (em *Emulator) fault(th *thread, r *ptrace.Regs, sig unix.Signal, si *ptrace.Siginfo) (unix.Signal, error) {
+func (em *Emulator) fault(th *thread, r *ptrace.Regs, sig unix.Signal, si *ptrace.Siginfo) error {
 	a := aexInfo{vector: sgx.VectorUD, exitType: sgx.ExitHardware, rip: r.Rip, sig: sig,
 		si: ptrace.Siginfo{Signo: si.Signo, Code: si.Code}}
 	switch sig {
 	case unix.SIGSEGV:
 		if si.Code != ptrace.SIKernel {
 			pa, handled, err := em.pageFault(th, r, si)
-			if handled || err != nil {
-				return 0, err
+			if err != nil {
+				return err
+			}
+			if handled {
+				return em.resume(th, 0)
 			}
 			a = pa
 			break
@@ -195,6 +215,8 @@ func (em *Emulator) fault(th *thread, r *ptrace.Regs, sig unix.Signal, si *ptrac
 	case unix.SIGTRAP:
 		var b [2]byte
 		switch {
+		case si.Code == ptrace.TrapTrace || si.Code == ptrace.TrapHwBkpt:
+			a.vector = sgx.VectorDB
 		case em.readCode(th, r.Rip-1, b[:1]) == 1 && b[0] == 0xcc:
 			a.vector, a.exitType, a.rip = sgx.VectorBP, sgx.ExitSoftware, r.Rip-1
 		case em.readCode(th, r.Rip-2, b[:]) == 2 && b == [2]byte{0xcd, 0x03}:
@@ -441,8 +463,7 @@ func (em *Emulator) syscallInEnclave(th *thread, r *ptrace.Regs) error {
 	th.afterSyscall = func(*ptrace.Regs) error {
 		a := udInfo(saved.Rip)
 		a.viaTkill = true
-		_, err := em.aex(th, &saved, a)
-		return err
+		return em.aex(th, &saved, a)
 	}
 	return ptrace.ContSyscall(th.tid, 0)
 }

@@ -22,6 +22,11 @@ type Options struct {
 
 	// OnEvent is called on the tracer thread for every event, in order.
 	OnEvent func(Event)
+	// OnStop, if set, is called on the tracer thread after each AEX (before
+	// its signal reaches the host) and each EENTER, ERESUME and EEXIT. The
+	// Stop's methods may be used until it returns; if none resumed the
+	// thread, it goes on as it would without a debugger.
+	OnStop func(*Stop)
 }
 
 // ExitStatus is how the host's main process ended.
@@ -62,6 +67,14 @@ type thread struct {
 	afterSyscall func(r *ptrace.Regs) error
 	// onFirstStop runs at a new process's first stop.
 	onFirstStop func() error
+	// hold keeps the thread stopped at an AEX or failed ENCLU instead of
+	// delivering it (EnterHandler), recording the event in held.
+	hold bool
+	held *Event
+	// gone is set once the thread has been killed by a stop's action.
+	gone bool
+	// running is set when the thread was resumed since its last stop.
+	running bool
 	// deliver is the siginfo to put in place of the SIGILL the tracer sent
 	// itself with tgkill (to deliver an AEX from a syscall-stop).
 	deliver *ptrace.Siginfo
@@ -203,6 +216,7 @@ func (em *Emulator) handle(st ptrace.Status) error {
 			return err
 		}
 	}
+	th.running = false
 	if f := th.onFirstStop; f != nil && (st.Kind == ptrace.SignalStop || st.Kind == ptrace.GroupStop) {
 		th.onFirstStop = nil
 		if err := f(); err != nil {
@@ -224,11 +238,8 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 		if f := th.afterSyscall; f != nil {
 			th.afterSyscall = nil
-			if err := f(&r); err != nil {
+			if err := f(&r); err != nil || th.running {
 				return err
-			}
-			if th.deliver != nil {
-				return ptrace.Cont(th.tid, 0)
 			}
 			return em.resume(th, 0)
 		}
@@ -276,6 +287,7 @@ func readTgid(tid int) (int, error) {
 // resume continues th, stopping at its next syscall when it is in enclave
 // mode or has work pending at a syscall exit.
 func (em *Emulator) resume(th *thread, sig unix.Signal) error {
+	th.running = true
 	if th.inEnclave() || th.afterSyscall != nil {
 		return ptrace.ContSyscall(th.tid, sig)
 	}

@@ -50,18 +50,12 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal) error {
 		return em.enclu(th, &r)
 	}
 	if th.inEnclave() {
-		var deliver unix.Signal
 		if si.Code > 0 && isFault(sig) {
-			deliver, err = em.fault(th, &r, sig, &si)
-		} else {
-			// An asynchronous signal interrupts the enclave: an AEX with
-			// EXITINFO invalid, then the signal at the AEP.
-			deliver, err = em.aex(th, &r, aexInfo{interrupt: true, rip: r.Rip, sig: sig, si: si})
+			return em.fault(th, &r, sig, &si)
 		}
-		if err != nil {
-			return err
-		}
-		return em.resume(th, deliver)
+		// An asynchronous signal interrupts the enclave: an AEX with
+		// EXITINFO invalid, then the signal at the AEP.
+		return em.aex(th, &r, aexInfo{interrupt: true, rip: r.Rip, sig: sig, si: si})
 	}
 	if sig == unix.SIGSEGV && si.Code > 0 {
 		if ok, err := em.hostTouch(th, si.Addr); ok || err != nil {
@@ -101,24 +95,17 @@ func (em *Emulator) hostTouch(th *thread, addr uint64) (bool, error) {
 func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 	leaf := sgx.EncluLeaf(uint32(r.Rax))
 	if th.inEnclave() {
-		var sig unix.Signal
-		var err error
 		switch leaf {
 		case sgx.LeafEEXIT:
 			return em.eexit(th, r)
 		case sgx.LeafEENTER, sgx.LeafERESUME:
 			// Inside an enclave these leaves raise #GP(0).
-			sig, err = em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
+			return em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
 				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
-		default:
-			// EREPORT, EGETKEY, EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA …
-			// are not emulated: the enclave sees #UD.
-			sig, err = em.aex(th, r, udInfo(r.Rip))
 		}
-		if err != nil {
-			return err
-		}
-		return em.resume(th, sig)
+		// EREPORT, EGETKEY, EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA … are
+		// not emulated: the enclave sees #UD.
+		return em.aex(th, r, udInfo(r.Rip))
 	}
 	switch leaf {
 	case sgx.LeafEENTER:
@@ -182,8 +169,13 @@ func (em *Emulator) checkEntry(th *thread, tcsAddr uint64) (*enclave, sgx.TCS, *
 // encluFault delivers the fault of a failed EENTER/ERESUME at the ENCLU.
 func (em *Emulator) encluFault(th *thread, r *ptrace.Regs, leaf sgx.EncluLeaf, f *encluError) error {
 	si := ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: f.code, Addr: f.addr}
-	em.emit(Event{Kind: EvENCLUFault, Pid: th.proc.pid, Tid: th.tid, TCS: r.Rbx, Leaf: leaf.String(),
-		Vector: uint8(f.vector), VectorName: f.vector.String(), Reason: f.reason, RIP: r.Rip, Signal: "SIGSEGV"})
+	ev := Event{Kind: EvENCLUFault, Pid: th.proc.pid, Tid: th.tid, TCS: r.Rbx, Leaf: leaf.String(),
+		Vector: uint8(f.vector), VectorName: f.vector.String(), Reason: f.reason, RIP: r.Rip, Signal: "SIGSEGV"}
+	em.emit(ev)
+	if th.hold {
+		th.held = &ev // EnterHandler's EENTER failed: stay stopped
+		return nil
+	}
 	if err := ptrace.SetSiginfo(th.tid, &si); err != nil {
 		return err
 	}
@@ -227,8 +219,7 @@ func (em *Emulator) eenter(th *thread, r *ptrace.Regs) error {
 	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
-	em.emit(Event{Kind: EvEENTER, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(t.CSSA)})
-	return em.resume(th, 0)
+	return em.transition(th, Event{Kind: EvEENTER, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(t.CSSA)})
 }
 
 // eresume is ENCLU[ERESUME]: restore the thread from SSA[CSSA-1].
@@ -288,7 +279,18 @@ func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
 	}
 	cssa := t.CSSA - 1
 	e.putTCS32(tcsAddr, tcsCSSA, cssa)
-	em.emit(Event{Kind: EvERESUME, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(cssa)})
+	return em.transition(th, Event{Kind: EvERESUME, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(cssa)})
+}
+
+// transition reports an enclave entry or exit, offers the stop, and lets
+// the thread go on.
+func (em *Emulator) transition(th *thread, ev Event) error {
+	em.emit(ev)
+	if !th.hold {
+		if err := em.stop(th, ev, nil, false); err != nil || th.running || th.gone {
+			return err
+		}
+	}
 	return em.resume(th, 0)
 }
 
@@ -304,6 +306,5 @@ func (em *Emulator) eexit(th *thread, r *ptrace.Regs) error {
 	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
-	em.emit(Event{Kind: EvEEXIT, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcs})
-	return em.resume(th, 0)
+	return em.transition(th, Event{Kind: EvEEXIT, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcs})
 }

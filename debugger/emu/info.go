@@ -1,0 +1,68 @@
+package emu
+
+import (
+	"sort"
+
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// EnclaveInfo describes one emulated enclave, as the driver and the SECS
+// know it.
+type EnclaveInfo struct {
+	Pid          int
+	Base, Size   uint64
+	SSAFrameSize uint32
+	MiscSelect   sgx.MiscSelect
+	Attributes   sgx.Attributes
+	MRENCLAVE    [32]byte
+	MRSIGNER     [32]byte
+	Initialized  bool
+	TCS          []uint64 // linear addresses of its TCS pages, ascending
+}
+
+// Enclaves lists the enclaves of every traced process, by base address.
+// Tracer thread only.
+func (em *Emulator) Enclaves() []EnclaveInfo {
+	var out []EnclaveInfo
+	for _, pr := range em.procs {
+		for _, e := range pr.enclaves {
+			if !e.created {
+				continue
+			}
+			info := EnclaveInfo{Pid: pr.pid, Base: e.base(), Size: e.size(), SSAFrameSize: e.secs.SSAFrameSize,
+				MiscSelect: e.secs.MiscSelect, Attributes: e.secs.Attributes, MRENCLAVE: e.secs.MRENCLAVE,
+				MRSIGNER: e.secs.MRSIGNER, Initialized: e.inited}
+			for off, p := range e.pages {
+				if p.secinfo.PageType() == sgx.PageTypeTCS {
+					info.TCS = append(info.TCS, e.base()+off)
+				}
+			}
+			sort.Slice(info.TCS, func(i, j int) bool { return info.TCS[i] < info.TCS[j] })
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Base < out[j].Base })
+	return out
+}
+
+// ThreadInfo says where a traced thread is.
+type ThreadInfo struct {
+	Pid, Tid  int
+	InEnclave bool
+	Enclave   uint64 // when InEnclave
+	TCS       uint64 // when InEnclave
+}
+
+// Threads lists the traced threads by id. Tracer thread only.
+func (em *Emulator) Threads() []ThreadInfo {
+	var out []ThreadInfo
+	for _, th := range em.threads {
+		ti := ThreadInfo{Pid: th.proc.pid, Tid: th.tid}
+		if th.inEnclave() {
+			ti.InEnclave, ti.Enclave, ti.TCS = true, th.encl.base(), th.tcs
+		}
+		out = append(out, ti)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Tid < out[j].Tid })
+	return out
+}

@@ -1,0 +1,231 @@
+package emu
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// ErrResumed is returned by a Stop's methods once the thread has been
+// resumed by one of them: the stop is over.
+var ErrResumed = errors.New("the thread is no longer stopped")
+
+// Stop is a thread held at an event the debugger may act on. After an AEX
+// the thread is at the AEP with the synthetic state and the signal for the
+// host is pending. Its methods run on the tracer thread, inside OnStop.
+type Stop struct {
+	em       *Emulator
+	th       *thread
+	Event    Event
+	si       *ptrace.Siginfo // the AEX's signal for the host, or nil
+	viaTkill bool
+}
+
+func (em *Emulator) stop(th *thread, ev Event, si *ptrace.Siginfo, viaTkill bool) error {
+	if em.opts.OnStop == nil {
+		return nil
+	}
+	s := &Stop{em: em, th: th, Event: ev, si: si, viaTkill: viaTkill}
+	em.opts.OnStop(s)
+	return nil
+}
+
+// Emulator returns the emulator the stop belongs to.
+func (s *Stop) Emulator() *Emulator { return s.em }
+
+// Resumed reports whether an action already let the thread go.
+func (s *Stop) Resumed() bool { return s.th.running || s.th.gone }
+
+// Pending returns the signal the host will get when the stop continues,
+// for an AEX; 0 otherwise.
+func (s *Stop) Pending() unix.Signal {
+	if s.si == nil {
+		return 0
+	}
+	return unix.Signal(s.si.Signo)
+}
+
+// Regs returns the stopped thread's registers (after an AEX: the synthetic
+// state at the AEP).
+func (s *Stop) Regs() (ptrace.Regs, error) {
+	if s.Resumed() {
+		return ptrace.Regs{}, ErrResumed
+	}
+	return ptrace.GetRegs(s.th.tid)
+}
+
+// ReadHost reads the host's memory (not enclave memory, which goes through
+// Emulator.ReadEnclave, the EDBGRD path).
+func (s *Stop) ReadHost(buf []byte, addr uint64) (int, error) {
+	if e := s.th.proc.enclaveAt(addr); e != nil {
+		return 0, fmt.Errorf("%#x is enclave memory: read it through EDBGRD", addr)
+	}
+	return s.th.proc.mem.ReadMemory(buf, addr)
+}
+
+// Continue lets the thread go on as without a debugger: after an AEX the
+// host gets its signal at the AEP.
+func (s *Stop) Continue() error {
+	if s.Resumed() {
+		return ErrResumed
+	}
+	if s.si != nil {
+		return s.em.deliverAt(s.th, s.si, s.viaTkill)
+	}
+	return s.em.resume(s.th, 0)
+}
+
+// ERESUME resumes the enclave from its newest SSA frame instead of
+// delivering the AEX to the host. With step, TCS.FLAGS.DBGOPTIN is set and
+// the enclave runs one instruction, then takes a #DB AEX (the next stop).
+func (s *Stop) ERESUME(step bool) error {
+	if s.Resumed() {
+		return ErrResumed
+	}
+	r, err := ptrace.GetRegs(s.th.tid)
+	if err != nil {
+		return err
+	}
+	const tf = 0x100
+	r.Eflags &^= tf
+	if step {
+		flags := make([]byte, 8)
+		if _, err := s.em.ReadEnclave(s.th.proc.pid, flags, r.Rbx+tcsFlags); err != nil {
+			return fmt.Errorf("step: read TCS.FLAGS: %w", err)
+		}
+		flags[0] |= byte(sgx.TCSDbgOptIn)
+		if _, err := s.em.WriteEnclave(s.th.proc.pid, flags, r.Rbx+tcsFlags); err != nil {
+			return fmt.Errorf("step: set DBGOPTIN: %w", err)
+		}
+		r.Eflags |= tf
+	}
+	r.Rax = uint64(sgx.LeafERESUME)
+	s.si = nil
+	return s.em.eresume(s.th, &r)
+}
+
+// HandlerResult is what running the enclave's exception path produced.
+type HandlerResult struct {
+	Exited bool        // the enclave left through EEXIT
+	Regs   ptrace.Regs // registers at that EEXIT (RDI/RSI carry the runtime's status)
+	Event  *Event      // a nested AEX, or the enclu-fault of a refused EENTER
+}
+
+// EnterHandler EENTERs the enclave on the stopped thread's TCS (CSSA now
+// > 0, so the runtime takes its exception path) with RDI, RSI, RDX as
+// given, through an `enclu; int3` trampoline in the scratch page, and runs
+// it to its EEXIT. The host's stack and code are not touched. Afterwards
+// the thread is back at the AEX state it was in; a fault inside the handler
+// leaves a nested SSA frame (reported in Event). Other threads stay as
+// they are meanwhile.
+func (s *Stop) EnterHandler(rdi, rsi, rdx uint64) (*HandlerResult, error) {
+	if s.Resumed() {
+		return nil, ErrResumed
+	}
+	th, pr := s.th, s.th.proc
+	saved, err := ptrace.GetRegs(th.tid)
+	if err != nil {
+		return nil, err
+	}
+	xs, err := ptrace.GetXState(th.tid, make([]byte, s.em.xs.size))
+	if err != nil {
+		return nil, err
+	}
+	tramp := pr.scratch + ptrace.ScratchENCLU
+	r := saved
+	r.Rax, r.Rbx, r.Rcx, r.Rip = uint64(sgx.LeafEENTER), saved.Rbx, tramp, tramp
+	r.Rdi, r.Rsi, r.Rdx = rdi, rsi, rdx
+	r.Rsp = (saved.Rsp - 1024) &^ 15
+	r.Orig_rax = ^uint64(0)
+	if err := ptrace.SetRegs(th.tid, &r); err != nil {
+		return nil, err
+	}
+	th.hold, th.held = true, nil
+	defer func() { th.hold, th.held = false, nil }()
+	if err := s.em.resume(th, 0); err != nil {
+		return nil, err
+	}
+	res := &HandlerResult{}
+	for {
+		st, err := ptrace.Wait(th.tid)
+		if err != nil {
+			return nil, err
+		}
+		if st.Kind == ptrace.SignalStop && st.Sig == unix.SIGTRAP && !th.inEnclave() {
+			out, err := ptrace.GetRegs(th.tid)
+			if err != nil {
+				return nil, err
+			}
+			if out.Rip == tramp+uint64(len(encluBytes))+1 {
+				res.Exited, res.Regs = true, out
+				break
+			}
+		}
+		if err := s.em.handle(st); err != nil {
+			return nil, err
+		}
+		if th.gone || s.em.threads[th.tid] == nil {
+			th.gone = true
+			return nil, fmt.Errorf("thread %d ended while the handler ran", th.tid)
+		}
+		if th.held != nil {
+			res.Event = th.held
+			break
+		}
+	}
+	th.running = false
+	if err := ptrace.SetXState(th.tid, xs); err != nil {
+		return nil, err
+	}
+	if err := ptrace.SetRegs(th.tid, &saved); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Teardown destroys the enclave the stopped thread is in, the way a lost
+// enclave looks to its host: every mapping goes away and its file
+// descriptors are closed. The stop then continues as usual (the host's
+// next EENTER or ERESUME faults).
+func (s *Stop) Teardown() error {
+	if s.Resumed() {
+		return ErrResumed
+	}
+	pr := s.th.proc
+	e := pr.enclaveAt(s.Event.Enclave)
+	if e == nil {
+		return fmt.Errorf("teardown: no enclave at %#x", s.Event.Enclave)
+	}
+	site := pr.scratch + ptrace.ScratchSyscall
+	for _, m := range append([]mapping(nil), e.maps...) {
+		if _, err := pr.mem.InjectSyscall(s.th.tid, site, unix.SYS_MUNMAP, m.start, m.end-m.start); err != nil {
+			return fmt.Errorf("teardown: unmap %#x: %w", m.start, err)
+		}
+	}
+	var fds []int
+	for fd, x := range pr.fds {
+		if x == e {
+			fds = append(fds, fd)
+		}
+	}
+	sort.Ints(fds)
+	for _, fd := range fds {
+		if _, err := pr.mem.InjectSyscall(s.th.tid, site, unix.SYS_CLOSE, uint64(fd)); err != nil {
+			return fmt.Errorf("teardown: close fd %d: %w", fd, err)
+		}
+	}
+	e.maps = nil
+	s.em.removeEnclave(pr, e)
+	return nil
+}
+
+// Kill ends the host.
+func (s *Stop) Kill() {
+	s.em.Kill()
+	s.th.gone = true
+}
