@@ -152,3 +152,25 @@ func TestXSaveSize(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorText(t *testing.T) {
+	s := goodSECS()
+	s.Size, s.BaseAddr = 0x3000, 0
+	var sig SigStruct
+	b, _ := NewSigStruct().MarshalBinary()
+	b[16] = 0x34
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{s.Validate(), "SECS.SIZE = 0x3000: not a power of two >= 8192"},
+		{sig.UnmarshalBinary(b), "decode SIGSTRUCT: VENDOR at offset 16 = 0x34: must be 0 or 0x8086"},
+		{sig.UnmarshalBinary(b[:10]), "decode SIGSTRUCT: 10 bytes: need 1808 bytes"},
+		{&EINITError{Code: ErrUnmaskedEvent}, "EINIT: SGX_UNMASKED_EVENT"},
+	}
+	for _, tt := range tests {
+		if tt.err == nil || tt.err.Error() != tt.want {
+			t.Errorf("error = %v, want %q", tt.err, tt.want)
+		}
+	}
+}
