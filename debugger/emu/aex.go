@@ -128,6 +128,9 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	}
 	em.emit(ev)
 
+	if valid && a.vector == sgx.VectorUD {
+		e.showOriginal(a.rip)
+	}
 	if th.hold {
 		th.held = &ev // EnterHandler's nested AEX: stay stopped at the AEP
 		return nil
@@ -285,8 +288,17 @@ func (em *Emulator) pageFault(th *thread, r *ptrace.Regs, si *ptrace.Siginfo) (a
 		p.touched = true
 		errcd |= pfP | pfSGX
 	default:
-		if protAllows(p.prot, acc) && !p.active {
-			return a, true, em.activate(th, p, addr)
+		if protAllows(p.prot, acc) {
+			if !p.active {
+				th.retried = 0
+				return a, true, em.activate(th, p, addr)
+			}
+			// Another thread activated the page after this fault was
+			// raised: run the instruction again (once).
+			if th.retried != addr {
+				th.retried = addr
+				return a, true, nil
+			}
 		}
 		if p.touched {
 			errcd |= pfP
@@ -366,8 +378,22 @@ func (em *Emulator) executable(th *thread, addr uint64) bool {
 // count as writes; CMP/TEST/BT only read.
 func writes(inst x86asm.Inst, addr uint64, r *ptrace.Regs) bool {
 	switch inst.Op {
-	case x86asm.PUSH, x86asm.PUSHF, x86asm.PUSHFQ, x86asm.CALL, x86asm.ENTER:
+	case x86asm.PUSH, x86asm.CALL:
+		// Write the stack; PUSH/CALL through memory also read their operand.
+		if _, ok := inst.Args[0].(x86asm.Mem); ok {
+			return nearStack(addr, r.Rsp-8)
+		}
 		return true
+	case x86asm.PUSHF, x86asm.PUSHFQ, x86asm.ENTER:
+		return true
+	case x86asm.LDMXCSR, x86asm.FLDCW, x86asm.FLDENV, x86asm.FRSTOR, x86asm.FXRSTOR, x86asm.FXRSTOR64,
+		x86asm.XRSTOR, x86asm.XRSTOR64, x86asm.XRSTORS, x86asm.XRSTORS64, x86asm.FLD, x86asm.FILD, x86asm.FBLD,
+		x86asm.FCOM, x86asm.FCOMP, x86asm.FICOM, x86asm.FICOMP, x86asm.FADD, x86asm.FIADD, x86asm.FSUB,
+		x86asm.FSUBR, x86asm.FISUB, x86asm.FISUBR, x86asm.FMUL, x86asm.FIMUL, x86asm.FDIV, x86asm.FDIVR,
+		x86asm.FIDIV, x86asm.FIDIVR, x86asm.CLFLUSH, x86asm.JMP, x86asm.PREFETCHW,
+		x86asm.VERR, x86asm.VERW:
+		// A memory operand in first position that is only read.
+		return false
 	case x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ:
 		return true
 	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ:

@@ -229,6 +229,9 @@ func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
 	if err := secs.Validate(); err != nil {
 		return -int64(unix.EINVAL)
 	}
+	if secs.Attributes.Flags&sgx.AttrMode64Bit == 0 {
+		return -int64(unix.EINVAL) // 32-bit enclaves are not emulated
+	}
 	if secs.Attributes.XFRM&^em.xs.xcr0 != 0 {
 		return -int64(unix.EINVAL) // XFRM not enabled in this CPU's XCR0
 	}

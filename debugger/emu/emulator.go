@@ -67,6 +67,9 @@ type thread struct {
 	afterSyscall func(r *ptrace.Regs) error
 	// onFirstStop runs at a new process's first stop.
 	onFirstStop func() error
+	// retried is the address of the last fault retried because another
+	// thread had already made its page accessible.
+	retried uint64
 	// hold keeps the thread stopped at an AEX or failed ENCLU instead of
 	// delivering it (EnterHandler), recording the event in held.
 	hold bool

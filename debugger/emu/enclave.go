@@ -34,6 +34,7 @@ type enclave struct {
 	// original holds the bytes of instructions rewritten to UD2 after
 	// EINIT (CPUID, SYSCALL, …), by enclave offset: EDBGRD shows these.
 	original map[uint64][2]byte
+	shown    map[uint64]bool // rewritten sites showing their original bytes
 	maps     []mapping // host mappings of the enclave file
 	initErr  error     // why the last EINIT failed, for diagnostics
 }
@@ -68,6 +69,7 @@ func (e *enclave) create(secs sgx.SECS) error {
 	e.created = true
 	e.pages = make(map[uint64]*epcPage)
 	e.original = make(map[uint64][2]byte)
+	e.shown = make(map[uint64]bool)
 	e.meas = sgx.NewMeasurement(secs.Size, secs.SSAFrameSize)
 	return nil
 }

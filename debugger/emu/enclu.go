@@ -183,11 +183,12 @@ func (em *Emulator) encluFault(th *thread, r *ptrace.Regs, leaf sgx.EncluLeaf, f
 }
 
 // enter puts th in enclave mode on tcs.
-func (em *Emulator) enter(th *thread, r *ptrace.Regs, e *enclave, tcs, aep uint64) {
+func (em *Emulator) enter(th *thread, r *ptrace.Regs, e *enclave, tcs, aep uint64) error {
 	e.putTCS64(tcs, tcsState, 1)
 	e.putTCS64(tcs, tcsAEP, aep)
 	th.encl, th.tcs, th.aep = e, tcs, aep
 	th.outsideFS, th.outsideGS = r.Fs_base, r.Gs_base
+	return nil
 }
 
 // eenter is ENCLU[EENTER]: RBX = TCS, RCX = AEP.
@@ -210,7 +211,9 @@ func (em *Emulator) eenter(th *thread, r *ptrace.Regs) error {
 	gpr := len(frame) - ssa.GPRSGXSize
 	binary.LittleEndian.PutUint64(frame[gpr+ssa.OffURSP:], r.Rsp)
 	binary.LittleEndian.PutUint64(frame[gpr+ssa.OffURBP:], r.Rbp)
-	em.enter(th, r, e, tcsAddr, r.Rcx)
+	if err := em.enter(th, r, e, tcsAddr, r.Rcx); err != nil {
+		return err
+	}
 	r.Rax = uint64(t.CSSA)
 	r.Rcx = r.Rip + uint64(len(encluBytes))
 	r.Fs_base = e.base() + t.OFSBASGX
@@ -265,7 +268,9 @@ func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
 	if err := ptrace.SetXState(th.tid, xbuf); err != nil {
 		return err
 	}
-	em.enter(th, r, e, tcsAddr, r.Rcx)
+	if err := em.enter(th, r, e, tcsAddr, r.Rcx); err != nil {
+		return err
+	}
 	r.Rax, r.Rcx, r.Rdx, r.Rbx = g.RAX, g.RCX, g.RDX, g.RBX
 	r.Rsp, r.Rbp, r.Rsi, r.Rdi = g.RSP, g.RBP, g.RSI, g.RDI
 	r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15 = g.R8, g.R9, g.R10, g.R11, g.R12, g.R13, g.R14, g.R15
@@ -279,6 +284,9 @@ func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
 	}
 	cssa := t.CSSA - 1
 	e.putTCS32(tcsAddr, tcsCSSA, cssa)
+	if cssa == 0 {
+		e.rearm()
+	}
 	return em.transition(th, Event{Kind: EvERESUME, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(cssa)})
 }
 

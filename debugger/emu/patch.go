@@ -14,9 +14,14 @@ var ud2 = [2]byte{0x0f, 0x0b}
 
 // patchIllegal sweeps the enclave's executable pages linearly (as objdump
 // does) after EINIT and rewrites CPUID, SYSCALL, SYSENTER and INT 0x80 —
-// all two bytes long — to UD2 in the copy that executes. The original
-// bytes are kept for EDBGRD. Bytes that do not decode are skipped one at a
-// time.
+// all two bytes long, and all #UD inside an enclave but native on this CPU
+// (which has no CPUID faulting, and whose hardware breakpoints do not fire
+// under its hypervisor) — to UD2 in the copy that executes. EDBGRD and core
+// files show the original bytes. Bytes that do not decode are skipped one
+// at a time. When a rewritten site raises its #UD, the original bytes are
+// put back until the enclave resumes normal execution (ERESUME to CSSA 0),
+// so that an exception handler that decodes the faulting instruction reads
+// what hardware would show it.
 func (e *enclave) patchIllegal() {
 	var offs []uint64
 	for off, p := range e.pages {
@@ -32,6 +37,24 @@ func (e *enclave) patchIllegal() {
 		}
 		e.sweep(offs[i], offs[j-1]+sgx.PageSize)
 		i = j
+	}
+}
+
+// showOriginal puts back the original bytes of the rewritten site at
+// addr, if it is one, while the enclave's exception path runs.
+func (e *enclave) showOriginal(addr uint64) {
+	off := addr - e.base()
+	if orig, ok := e.original[off]; ok && !e.shown[off] {
+		copy(e.mem[off:off+2], orig[:])
+		e.shown[off] = true
+	}
+}
+
+// rearm rewrites again the sites showOriginal restored.
+func (e *enclave) rearm() {
+	for off := range e.shown {
+		copy(e.mem[off:off+2], ud2[:])
+		delete(e.shown, off)
 	}
 }
 
@@ -66,6 +89,9 @@ func mustTrap(inst x86asm.Inst) bool {
 func (e *enclave) unpatched(buf []byte, off uint64) {
 	copy(buf, e.mem[off:])
 	for at, orig := range e.original {
+		if e.shown[at] {
+			continue
+		}
 		for k := uint64(0); k < 2; k++ {
 			if at+k >= off && at+k < off+uint64(len(buf)) {
 				buf[at+k-off] = orig[k]
