@@ -1,0 +1,206 @@
+package enclave
+
+import (
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// Image is a parsed enclave ELF: its pages, SECS parameters, TCS list,
+// regions and, loaded lazily, its debug information. Its exported fields
+// are read-only: Page data may be shared between pages and with the
+// image's buffers.
+type Image struct {
+	Path          string // the file Open read, or "" for NewImage
+	Size          uint64 // SECS.SIZE, resolved: a power of two ≥ the end of the last page
+	SSAFrameSize  uint32 // SECS.SSAFRAMESIZE in pages
+	MiscSelect    sgx.MiscSelect
+	MiscMask      uint32         // for the SIGSTRUCT
+	Attributes    sgx.Attributes // SECS.ATTRIBUTES (INIT clear)
+	AttributeMask sgx.Attributes // for the SIGSTRUCT
+	ISVProdID     uint16
+	ISVSVN        uint16
+	Pages         []Page    // sorted by offset, one per EPC page
+	TCS           []TCSInfo // in TCS-index order
+	Regions       []Region  // in note order
+
+	f      *elf.File
+	closer io.Closer
+	segs   []*segment
+	debug  debugCache
+}
+
+// Page is one EPC page of the image.
+type Page struct {
+	Offset   uint64           // from the enclave base, page aligned
+	Secinfo  sgx.SecinfoFlags // what EADD is given: PT_REG with the segment's R/W/X, or PT_TCS
+	Measured bool             // EEXTENDed after EADD
+	Data     []byte           // PageSize bytes; shared with the image's buffers, do not modify
+}
+
+// TCSInfo is one TCS of the image, as the image holds it.
+type TCSInfo struct {
+	Index  int    // TCS number: its order among the TCS regions
+	Offset uint64 // offset of the TCS page from the enclave base
+	TCS    sgx.TCS
+}
+
+// PageRun is a maximal run of contiguous pages with equal SECINFO and
+// measurement: what a loader passes to one SGX_IOC_ENCLAVE_ADD_PAGES call
+// or maps with one mmap.
+type PageRun struct {
+	Offset   uint64
+	Length   uint64 // a multiple of PageSize
+	Secinfo  sgx.SecinfoFlags
+	Measured bool
+}
+
+// Open reads the enclave image at path. The file stays open for the debug
+// information until Close.
+func Open(path string) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	im, err := NewImage(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	im.Path = path
+	im.closer = f
+	return im, nil
+}
+
+// NewImage parses and checks the enclave image in r (the checks are listed
+// in the package documentation of the image convention). Debug
+// information is read from r later, on demand.
+func NewImage(r io.ReaderAt) (*Image, error) {
+	size, err := readerSize(r)
+	if err != nil {
+		return nil, err
+	}
+	h, err := checkHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, &FormatError{Off: -1, Field: "ELF", Msg: "malformed ELF file", Err: err}
+	}
+	segs, err := loadSegments(f, r, h, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRelocSections(f, h); err != nil {
+		return nil, err
+	}
+	notes, err := readNotes(f, r, h, size)
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 || segs[len(segs)-1].end() == 0 {
+		return nil, formatErr(int64(h.phoff), "PT_LOAD", 0, "the image has no pages")
+	}
+	n := notes.enclave
+	encSize, err := resolveSize(n, segs[len(segs)-1].end())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSECSParams(n); err != nil {
+		return nil, err
+	}
+	regions, err := checkRegions(notes.regions, encSize, segs)
+	if err != nil {
+		return nil, err
+	}
+	pages := buildPages(segs, regions)
+	tcs, err := checkTCS(regions, pages, segs, n, encSize)
+	if err != nil {
+		return nil, err
+	}
+	im := &Image{
+		Size:          encSize,
+		SSAFrameSize:  n.ssaFrameSize,
+		MiscSelect:    sgx.MiscSelect(n.miscSelect),
+		MiscMask:      n.miscMask,
+		Attributes:    sgx.Attributes{Flags: sgx.AttributeFlags(n.flags), XFRM: n.xfrm},
+		AttributeMask: sgx.Attributes{Flags: sgx.AttributeFlags(n.maskFlags), XFRM: n.maskXFRM},
+		ISVProdID:     n.isvProdID,
+		ISVSVN:        n.isvSVN,
+		Pages:         pages,
+		TCS:           tcs,
+		Regions:       regions,
+		f:             f,
+		segs:          segs,
+	}
+	secs := im.SECS(0)
+	if err := secs.Validate(); err != nil {
+		return nil, &FormatError{Off: n.off, Field: NoteEnclave.String(), Msg: "the SECS would not pass ECREATE", Err: err}
+	}
+	return im, nil
+}
+
+// Close releases the file Open opened. Pages stay valid; debug information
+// not loaded before Close is no longer available (ErrClosed).
+func (im *Image) Close() error {
+	im.debug.mu.Lock()
+	defer im.debug.mu.Unlock()
+	im.debug.closed = true
+	if im.closer == nil {
+		return nil
+	}
+	err := im.closer.Close()
+	im.closer = nil
+	return err
+}
+
+// SECS returns the SECS the host passes to ECREATE for the image loaded at
+// base: SIZE, BASEADDR, SSAFRAMESIZE, MISCSELECT and ATTRIBUTES; the
+// measurement and identity fields are zero until EINIT.
+func (im *Image) SECS(base uint64) sgx.SECS {
+	return sgx.SECS{
+		Size:         im.Size,
+		BaseAddr:     base,
+		SSAFrameSize: im.SSAFrameSize,
+		MiscSelect:   im.MiscSelect,
+		Attributes:   im.Attributes,
+	}
+}
+
+// MRENCLAVE returns the measurement EINIT will compare with the
+// SIGSTRUCT: ECREATE, then EADD (and EEXTEND for measured pages) of every
+// page in offset order.
+func (im *Image) MRENCLAVE() ([32]byte, error) {
+	m := sgx.NewMeasurement(im.Size, im.SSAFrameSize)
+	for _, p := range im.Pages {
+		if err := m.AddPage(p.Offset, p.Secinfo, p.Data, p.Measured); err != nil {
+			return [32]byte{}, fmt.Errorf("measure page %#x: %w", p.Offset, err)
+		}
+	}
+	return m.Sum(), nil
+}
+
+// Runs returns the pages as maximal runs of contiguous pages with equal
+// SECINFO and Measured, in offset order.
+func (im *Image) Runs() []PageRun {
+	var runs []PageRun
+	for _, p := range im.Pages {
+		if k := len(runs) - 1; k >= 0 {
+			r := &runs[k]
+			if r.Offset+r.Length == p.Offset && r.Secinfo == p.Secinfo && r.Measured == p.Measured {
+				r.Length += PageSize
+				continue
+			}
+		}
+		runs = append(runs, PageRun{Offset: p.Offset, Length: PageSize, Secinfo: p.Secinfo, Measured: p.Measured})
+	}
+	return runs
+}
+
+// Page returns the page at enclave offset off (rounded down to a page), or
+// nil when off is in a hole or beyond the image.
+func (im *Image) Page(off uint64) *Page { return pageAt(im.Pages, off) }
