@@ -277,4 +277,3 @@ func TestSamples(t *testing.T) {
 		})
 	}
 }
-
