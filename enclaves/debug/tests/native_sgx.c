@@ -9,7 +9,9 @@
  * SIGILL is turned into EENTER/ERESUME/EEXIT, and a fault taken in enclave
  * mode becomes an AEX (SSA frame, synthetic state at the AEP) that is handed
  * to the host's own signal handler. SYSCALL from ELRANGE is trapped with
- * seccomp (SIGSYS) and becomes #UD; CPUID cannot be trapped here.
+ * seccomp (SIGSYS) and becomes #UD; CPUID cannot be trapped here. The
+ * host's vDSO path runs against fake_vdso.S, with the kernel's exception
+ * fixup played here (every vector but #DB and #BP).
  * Every AEX is logged to $SGXDBG_NATIVE_LOG when set.
  *
  * Signals taken in enclave mode arrive on the enclave's stack (the kernel
@@ -63,6 +65,10 @@ static struct sigaction host_action[NSIG];
 static int log_fd = -1;
 
 int __real_calls_init(const struct call_config *cfg);
+
+/* fake_vdso.S */
+void fake_vdso_enter(void);
+extern const char fake_vdso_enclu[], fake_vdso_fixup[];
 
 /* Raw system calls: they run before FS holds the host's TLS again. */
 static long raw2(long n, long a, long b)
@@ -332,6 +338,15 @@ static void aex(struct thread_state *t, int sig, siginfo_t *si, ucontext_t *uc)
 	c->cssa++;
 	__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
 	t->in_enclave = 0;
+	if (c->aep == (uint64_t)(uintptr_t)fake_vdso_enclu && vector != 1 && vector != 3) {
+		/* The kernel's vDSO exception fixup instead of a signal; the
+		 * address is what the OS sees, page-aligned for #PF. */
+		g[REG_RIP] = (greg_t)(uintptr_t)fake_vdso_fixup;
+		g[REG_RDI] = vector;
+		g[REG_RSI] = errcd;
+		g[REG_RDX] = (greg_t)(maddr & ~(uint64_t)(PAGE_SIZE - 1));
+		return;
+	}
 	if (host_sig != sig) {
 		si->si_signo = host_sig;
 		si->si_code = ILL_ILLOPN;
@@ -360,6 +375,13 @@ static void emulate(int sig, siginfo_t *si, void *ucv)
 		if ((g[REG_RAX] == ENCLU_EENTER && eenter(t, g) == 0) ||
 		    (g[REG_RAX] == ENCLU_ERESUME && eresume(t, uc) == 0))
 			return;
+		if (g[REG_RIP] == (greg_t)(uintptr_t)fake_vdso_enclu) {
+			g[REG_RIP] = (greg_t)(uintptr_t)fake_vdso_fixup;
+			g[REG_RDI] = 13;
+			g[REG_RSI] = 0;
+			g[REG_RDX] = 0;
+			return;
+		}
 		deliver_gp(uc);
 		return;
 	}
@@ -437,11 +459,19 @@ int __wrap_enclave_load(const struct image *img, const uint8_t *sigstruct, struc
 	return 0;
 }
 
+/* The host finds fake_vdso.S where the kernel's vDSO function would be. */
 void *__wrap_vdso_lookup(const char *name, const char *version)
 {
-	(void)name;
-	(void)version;
-	return NULL; /* this stand-in has no __vdso_sgx_enter_enclave */
+	if (strcmp(name, "__vdso_sgx_enter_enclave") != 0 || strcmp(version, "LINUX_2.6") != 0)
+		return NULL;
+	return (void *)(uintptr_t)fake_vdso_enter;
+}
+
+size_t __wrap_vdso_symbol_size(const char *name, const char *version)
+{
+	if (__wrap_vdso_lookup(name, version) == NULL)
+		return 0;
+	return (size_t)(fake_vdso_fixup - (const char *)(uintptr_t)fake_vdso_enter);
 }
 
 int __wrap_calls_init(const struct call_config *cfg)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """run_native.py BUILD_DIR - runs every scenario of samples.json through
 host_native (the real host with tests/native_sgx.c standing in for the SGX
-driver and CPU) and compares the host's stdout, stderr and exit status, and
+driver and CPU, tests/fake_vdso.S for the vDSO), once through the vDSO and
+once with --no-vdso, and compares the host's stdout, stderr and exit status, and
 the AEXs the stand-in logged (TCS, SSA frame, vector, exit type, MADDR,
 ERRCD, RIP), with what samples.json expects on hardware. Also fails when the
 stand-in saw a register the runtime should have scrubbed at EEXIT.
@@ -41,9 +42,9 @@ def expected_aex(a, img):
             f"maddr={maddr:#x} errcd={errcd:#x} rip={rip:#x}").replace("=0x0 ", "=0 ")
 
 
-def run(build, sc, img, log):
+def run(build, sc, img, log, mode):
     elf = os.path.join(build, sc["name"] + ".elf")
-    cmd = [os.path.join(build, "host_native")] + sc["host_flags"] + [
+    cmd = [os.path.join(build, "host_native")] + mode + sc["host_flags"] + [
         elf, os.path.join(build, "zero.sig"), str(sc["ecall"])] + sc["args"]
     if os.path.exists(log):
         os.unlink(log)
@@ -88,13 +89,15 @@ def main():
                 print(f"SKIP {label}: {SKIP[key]}")
                 continue
             img = Image(os.path.join(build, sc["name"] + ".elf"))
-            ran += 1
-            for e in run(build, sc, img, log):
-                print(f"FAIL {label}: {e}", file=sys.stderr)
-                failures += 1
+            for mode in ([], ["--no-vdso"]):
+                ran += 1
+                for e in run(build, sc, img, log, mode):
+                    print(f"FAIL {label} {' '.join(mode) or '(vDSO)'}: {e}", file=sys.stderr)
+                    failures += 1
     if failures:
         return 1
-    print(f"run_native: {ran} scenarios behave as samples.json says")
+    print(f"run_native: {ran} runs (each scenario through the vDSO and through the host's own ENCLU) "
+          "behave as samples.json says")
     return 0
 
 
