@@ -6,20 +6,6 @@ import (
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// EnclaveInfo describes one emulated enclave, as the driver and the SECS
-// know it.
-type EnclaveInfo struct {
-	Pid          int
-	Base, Size   uint64
-	SSAFrameSize uint32
-	MiscSelect   sgx.MiscSelect
-	Attributes   sgx.Attributes
-	MRENCLAVE    [32]byte
-	MRSIGNER     [32]byte
-	Initialized  bool
-	TCS          []uint64 // linear addresses of its TCS pages, ascending
-}
-
 // Enclaves lists the enclaves of every traced process, by base address.
 // Tracer thread only.
 func (em *Emulator) Enclaves() []EnclaveInfo {
@@ -44,15 +30,6 @@ func (em *Emulator) Enclaves() []EnclaveInfo {
 	sort.Slice(out, func(i, j int) bool { return out[i].Base < out[j].Base })
 	return out
 }
-
-// ThreadInfo says where a traced thread is.
-type ThreadInfo struct {
-	Pid, Tid  int
-	InEnclave bool
-	Enclave   uint64 // when InEnclave
-	TCS       uint64 // when InEnclave
-}
-
 // Threads lists the traced threads by id. Tracer thread only.
 func (em *Emulator) Threads() []ThreadInfo {
 	var out []ThreadInfo

@@ -131,7 +131,7 @@ func runSample(t *testing.T, dir string, sc sampleScenario) (stdout, stderr stri
 	st, err := Run(Options{
 		Path: args[0], Args: args, Files: []*os.File{os.Stdin, outF, errF},
 		OnStop: func(s *Stop) {
-			ev := s.Event
+			ev := s.Event()
 			if ev.Kind != EvAEX || capErr != nil {
 				return
 			}

@@ -1,27 +1,22 @@
 package emu
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// ErrResumed is returned by a Stop's methods once the thread has been
-// resumed by one of them: the stop is over.
-var ErrResumed = errors.New("the thread is no longer stopped")
-
-// Stop is a thread held at an event the debugger may act on. After an AEX
-// the thread is at the AEP with the synthetic state and the signal for the
-// host is pending. Its methods run on the tracer thread, inside OnStop.
+// Stop implements target.Stop for the emulator. Its methods run on the
+// tracer thread, inside OnStop.
 type Stop struct {
 	em       *Emulator
 	th       *thread
-	Event    Event
+	ev       Event
 	si       *ptrace.Siginfo // the AEX's signal for the host, or nil
 	viaTkill bool
 }
@@ -30,10 +25,31 @@ func (em *Emulator) stop(th *thread, ev Event, si *ptrace.Siginfo, viaTkill bool
 	if em.opts.OnStop == nil {
 		return nil
 	}
-	s := &Stop{em: em, th: th, Event: ev, si: si, viaTkill: viaTkill}
+	s := &Stop{em: em, th: th, ev: ev, si: si, viaTkill: viaTkill}
 	em.opts.OnStop(s)
 	return nil
 }
+
+var _ target.Stop = (*Stop)(nil)
+
+// Event is the event the thread stopped at.
+func (s *Stop) Event() Event { return s.ev }
+
+// ReadEnclave reads enclave memory through the EDBGRD model.
+func (s *Stop) ReadEnclave(buf []byte, addr uint64) (int, error) {
+	return s.em.ReadEnclave(s.th.proc.pid, buf, addr)
+}
+
+// WriteEnclave writes enclave memory through the EDBGWR model.
+func (s *Stop) WriteEnclave(buf []byte, addr uint64) (int, error) {
+	return s.em.WriteEnclave(s.th.proc.pid, buf, addr)
+}
+
+// Enclaves lists the emulated enclaves.
+func (s *Stop) Enclaves() []EnclaveInfo { return s.em.Enclaves() }
+
+// Threads lists the traced threads.
+func (s *Stop) Threads() []ThreadInfo { return s.em.Threads() }
 
 // Emulator returns the emulator the stop belongs to.
 func (s *Stop) Emulator() *Emulator { return s.em }
@@ -107,13 +123,6 @@ func (s *Stop) ERESUME(step bool) error {
 	r.Rax = uint64(sgx.LeafERESUME)
 	s.si = nil
 	return s.em.eresume(s.th, &r)
-}
-
-// HandlerResult is what running the enclave's exception path produced.
-type HandlerResult struct {
-	Exited bool        // the enclave left through EEXIT
-	Regs   ptrace.Regs // registers at that EEXIT (RDI/RSI carry the runtime's status)
-	Event  *Event      // a nested AEX, or the enclu-fault of a refused EENTER
 }
 
 // EnterHandler EENTERs the enclave on the stopped thread's TCS (CSSA now
@@ -197,9 +206,9 @@ func (s *Stop) Teardown() error {
 		return ErrResumed
 	}
 	pr := s.th.proc
-	e := pr.enclaveAt(s.Event.Enclave)
+	e := pr.enclaveAt(s.ev.Enclave)
 	if e == nil {
-		return fmt.Errorf("teardown: no enclave at %#x", s.Event.Enclave)
+		return fmt.Errorf("teardown: no enclave at %#x", s.ev.Enclave)
 	}
 	site := pr.scratch + ptrace.ScratchSyscall
 	for _, m := range append([]mapping(nil), e.maps...) {

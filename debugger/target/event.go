@@ -1,4 +1,4 @@
-package emu
+package target
 
 import (
 	"encoding/hex"
