@@ -30,6 +30,7 @@ func (em *Emulator) Enclaves() []EnclaveInfo {
 	sort.Slice(out, func(i, j int) bool { return out[i].Base < out[j].Base })
 	return out
 }
+
 // Threads lists the traced threads by id. Tracer thread only.
 func (em *Emulator) Threads() []ThreadInfo {
 	var out []ThreadInfo
