@@ -34,6 +34,7 @@ emulator.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd(), newEmulateCmd())
+	root.AddCommand(newKeygenCmd(), newMeasureCmd(), newSignCmd(), newVerifyCmd())
 	return root
 }
 
