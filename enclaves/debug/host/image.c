@@ -17,7 +17,7 @@
 #include "host.h"
 
 #define MAX_LOADS 64
-#define MAX_IMAGE_END (1ull << 36) /* 64 GiB: larger images are rejected */
+#define MAX_IMAGE_END (1ull << 28) /* 256 MiB of pages: larger images are rejected */
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -235,7 +235,10 @@ static int check_regions(struct image *img, const Elf64_Phdr *loads, int nloads,
 			return fail(err, errlen, "region %zu: unknown kind %u", r, g->kind);
 		if (g->flags & ~(uint32_t)REGION_UNMEASURED)
 			return fail(err, errlen, "region %zu: unknown flags %#x", r, g->flags);
-		for (uint64_t o = g->offset; o < g->offset + g->size; o += PAGE_SIZE) {
+		if (g->kind != REGION_GUARD && g->offset + g->size > img->end)
+			return fail(err, errlen, "region %zu: [%#lx, +%#lx) is not inside any PT_LOAD (they end at %#lx)",
+				    r, (unsigned long)g->offset, (unsigned long)g->size, (unsigned long)img->end);
+		for (uint64_t o = g->offset; o < g->offset + g->size && o < img->end; o += PAGE_SIZE) {
 			int covered = load_at(loads, nloads, o) >= 0;
 			if (g->kind == REGION_GUARD && covered)
 				return fail(err, errlen, "region %zu: GUARD page %#lx is inside a PT_LOAD", r,
