@@ -12,7 +12,9 @@
  * seccomp (SIGSYS) and becomes #UD; CPUID cannot be trapped here. The
  * host's vDSO path runs against fake_vdso.S, with the kernel's exception
  * fixup played here (every vector but #DB and #BP).
- * Every AEX is logged to $SGXDBG_NATIVE_LOG when set.
+ * Every AEX is logged to $SGXDBG_NATIVE_LOG when set. SGXDBG_NATIVE_TEARDOWN
+ * = "enter" or "aex" removes the enclave's mappings before the first EENTER
+ * or at the first AEX, as a debugger's teardown (or lost EPC) would.
  *
  * Signals taken in enclave mode arrive on the enclave's stack (the kernel
  * knows no URSP), so the handler uses a per-thread SS_AUTODISARM alternate
@@ -63,6 +65,7 @@ static struct thread_state threads[MAX_THREADS];
 static uint64_t base, frame_size;
 static struct sigaction host_action[NSIG];
 static int log_fd = -1;
+static int teardown_at_aex; /* SGXDBG_NATIVE_TEARDOWN=aex */
 
 int __real_calls_init(const struct call_config *cfg);
 
@@ -112,6 +115,13 @@ static struct tcs_state *tcs_at(uint64_t addr)
 		if (tcss[i].addr == addr)
 			return &tcss[i];
 	return NULL;
+}
+
+/* EENTER/ERESUME of a TCS that is no longer mapped take #PF, not #GP. */
+static int tcs_gone(uint64_t tcs)
+{
+	unsigned char v;
+	return mincore((void *)(uintptr_t)(tcs & ~(uint64_t)(PAGE_SIZE - 1)), PAGE_SIZE, &v) != 0;
 }
 
 static int is_enclu(uint64_t rip)
@@ -178,7 +188,7 @@ static int eenter(struct thread_state *t, greg_t *g)
 	struct tcs_state *c = tcs_at((uint64_t)g[REG_RBX]);
 	int idle = 0;
 
-	if (c == NULL || c->cssa >= c->nssa || !__atomic_compare_exchange_n(&c->busy, &idle, 1, 0,
+	if (c == NULL || tcs_gone(c->addr) || c->cssa >= c->nssa || !__atomic_compare_exchange_n(&c->busy, &idle, 1, 0,
 									     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return -1;
 	ensure_altstack(t);
@@ -202,7 +212,7 @@ static int eresume(struct thread_state *t, ucontext_t *uc)
 	struct tcs_state *c = tcs_at((uint64_t)g[REG_RBX]);
 	int idle = 0;
 
-	if (c == NULL || c->cssa == 0 || !__atomic_compare_exchange_n(&c->busy, &idle, 1, 0, __ATOMIC_ACQ_REL,
+	if (c == NULL || tcs_gone(c->addr) || c->cssa == 0 || !__atomic_compare_exchange_n(&c->busy, &idle, 1, 0, __ATOMIC_ACQ_REL,
 								      __ATOMIC_ACQUIRE))
 		return -1;
 	uint8_t *f = frame_of(c, c->cssa - 1);
@@ -338,6 +348,8 @@ static void aex(struct thread_state *t, int sig, siginfo_t *si, ucontext_t *uc)
 	c->cssa++;
 	__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
 	t->in_enclave = 0;
+	if (teardown_at_aex)
+		munmap((void *)(uintptr_t)base, ENCLAVE_SIZE);
 	if (c->aep == (uint64_t)(uintptr_t)fake_vdso_enclu && vector != 1 && vector != 3) {
 		/* The kernel's vDSO exception fixup instead of a signal; the
 		 * address is what the OS sees, page-aligned for #PF. */
@@ -375,11 +387,19 @@ static void emulate(int sig, siginfo_t *si, void *ucv)
 		if ((g[REG_RAX] == ENCLU_EENTER && eenter(t, g) == 0) ||
 		    (g[REG_RAX] == ENCLU_ERESUME && eresume(t, uc) == 0))
 			return;
+		int gone = tcs_gone((uint64_t)g[REG_RBX]);
 		if (g[REG_RIP] == (greg_t)(uintptr_t)fake_vdso_enclu) {
 			g[REG_RIP] = (greg_t)(uintptr_t)fake_vdso_fixup;
-			g[REG_RDI] = 13;
-			g[REG_RSI] = 0;
-			g[REG_RDX] = 0;
+			g[REG_RDI] = gone ? 14 : 13;
+			g[REG_RSI] = gone ? 4 : 0;
+			g[REG_RDX] = gone ? g[REG_RBX] : 0;
+			return;
+		}
+		if (gone) {
+			si->si_signo = SIGSEGV;
+			si->si_code = SEGV_MAPERR;
+			si->si_addr = (void *)g[REG_RBX];
+			deliver(SIGSEGV, si, uc);
 			return;
 		}
 		deliver_gp(uc);
@@ -453,6 +473,11 @@ int __wrap_enclave_load(const struct image *img, const uint8_t *sigstruct, struc
 		memcpy(&c->oentry, p + 32, 8);
 		memcpy(&c->ofs, p + 48, 8);
 		memcpy(&c->ogs, p + 56, 8);
+	}
+	if (getenv("SGXDBG_NATIVE_TEARDOWN") != NULL) {
+		teardown_at_aex = strcmp(getenv("SGXDBG_NATIVE_TEARDOWN"), "aex") == 0;
+		if (strcmp(getenv("SGXDBG_NATIVE_TEARDOWN"), "enter") == 0)
+			munmap((void *)(uintptr_t)base, ENCLAVE_SIZE);
 	}
 	if (getenv("SGXDBG_NATIVE_LOG") != NULL)
 		log_fd = open(getenv("SGXDBG_NATIVE_LOG"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

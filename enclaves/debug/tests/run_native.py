@@ -5,7 +5,9 @@ driver and CPU, tests/fake_vdso.S for the vDSO), once through the vDSO and
 once with --no-vdso, and compares the host's stdout, stderr and exit status, and
 the AEXs the stand-in logged (TCS, SSA frame, vector, exit type, MADDR,
 ERRCD, RIP), with what samples.json expects on hardware. Also fails when the
-stand-in saw a register the runtime should have scrubbed at EEXIT.
+stand-in saw a register the runtime should have scrubbed at EEXIT, and checks
+"enclave lost" (exit 4) when the enclave is torn down before EENTER or at an
+AEX.
 
 Scenarios the stand-in cannot reproduce are skipped with a reason.
 """
@@ -23,6 +25,21 @@ from check_samples import Image  # noqa: E402
 SKIP = {
     ("ud", 0): "CPUID executes natively on this CPU: no #UD to emulate",
 }
+
+# The enclave torn down (SGXDBG_NATIVE_TEARDOWN) before the first EENTER or at
+# the first AEX: the host must report "enclave lost" and exit 4.
+LOST = [("clean", 0, ["1"], "enter"), ("pf_untrusted", 0, [], "aex"), ("int3", 0, [], "aex"),
+        ("de", 0, [], "aex")]
+
+
+def run_lost(build, name, ecall, args, when, mode):
+    cmd = [os.path.join(build, "host_native")] + mode + [
+        os.path.join(build, name + ".elf"), os.path.join(build, "zero.sig"), str(ecall)] + args
+    env = dict(os.environ, SGXDBG_NATIVE_TEARDOWN=when)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    if p.returncode != 4 or p.stderr.splitlines() != ["enclave lost"]:
+        return [f"exit {p.returncode}, stderr {p.stderr.splitlines()}, want 4, ['enclave lost']"]
+    return []
 
 
 def expected_aex(a, img):
@@ -94,10 +111,17 @@ def main():
                 for e in run(build, sc, img, log, mode):
                     print(f"FAIL {label} {' '.join(mode) or '(vDSO)'}: {e}", file=sys.stderr)
                     failures += 1
+        for name, ecall, args, when in LOST:
+            for mode in ([], ["--no-vdso"]):
+                ran += 1
+                for e in run_lost(build, name, ecall, args, when, mode):
+                    print(f"FAIL {name} ecall {ecall} torn down at {when} {' '.join(mode)}: {e}",
+                          file=sys.stderr)
+                    failures += 1
     if failures:
         return 1
-    print(f"run_native: {ran} runs (each scenario through the vDSO and through the host's own ENCLU) "
-          "behave as samples.json says")
+    print(f"run_native: {ran} runs (each scenario through the vDSO and through the host's own ENCLU, "
+          "and enclave-lost cases) behave as expected")
     return 0
 
 
