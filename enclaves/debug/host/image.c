@@ -106,8 +106,6 @@ static int check_load(const Elf64_Phdr *p, int i, size_t len, char *err, size_t 
 	if (p->p_vaddr >= MAX_IMAGE_END || p->p_memsz > MAX_IMAGE_END - p->p_vaddr)
 		return fail(err, errlen, "PT_LOAD %d: [%#lx, +%#lx) beyond any enclave this host loads", i,
 			    (unsigned long)p->p_vaddr, (unsigned long)p->p_memsz);
-	if (p->p_memsz == 0)
-		return fail(err, errlen, "PT_LOAD %d: empty segment", i);
 	if (p->p_flags & ~(uint32_t)(PF_R | PF_W | PF_X))
 		return fail(err, errlen, "PT_LOAD %d: p_flags %#x has bits other than R, W, X", i, p->p_flags);
 	if ((p->p_flags & PF_W) && !(p->p_flags & PF_R))
@@ -353,6 +351,8 @@ int image_parse(const uint8_t *f, size_t len, struct image *img, char *err, size
 		case PT_LOAD:
 			if (check_load(&p, i, len, err, errlen))
 				return -1;
+			if (p.p_memsz == 0) /* no pages */
+				break;
 			if (nloads == MAX_LOADS)
 				return fail(err, errlen, "more than %d PT_LOAD segments", MAX_LOADS);
 			for (int j = 0; j < nloads; j++)

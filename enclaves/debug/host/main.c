@@ -74,14 +74,15 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->threads = 1;
 	o->repeat = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--no-vdso") == 0)
 			o->no_vdso = 1;
 		else if (strcmp(argv[i], "--threads") == 0)
-			o->threads = option_number("--threads", argv[++i < argc ? i : 0], 1);
+			o->threads = option_number("--threads", value, 1), i++;
 		else if (strcmp(argv[i], "--tcs") == 0)
-			o->tcs = option_number("--tcs", argv[++i < argc ? i : 0], 0);
+			o->tcs = option_number("--tcs", value, 0), i++;
 		else if (strcmp(argv[i], "--repeat") == 0)
-			o->repeat = option_number("--repeat", argv[++i < argc ? i : 0], 1);
+			o->repeat = option_number("--repeat", value, 1), i++;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
