@@ -35,6 +35,7 @@ const (
 	imgStripped = "stripped" // imgDebug after strip(1)
 	imgNoCFI    = "nocfi"    // no .eh_frame: frame-pointer unwinding only
 	imgReloc    = "reloc"    // an absolute pointer: a dynamic relocation
+	imgPacked   = "packed"   // imgDebug linked with -n: segments not page aligned in the file
 )
 
 // testImage returns the path of the built image variant.
@@ -70,6 +71,8 @@ func buildLocked(t testing.TB, variant string) string {
 		args = append(args, "-DNO_CFI", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables")
 	case imgReloc:
 		args = append(args, "-DWITH_RELOC")
+	case imgPacked:
+		args = append(args, "-Wl,-n")
 	default:
 		t.Fatalf("unknown image variant %q", variant)
 	}

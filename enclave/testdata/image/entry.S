@@ -14,7 +14,7 @@
 enclave_entry:				/* offset 0x9000: OENTRY of both TCS */
 	CFI(.cfi_startproc)
 	CFI(.cfi_undefined rip)		/* the outermost enclave frame */
-	call outer
+	call outer			/* LINE:entry-call */
 	ud2
 	CFI(.cfi_endproc)
 
