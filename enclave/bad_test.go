@@ -104,6 +104,8 @@ func TestBadImages(t *testing.T) {
 		{"big-endian", imgDebug, func(l *fileLayout) int64 { l.b[5] = 2; return 5 }, "ELF data encoding", 2},
 		{"not x86-64", imgDebug, func(l *fileLayout) int64 { return l.put16(18, uint16(elf.EM_AARCH64)) }, "ELF machine", 183},
 		{"ET_EXEC", imgDebug, func(l *fileLayout) int64 { return l.put16(16, uint16(elf.ET_EXEC)) }, "ELF type", 2},
+		{"empty", imgDebug, func(l *fileLayout) int64 { l.b = l.b[:0]; return 0 }, "ELF magic", 0},
+		{"3 bytes", imgDebug, func(l *fileLayout) int64 { l.b = l.b[:3]; return 0 }, "ELF magic", 0x7f454c00},
 		{"truncated header", imgDebug, func(l *fileLayout) int64 { l.b = l.b[:40]; return 0 }, "ELF header", 40},
 		{"e_phentsize", imgDebug, func(l *fileLayout) int64 { return l.put16(54, 32) }, "ELF e_phentsize", 32},
 		{"malformed sections", imgDebug, func(l *fileLayout) int64 { l.put16(62, 100); return -1 }, "ELF", 0},

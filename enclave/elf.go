@@ -114,16 +114,20 @@ func readerSize(r io.ReaderAt) (int64, error) {
 // convention fixes, before debug/elf sees the file.
 func checkHeader(r io.ReaderAt, size int64) (header, error) {
 	var b [ehdrSize]byte
+	n := min(size, ehdrSize)
+	if n > 0 {
+		if _, err := r.ReadAt(b[:n], 0); err != nil {
+			return header{}, fmt.Errorf("read ELF header: %w", err)
+		}
+	}
+	if n < 4 || string(b[:4]) != elf.ELFMAG {
+		return header{}, formatErr(0, "ELF magic", uint64(binary.BigEndian.Uint32(b[:4])), "not an ELF file")
+	}
 	if size < ehdrSize {
 		return header{}, formatErr(0, "ELF header", uint64(size), "truncated: the file has %d bytes", size)
 	}
-	if _, err := r.ReadAt(b[:], 0); err != nil {
-		return header{}, fmt.Errorf("read ELF header: %w", err)
-	}
 	le := binary.LittleEndian
 	switch {
-	case string(b[:4]) != elf.ELFMAG:
-		return header{}, formatErr(0, "ELF magic", uint64(binary.BigEndian.Uint32(b[:4])), "not an ELF file")
 	case elf.Class(b[elf.EI_CLASS]) != elf.ELFCLASS64:
 		return header{}, formatErr(elf.EI_CLASS, "ELF class", uint64(b[elf.EI_CLASS]),
 			"not a 64-bit ELF file (%v)", elf.Class(b[elf.EI_CLASS]))
