@@ -47,6 +47,48 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	// FuzzUnwind: the hand-built stack of TestUnwind, from leaf's body and
+	// from its first instruction.
+	s := newStackScenario(t, openTest(t, imgDebug))
+	dir = filepath.Join("testdata", "fuzz", "FuzzUnwind")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]UnwindRegs{
+		"body":  {RIP: s.base + s.leaf.Offset + 7, RSP: s.rbpLeaf, RBP: s.rbpLeaf},
+		"entry": {RIP: s.base + s.leaf.Offset, RSP: s.rbpLeaf + 8, RBP: s.rbpMid},
+	} {
+		data := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\nuint64(%d)\nuint64(%d)\nuint64(%d)\n",
+			strconv.Quote(string(s.mem.data)), r.RIP, r.RSP, r.RBP)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// FuzzUnwind unwinds the debug test image loaded at the base of
+// TestUnwind's scenario over arbitrary stack bytes (the stack region,
+// 0x7000-0x8fff) and registers: the walk must stay within max frames and
+// inside the image, and not panic.
+func FuzzUnwind(f *testing.F) {
+	im, err := Open(testImage(f, imgDebug))
+	if err != nil {
+		f.Fatal(err)
+	}
+	const base = 0x7f0000000000
+	f.Fuzz(func(t *testing.T, stack []byte, rip, rsp, rbp uint64) {
+		mem := &fakeMem{start: base + 0x7000, data: stack[:min(len(stack), 0x2000)]}
+		frames, _ := im.Unwind(mem, base, UnwindRegs{RIP: rip, RSP: rsp, RBP: rbp}, 16)
+		if len(frames) > 16 {
+			t.Fatalf("%d frames, max 16", len(frames))
+		}
+		for _, fr := range frames {
+			if fr.PC < base || fr.PC-base >= im.Size {
+				t.Fatalf("frame PC %#x outside the image", fr.PC)
+			}
+		}
+	})
 }
 
 // zeroMem is enclave memory that reads as zeros everywhere.
