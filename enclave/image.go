@@ -75,9 +75,26 @@ func Open(path string) (*Image, error) {
 	return im, nil
 }
 
-// NewImage parses and checks the enclave image in r (the checks are listed
-// in the package documentation of the image convention). Debug
-// information is read from r later, on demand.
+// NewImage parses the enclave image in r and checks it against the image
+// convention of enclaves/debug/README.md and the rules ECREATE, EADD and
+// EENTER apply:
+//   - ELF64, little-endian, x86-64, ET_DYN; no PT_INTERP; no dynamic
+//     relocations (in PT_DYNAMIC or allocated relocation sections);
+//   - PT_LOAD segments page aligned, not overlapping, inside the file, W
+//     only with R, at most MaxPages pages in all;
+//   - exactly one NT_SGXDBG_ENCLAVE note (64 bytes, reserved zero, INIT
+//     clear, MODE64BIT set, XFRM bits 1:0 set, SIZE a power of two ≥ the
+//     image and ≥ 8 KiB, an SSA frame that holds XSAVE + GPRSGX + MISC, a
+//     SECS that passes sgx.SECS.Validate) and at most one NT_SGXDBG_REGIONS;
+//   - regions of a known kind and flags, page aligned, inside SIZE, TCS
+//     regions one page and on no STACK/SSA/HEAP/GUARD region, GUARD regions
+//     on no PT_LOAD page, the others on PT_LOAD pages only;
+//   - each TCS as EADD leaves it (STATE, CSSA, AEP, DBGOPTIN zero), NSSA >
+//     0, OENTRY on a REG page, OFSBASGX/OGSBASGX inside SIZE, its SSA
+//     frames on RW REG pages, and sgx.TCS.Validate.
+//
+// A violation is a *FormatError. Debug information is read from r later,
+// on demand.
 func NewImage(r io.ReaderAt) (*Image, error) {
 	size, err := readerSize(r)
 	if err != nil {
