@@ -33,7 +33,7 @@ emulator.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newEmulateCmd())
+	root.AddCommand(newVersionCmd(), newEmulateCmd(), newExecCmd())
 	root.AddCommand(newKeygenCmd(), newMeasureCmd(), newSignCmd(), newVerifyCmd())
 	return root
 }

@@ -134,8 +134,8 @@ func TestConformAEX(t *testing.T) {
 // EDBGRD shows the original bytes of an instruction the emulator rewrote
 // to UD2, and the enclave's TCS fields as EADD left them.
 func TestEDBGRDOriginalBytesAndTCS(t *testing.T) {
-	var cpuid, tcs []byte
-	var rdErr, wrFlagsErr, wrOtherErr, rdTCSRes error
+	var cpuid, tcs, flags, data []byte
+	var rdErr, wrFlagsErr, wrOtherErr, wrDataErr, rdTCSRes error
 	runConform(t, conformEnclave{}, nil, nil, func(em *Emulator, ev Event) {
 		if ev.Kind != EvAEX {
 			return
@@ -145,6 +145,12 @@ func TestEDBGRDOriginalBytesAndTCS(t *testing.T) {
 		tcs = make([]byte, 72)
 		_, rdTCSRes = em.ReadEnclave(ev.Pid, tcs, ev.TCS)
 		_, wrFlagsErr = em.WriteEnclave(ev.Pid, []byte{1, 0, 0, 0, 0, 0, 0, 0}, ev.TCS+8)
+		flags = make([]byte, 8)
+		_, _ = em.ReadEnclave(ev.Pid, flags, ev.TCS+8)
+		// An unaligned write spanning two words, read back.
+		_, wrDataErr = em.WriteEnclave(ev.Pid, []byte{0xa1, 0xa2, 0xa3, 0xa4, 0xa5}, ev.Enclave+offData+6)
+		data = make([]byte, 7)
+		_, _ = em.ReadEnclave(ev.Pid, data, ev.Enclave+offData+5)
 		_, wrOtherErr = em.WriteEnclave(ev.Pid, []byte{9}, ev.TCS+16)
 	}, "fault", "6")
 	if rdErr != nil || string(cpuid) != "\x0f\xa2" {
@@ -159,8 +165,11 @@ func TestEDBGRDOriginalBytesAndTCS(t *testing.T) {
 	if got := binary.LittleEndian.Uint64(tcs[16:]); got != offSSA {
 		t.Errorf("TCS.OSSA = %#x, want %#x", got, offSSA)
 	}
-	if wrFlagsErr != nil {
-		t.Errorf("EDBGWR of TCS.FLAGS: %v", wrFlagsErr)
+	if wrFlagsErr != nil || flags[0] != 1 {
+		t.Errorf("EDBGWR of TCS.FLAGS: %v; FLAGS now % x, want DBGOPTIN", wrFlagsErr, flags)
+	}
+	if wrDataErr != nil || string(data) != "\x00\xa1\xa2\xa3\xa4\xa5\x00" {
+		t.Errorf("EDBGWR across two words: %v; read back % x", wrDataErr, data)
 	}
 	var de *DebugAccessError
 	if !errors.As(wrOtherErr, &de) || !de.Write {

@@ -98,10 +98,12 @@ func (em *Emulator) debugIO(pid int, buf []byte, addr uint64, write bool) (int, 
 		var w [8]byte
 		off := word - e.base()
 		e.unpatched(w[:], off)
-		n := copy(buf[done:], w[a-word:])
+		var n int
 		if write {
-			copy(w[a-word:], buf[done:done+n])
+			n = copy(w[a-word:], buf[done:])
 			e.writeWord(off, w)
+		} else {
+			n = copy(buf[done:], w[a-word:])
 		}
 		done += n
 	}

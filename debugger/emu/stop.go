@@ -19,6 +19,7 @@ type Stop struct {
 	ev       Event
 	si       *ptrace.Siginfo // the AEX's signal for the host, or nil
 	viaTkill bool
+	over     bool // an action let the thread go: the stop has ended
 }
 
 func (em *Emulator) stop(th *thread, ev Event, si *ptrace.Siginfo, viaTkill bool) error {
@@ -54,8 +55,20 @@ func (s *Stop) Threads() []ThreadInfo { return s.em.Threads() }
 // Emulator returns the emulator the stop belongs to.
 func (s *Stop) Emulator() *Emulator { return s.em }
 
-// Resumed reports whether an action already let the thread go.
-func (s *Stop) Resumed() bool { return s.th.running || s.th.gone }
+// Resumed reports whether an action already let the thread go. It stays
+// true even after the thread stops again later.
+func (s *Stop) Resumed() bool {
+	if !s.over && (s.th.running || s.th.gone) {
+		s.over = true
+	}
+	return s.over
+}
+
+// end records whether the action just taken let the thread go.
+func (s *Stop) end(err error) error {
+	s.Resumed()
+	return err
+}
 
 // Pending returns the signal the host will get when the stop continues,
 // for an AEX; 0 otherwise.
@@ -91,9 +104,9 @@ func (s *Stop) Continue() error {
 		return ErrResumed
 	}
 	if s.si != nil {
-		return s.em.deliverAt(s.th, s.si, s.viaTkill)
+		return s.end(s.em.deliverAt(s.th, s.si, s.viaTkill))
 	}
-	return s.em.resume(s.th, 0)
+	return s.end(s.em.resume(s.th, 0))
 }
 
 // ERESUME resumes the enclave from its newest SSA frame instead of
@@ -122,7 +135,7 @@ func (s *Stop) ERESUME(step bool) error {
 	}
 	r.Rax = uint64(sgx.LeafERESUME)
 	s.si = nil
-	return s.em.eresume(s.th, &r)
+	return s.end(s.em.eresume(s.th, &r))
 }
 
 // EnterHandler EENTERs the enclave on the stopped thread's TCS (CSSA now
@@ -237,4 +250,5 @@ func (s *Stop) Teardown() error {
 func (s *Stop) Kill() {
 	s.em.Kill()
 	s.th.gone = true
+	s.over = true
 }

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/debugger/emu"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+)
+
+type execOptions struct {
+	backend  string
+	batch    string
+	cmds     string
+	json     bool
+	stopOn   []string
+	enclaves []string
+}
+
+func newExecCmd() *cobra.Command {
+	var o execOptions
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- HOST [ARGS...]",
+		Short: "Run a host program under the debugger",
+		Long: `exec runs HOST under sgxdbg and stops where the stop policy says (by
+default at every AEX). At each stop it runs commands: from --batch FILE or
+-x 'cmd; cmd' in order (a command that resumes the host ends the stop; when
+the script is used up the host continues), or from an interactive prompt.
+sgxdbg exits with the host's status.
+
+With --json, every event and every command's result is one JSON object per
+line: {"event":...} for the timeline, {"stop":{...}} where the host stopped,
+{"command":"...","result":{...}} or {"command":"...","error":"..."}.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runExec(cmd, o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.backend, "backend", "auto", "`auto`, emu or hw (auto: hw where /dev/sgx_enclave exists)")
+	f.StringVar(&o.batch, "batch", "", "run the commands of `FILE` at the stops")
+	f.StringVarP(&o.cmds, "execute", "x", "", "run these `commands` (separated by ;) at the stops")
+	f.BoolVar(&o.json, "json", false, "print events and results as JSON lines")
+	f.StringArrayVar(&o.stopOn, "stop-on", nil, "stop policy `words` (aex [VECTORS], eenter, eexit, eresume, all, none)")
+	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols (host arguments are tried too)")
+	return cmd
+}
+
+// launcherFor picks the backend.
+func launcherFor(name string, stderr io.Writer) (debugger.Launcher, error) {
+	switch name {
+	case "emu":
+		return emuLauncher, nil
+	case "auto":
+		if _, err := os.Stat(emu.DevicePath); err == nil {
+			fmt.Fprintf(stderr, "sgxdbg: %s exists, but the hardware backend is not implemented yet: using the emulator\n", emu.DevicePath)
+		}
+		return emuLauncher, nil
+	case "hw":
+		return nil, errors.New("the hardware backend is not implemented yet; use --backend emu")
+	}
+	return nil, fmt.Errorf("unknown backend %q (auto, emu or hw)", name)
+}
+
+func emuLauncher(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
+	st, err := emu.Run(emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
+		OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }})
+	return st.ShellCode(), err
+}
+
+// printer writes events and results, in order, as text or JSON lines.
+type printer struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+}
+
+func (p *printer) line(v any, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		b, err := json.Marshal(v)
+		if err != nil {
+			b, _ = json.Marshal(map[string]string{"error": err.Error()})
+		}
+		p.w.Write(append(b, '\n'))
+		return
+	}
+	fmt.Fprintln(p.w, text)
+}
+
+func (p *printer) event(ev target.Event) {
+	if p.json {
+		p.line(ev, "")
+	}
+}
+
+func (p *printer) stop(ev target.Event) {
+	p.line(map[string]any{"stop": ev}, "stopped: "+ev.String())
+}
+
+func (p *printer) result(cmd string, r debugger.Result, err error) {
+	if err != nil {
+		p.line(map[string]any{"command": cmd, "error": err.Error()}, "error: "+err.Error())
+		return
+	}
+	if r == nil {
+		return
+	}
+	p.line(map[string]any{"command": cmd, "result": r}, r.Text())
+}
+
+// scriptLine is one command of a batch script with its origin.
+type scriptLine struct {
+	cmd   string
+	where string // "FILE:LINE" or "-x"
+}
+
+func loadScript(o execOptions) ([]scriptLine, error) {
+	var out []scriptLine
+	if o.batch != "" {
+		b, err := os.ReadFile(o.batch)
+		if err != nil {
+			return nil, fmt.Errorf("batch: %w", err)
+		}
+		for i, l := range strings.Split(string(b), "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			out = append(out, scriptLine{cmd: l, where: fmt.Sprintf("%s:%d", o.batch, i+1)})
+		}
+	}
+	for _, c := range strings.Split(o.cmds, ";") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, scriptLine{cmd: c, where: "-x"})
+		}
+	}
+	return out, nil
+}
+
+func runExec(cmd *cobra.Command, o execOptions, args []string) error {
+	launch, err := launcherFor(o.backend, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	policy, err := debugger.ParsePolicy(strings.Fields(strings.Join(o.stopOn, " ")))
+	if len(o.stopOn) == 0 {
+		policy, err = debugger.Policy{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	script, err := loadScript(o)
+	if err != nil {
+		return err
+	}
+	interactive := o.batch == "" && o.cmds == ""
+	out := &printer{w: cmd.OutOrStdout(), json: o.json}
+	s, err := debugger.Start(debugger.Options{
+		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}},
+		Launcher: launch,
+		Enclaves: o.enclaves,
+		Policy:   policy,
+		OnEvent:  out.event,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	// Ctrl-C or SIGTERM: the host dies with the session, never left stopped.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		sig, ok := <-sigs
+		if ok {
+			fmt.Fprintf(os.Stderr, "sgxdbg: %v: killing the host\n", sig)
+			os.Exit(130)
+		}
+	}()
+
+	in := bufio.NewScanner(os.Stdin)
+	next := 0
+	for {
+		st, err := s.Wait()
+		if err != nil {
+			return fmt.Errorf("exec %s: %w", args[0], err)
+		}
+		if st.Exited {
+			if !o.json {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host exited with status %d\n", st.Status)
+			}
+			// Commands left in the script still run (post-mortem views of
+			// the timeline work; the others say the host has exited).
+			for ; next < len(script); next++ {
+				r, err := s.Exec(script[next].cmd)
+				if errors.Is(err, debugger.ErrQuit) {
+					break
+				}
+				out.result(script[next].cmd, r, wrapWhere(script[next], err))
+			}
+			if st.Status != 0 {
+				return exitCode(st.Status)
+			}
+			return nil
+		}
+		out.stop(st.Event)
+		if interactive {
+			if quit := prompt(s, in, out, cmd.OutOrStdout()); quit {
+				return exitCode(130)
+			}
+			continue
+		}
+		resumed := false
+		for next < len(script) && !resumed {
+			line := script[next]
+			next++
+			r, err := s.Exec(line.cmd)
+			if errors.Is(err, debugger.ErrQuit) {
+				return exitCode(130)
+			}
+			out.result(line.cmd, r, wrapWhere(line, err))
+			resumed = !s.IsStopped()
+		}
+		if !resumed && s.IsStopped() {
+			r, err := s.Exec("continue")
+			out.result("continue", r, err)
+		}
+	}
+}
+
+func wrapWhere(l scriptLine, err error) error {
+	if err == nil || l.where == "-x" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", l.where, err)
+}
+
+// prompt reads commands at a stop until one resumes the host. It returns
+// true when the user quit.
+func prompt(s *debugger.Session, in *bufio.Scanner, out *printer, w io.Writer) bool {
+	if r, err := s.Exec("ssa"); err == nil {
+		out.result("ssa", r, nil)
+	}
+	for s.IsStopped() {
+		fmt.Fprint(w, "(sgxdbg) ")
+		if !in.Scan() {
+			_ = s.Kill()
+			return true
+		}
+		line := strings.TrimSpace(in.Text())
+		if line == "" {
+			continue
+		}
+		r, err := s.Exec(line)
+		if errors.Is(err, debugger.ErrQuit) {
+			return true
+		}
+		out.result(line, r, err)
+	}
+	return false
+}

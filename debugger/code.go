@@ -1,0 +1,221 @@
+package debugger
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/enclave"
+)
+
+// Instructions x86asm does not know, decoded by their bytes.
+var specialInsns = []struct {
+	bytes []byte
+	text  string
+}{
+	{[]byte{0x0f, 0x01, 0xd7}, "enclu"},
+	{[]byte{0x0f, 0x01, 0xcf}, "encls"},
+	{[]byte{0x0f, 0x01, 0xc0}, "enclv"},
+	{[]byte{0xf3, 0x0f, 0x1e, 0xfa}, "endbr64"},
+	{[]byte{0xf3, 0x0f, 0x1e, 0xfb}, "endbr32"},
+}
+
+// decodeInsn decodes one instruction: its length and AT&T text (as
+// objdump prints it).
+func decodeInsn(b []byte, pc uint64, sym x86asm.SymLookup) (int, string, error) {
+	for _, sp := range specialInsns {
+		if len(b) >= len(sp.bytes) && string(b[:len(sp.bytes)]) == string(sp.bytes) {
+			return len(sp.bytes), sp.text, nil
+		}
+	}
+	inst, err := x86asm.Decode(b, 64)
+	if err != nil {
+		return 0, "", err
+	}
+	return inst.Len, x86asm.GNUSyntax(inst, pc, sym), nil
+}
+
+// DisasLine is one disassembled instruction.
+type DisasLine struct {
+	Addr    Hex    `json:"addr"`
+	Bytes   string `json:"bytes"`
+	Text    string `json:"text"`
+	Symbol  string `json:"symbol,omitempty"`
+	Source  string `json:"source,omitempty"`
+	Current bool   `json:"current"`
+}
+
+// DisasResult is disassembly around an address.
+type DisasResult struct {
+	Lines []DisasLine `json:"lines"`
+}
+
+// Text renders objdump-like lines; the current instruction is marked with
+// "=>" and each new source line is printed above its instructions.
+func (r *DisasResult) Text() string {
+	var b strings.Builder
+	src := ""
+	for _, l := range r.Lines {
+		if l.Source != "" && l.Source != src {
+			fmt.Fprintf(&b, "   %s\n", l.Source)
+			src = l.Source
+		}
+		mark := "  "
+		if l.Current {
+			mark = "=>"
+		}
+		sym := ""
+		if l.Symbol != "" {
+			sym = " <" + l.Symbol + ">"
+		}
+		fmt.Fprintf(&b, "%s %#x%s:  %-24s %s\n", mark, uint64(l.Addr), sym, l.Bytes, l.Text)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// disassemble decodes n instructions from addr (and up to back before it,
+// found by decoding forward from its function's start), reading enclave
+// memory through EDBGRD.
+func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*DisasResult, error) {
+	start := addr
+	if im := s.Image(base); im != nil && back > 0 {
+		if sym, off, ok := im.SymbolAt(addr - base); ok && off < 4096 {
+			// Decode the function from its start to find the boundaries
+			// before addr.
+			var starts []uint64
+			pc := base + sym.Offset
+			buf := make([]byte, off+16)
+			if _, err := st.ReadEnclave(buf, pc); err == nil {
+				for pc < addr {
+					l, _, err := decodeInsn(buf[pc-base-sym.Offset:], pc, nil)
+					if err != nil || l == 0 {
+						break
+					}
+					starts = append(starts, pc)
+					pc += uint64(l)
+				}
+				if pc == addr && len(starts) > 0 {
+					start = starts[max(0, len(starts)-back)]
+				}
+			}
+		}
+	}
+	buf := make([]byte, int(addr-start)+n*15)
+	got, err := st.ReadEnclave(buf, start)
+	if got == 0 {
+		return nil, fmt.Errorf("read code at %#x: %w", start, err)
+	}
+	buf = buf[:got]
+	symLookup := func(a uint64) (string, uint64) {
+		im := s.Image(base)
+		if im == nil || a < base {
+			return "", 0
+		}
+		if sym, _, ok := im.SymbolAt(a - base); ok {
+			return sym.Name, base + sym.Offset
+		}
+		return "", 0
+	}
+	r := &DisasResult{}
+	for pc := start; pc-start < uint64(len(buf)) && countAfter(r.Lines, addr) < n; {
+		b := buf[pc-start:]
+		l, text, err := decodeInsn(b, pc, symLookup)
+		if err != nil {
+			l, text = 1, "(bad)"
+		}
+		sym, src := s.symbolize(base, pc)
+		r.Lines = append(r.Lines, DisasLine{Addr: Hex(pc), Bytes: fmt.Sprintf("% x", b[:min(l, len(b))]), Text: text,
+			Symbol: sym, Source: src, Current: pc == addr})
+		pc += uint64(l)
+	}
+	return r, nil
+}
+
+func countAfter(lines []DisasLine, addr uint64) int {
+	n := 0
+	for _, l := range lines {
+		if uint64(l.Addr) >= addr {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Session) viewDisas(st target.Stop, addr uint64, n int) (Result, error) {
+	ts, err := s.stopTCS(st)
+	if err != nil {
+		return nil, err
+	}
+	if addr == 0 {
+		f, err := ts.newest()
+		if err != nil {
+			return nil, err
+		}
+		addr = f.GPR.RIP
+	}
+	return s.disassemble(st, ts.encl.Base, addr, 3, n)
+}
+
+// BacktraceResult is the enclave stack at the newest SSA frame.
+type BacktraceResult struct {
+	Frames []BTFrame `json:"frames"`
+}
+
+// BTFrame is one stack frame.
+type BTFrame struct {
+	Index  int    `json:"index"`
+	PC     Hex    `json:"pc"`
+	Symbol string `json:"symbol,omitempty"`
+	Offset Hex    `json:"offset"`
+	Source string `json:"source,omitempty"`
+}
+
+// Text renders gdb-like "#N  0x… in sym+off at file:line" lines.
+func (r *BacktraceResult) Text() string {
+	var b strings.Builder
+	for _, f := range r.Frames {
+		fmt.Fprintf(&b, "#%-2d %#x", f.Index, uint64(f.PC))
+		if f.Symbol != "" {
+			fmt.Fprintf(&b, " in %s+%#x", f.Symbol, uint64(f.Offset))
+		}
+		if f.Source != "" {
+			fmt.Fprintf(&b, " at %s", f.Source)
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+type edbgrd struct{ st target.Stop }
+
+func (m edbgrd) ReadMemory(buf []byte, addr uint64) (int, error) { return m.st.ReadEnclave(buf, addr) }
+
+func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
+	ts, err := s.stopTCS(st)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ts.newest()
+	if err != nil {
+		return nil, err
+	}
+	im := s.Image(ts.encl.Base)
+	if im == nil {
+		return nil, fmt.Errorf("no enclave image matches enclave %#x (MRENCLAVE %x): pass it with --enclave", ts.encl.Base, ts.encl.MRENCLAVE)
+	}
+	frames, err := im.Unwind(edbgrd{st}, ts.encl.Base, enclave.UnwindRegs{RIP: f.GPR.RIP, RSP: f.GPR.RSP, RBP: f.GPR.RBP}, 64)
+	if len(frames) == 0 && err != nil {
+		return nil, fmt.Errorf("backtrace: %w", err)
+	}
+	r := &BacktraceResult{}
+	for i, fr := range frames {
+		bt := BTFrame{Index: i, PC: Hex(fr.PC), Symbol: fr.Symbol, Offset: Hex(fr.Offset)}
+		if fr.File != "" {
+			bt.Source = fmt.Sprintf("%s:%d", fr.File, fr.Line)
+		}
+		r.Frames = append(r.Frames, bt)
+	}
+	return r, nil
+}

@@ -1,0 +1,300 @@
+package debugger
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// TCSView is one TCS as EDBGRD shows it.
+type TCSView struct {
+	Index  int    `json:"index"`
+	Addr   Hex    `json:"addr"`
+	State  uint64 `json:"state"`
+	Flags  string `json:"flags"`
+	CSSA   uint32 `json:"cssa"`
+	NSSA   uint32 `json:"nssa"`
+	OSSA   Hex    `json:"ossa"`
+	OENTRY Hex    `json:"oentry"`
+	Thread int    `json:"thread,omitempty"` // the thread inside it, if any
+	Error  string `json:"error,omitempty"`
+}
+
+// EnclaveView is one enclave.
+type EnclaveView struct {
+	Base         Hex       `json:"base"`
+	Size         Hex       `json:"size"`
+	SSAFrameSize uint32    `json:"ssa_frame_size"`
+	MiscSelect   Hex       `json:"miscselect"`
+	Attributes   Hex       `json:"attributes"`
+	AttrNames    string    `json:"attribute_names"`
+	XFRM         Hex       `json:"xfrm"`
+	MRENCLAVE    Digest    `json:"mrenclave"`
+	MRSIGNER     Digest    `json:"mrsigner"`
+	Initialized  bool      `json:"initialized"`
+	Image        string    `json:"image,omitempty"`
+	TCS          []TCSView `json:"tcs"`
+}
+
+// EnclavesResult lists enclaves and their TCS.
+type EnclavesResult struct {
+	Enclaves []EnclaveView `json:"enclaves"`
+}
+
+// Text renders one block per enclave.
+func (r *EnclavesResult) Text() string {
+	if len(r.Enclaves) == 0 {
+		return "no enclaves"
+	}
+	var b strings.Builder
+	for _, e := range r.Enclaves {
+		fmt.Fprintf(&b, "enclave %#x size %#x ssaframesize %d miscselect %#x attributes %#x (%s) xfrm %#x\n",
+			uint64(e.Base), uint64(e.Size), e.SSAFrameSize, uint64(e.MiscSelect), uint64(e.Attributes), e.AttrNames, uint64(e.XFRM))
+		fmt.Fprintf(&b, "  mrenclave %s\n  mrsigner  %s\n", e.MRENCLAVE, e.MRSIGNER)
+		if e.Image != "" {
+			fmt.Fprintf(&b, "  image     %s\n", e.Image)
+		}
+		b.WriteString((&TCSResult{TCS: e.TCS}).Text())
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// TCSResult lists TCS.
+type TCSResult struct {
+	TCS []TCSView `json:"tcs"`
+}
+
+// Text renders one line per TCS.
+func (r *TCSResult) Text() string {
+	var b strings.Builder
+	for _, t := range r.TCS {
+		if t.Error != "" {
+			fmt.Fprintf(&b, "  TCS %d %#x: %s\n", t.Index, uint64(t.Addr), t.Error)
+			continue
+		}
+		state := "idle"
+		if t.State != 0 {
+			state = "busy"
+		}
+		fmt.Fprintf(&b, "  TCS %d %#x %s CSSA %d/NSSA %d OSSA %#x OENTRY %#x flags %s", t.Index, uint64(t.Addr), state, t.CSSA, t.NSSA, uint64(t.OSSA), uint64(t.OENTRY), t.Flags)
+		if t.Thread != 0 {
+			fmt.Fprintf(&b, " thread %d inside", t.Thread)
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (s *Session) tcsViews(st target.Stop, e target.EnclaveInfo) []TCSView {
+	inside := map[uint64]int{}
+	for _, th := range st.Threads() {
+		if th.InEnclave {
+			inside[th.TCS] = th.Tid
+		}
+	}
+	var out []TCSView
+	for i, addr := range e.TCS {
+		v := TCSView{Index: i, Addr: Hex(addr), Thread: inside[addr]}
+		raw := make([]byte, sgx.TCSDebugReadable)
+		if err := debugEnclave(e); err != nil {
+			v.Error = "not a debug enclave"
+		} else if _, err := st.ReadEnclave(raw, addr); err != nil {
+			v.Error = err.Error()
+		} else {
+			var t sgx.TCS
+			if err := t.UnmarshalBinary(raw); err != nil {
+				v.Error = err.Error()
+			} else {
+				v.State, v.Flags, v.CSSA, v.NSSA, v.OSSA, v.OENTRY = t.State, t.Flags.String(), t.CSSA, t.NSSA, Hex(t.OSSA), Hex(t.OENTRY)
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (s *Session) viewEnclaves(st target.Stop) (Result, error) {
+	r := &EnclavesResult{}
+	for _, e := range st.Enclaves() {
+		v := EnclaveView{Base: Hex(e.Base), Size: Hex(e.Size), SSAFrameSize: e.SSAFrameSize, MiscSelect: Hex(e.MiscSelect),
+			Attributes: Hex(e.Attributes.Flags), AttrNames: e.Attributes.Flags.String(), XFRM: Hex(e.Attributes.XFRM),
+			MRENCLAVE: e.MRENCLAVE, MRSIGNER: e.MRSIGNER, Initialized: e.Initialized, TCS: s.tcsViews(st, e)}
+		if im := s.Image(e.Base); im != nil {
+			v.Image = im.Path
+		}
+		r.Enclaves = append(r.Enclaves, v)
+	}
+	return r, nil
+}
+
+func (s *Session) viewTCS(st target.Stop) (Result, error) {
+	r := &TCSResult{}
+	for _, e := range st.Enclaves() {
+		r.TCS = append(r.TCS, s.tcsViews(st, e)...)
+	}
+	return r, nil
+}
+
+// ThreadsResult lists the host's threads.
+type ThreadsResult struct {
+	Threads []ThreadView `json:"threads"`
+}
+
+// ThreadView is one thread.
+type ThreadView struct {
+	Tid       int  `json:"tid"`
+	InEnclave bool `json:"in_enclave"`
+	TCS       Hex  `json:"tcs,omitempty"`
+	Stopped   bool `json:"stopped"`
+}
+
+// Text renders one line per thread.
+func (r *ThreadsResult) Text() string {
+	var b strings.Builder
+	for _, t := range r.Threads {
+		mark := " "
+		if t.Stopped {
+			mark = "*"
+		}
+		where := "outside any enclave"
+		if t.InEnclave {
+			where = fmt.Sprintf("inside the enclave on TCS %#x", uint64(t.TCS))
+		}
+		fmt.Fprintf(&b, "%s thread %d %s\n", mark, t.Tid, where)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (s *Session) viewThreads(st target.Stop) (Result, error) {
+	r := &ThreadsResult{}
+	for _, th := range st.Threads() {
+		r.Threads = append(r.Threads, ThreadView{Tid: th.Tid, InEnclave: th.InEnclave, TCS: Hex(th.TCS), Stopped: th.Tid == st.Event().Tid})
+	}
+	return r, nil
+}
+
+// MemoryResult is memory shown by x/FMT.
+type MemoryResult struct {
+	Addr   Hex         `json:"addr"`
+	Format string      `json:"format"`
+	Size   int         `json:"unit"`
+	Values []Hex       `json:"values,omitempty"`
+	String string      `json:"string,omitempty"`
+	Lines  []DisasLine `json:"instructions,omitempty"`
+}
+
+// Text renders gdb-like rows.
+func (r *MemoryResult) Text() string {
+	if r.Format == "s" {
+		return fmt.Sprintf("%#x: %q", uint64(r.Addr), r.String)
+	}
+	if r.Format == "i" {
+		return (&DisasResult{Lines: r.Lines}).Text()
+	}
+	var b strings.Builder
+	per := 16 / r.Size
+	for i, v := range r.Values {
+		if i%per == 0 {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "%#x:", uint64(r.Addr)+uint64(i*r.Size))
+		}
+		switch r.Format {
+		case "d":
+			fmt.Fprintf(&b, " %d", signExtend(uint64(v), r.Size))
+		case "u":
+			fmt.Fprintf(&b, " %d", uint64(v))
+		default:
+			fmt.Fprintf(&b, " %#0*x", 2+2*r.Size, uint64(v))
+		}
+	}
+	return b.String()
+}
+
+func signExtend(v uint64, size int) int64 {
+	shift := 64 - 8*size
+	return int64(v<<shift) >> shift
+}
+
+// readMemory reads enclave memory through EDBGRD, host memory otherwise.
+func (s *Session) readMemory(st target.Stop, buf []byte, addr uint64) (int, error) {
+	for _, e := range st.Enclaves() {
+		if addr >= e.Base && addr < e.Base+e.Size {
+			if err := debugEnclave(e); err != nil {
+				return 0, err
+			}
+			return st.ReadEnclave(buf, addr)
+		}
+	}
+	return st.ReadHost(buf, addr)
+}
+
+func (s *Session) viewMemory(st target.Stop, count int, format string, size int, addr uint64) (Result, error) {
+	r := &MemoryResult{Addr: Hex(addr), Format: format, Size: size}
+	switch format {
+	case "i":
+		base := uint64(0)
+		for _, e := range st.Enclaves() {
+			if addr >= e.Base && addr < e.Base+e.Size {
+				base = e.Base
+			}
+		}
+		d, err := s.disassemble(st, base, addr, 0, count)
+		if err != nil {
+			return nil, err
+		}
+		r.Lines = d.Lines
+		return r, nil
+	case "s":
+		buf := make([]byte, 256)
+		n, err := s.readMemory(st, buf, addr)
+		if n == 0 {
+			return nil, err
+		}
+		if i := strings.IndexByte(string(buf[:n]), 0); i >= 0 {
+			n = i
+		}
+		r.String = string(buf[:n])
+		return r, nil
+	}
+	buf := make([]byte, count*size)
+	n, err := s.readMemory(st, buf, addr)
+	if n < len(buf) {
+		return nil, fmt.Errorf("read %d bytes at %#x: %w", len(buf), addr, err)
+	}
+	for i := 0; i < count; i++ {
+		var v uint64
+		switch size {
+		case 1:
+			v = uint64(buf[i])
+		case 2:
+			v = uint64(binary.LittleEndian.Uint16(buf[2*i:]))
+		case 4:
+			v = uint64(binary.LittleEndian.Uint32(buf[4*i:]))
+		default:
+			v = binary.LittleEndian.Uint64(buf[8*i:])
+		}
+		r.Values = append(r.Values, Hex(v))
+	}
+	return r, nil
+}
+
+// EventsResult is the tail of the timeline.
+type EventsResult struct {
+	Events []target.Event `json:"events"`
+}
+
+// Text renders one line per event.
+func (r *EventsResult) Text() string {
+	var b strings.Builder
+	for _, e := range r.Events {
+		b.WriteString(e.String())
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
