@@ -3,6 +3,7 @@ package emu
 import (
 	"sort"
 
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -22,7 +23,9 @@ func (em *Emulator) Enclaves() []EnclaveInfo {
 				if p.secinfo.PageType() == sgx.PageTypeTCS {
 					info.TCS = append(info.TCS, e.base()+off)
 				}
+				info.Pages = append(info.Pages, target.Page{Offset: off, Secinfo: p.secinfo})
 			}
+			sort.Slice(info.Pages, func(i, j int) bool { return info.Pages[i].Offset < info.Pages[j].Offset })
 			sort.Slice(info.TCS, func(i, j int) bool { return info.TCS[i] < info.TCS[j] })
 			out = append(out, info)
 		}

@@ -24,6 +24,13 @@ type EnclaveInfo struct {
 	MRSIGNER     [32]byte
 	Initialized  bool
 	TCS          []uint64 // linear addresses of its TCS pages, ascending
+	Pages        []Page   // every EPC page, by offset
+}
+
+// Page is one EPC page of an enclave and its EPCM type and permissions.
+type Page struct {
+	Offset  uint64 // from the enclave base
+	Secinfo sgx.SecinfoFlags
 }
 
 // ThreadInfo says where a traced thread is.
