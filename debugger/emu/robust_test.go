@@ -37,7 +37,7 @@ func gone(tid int) bool {
 	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
-// conformPages is the event list of loading the conform blob layout.
+// conformLoadEvents is the event list of loading the conform blob layout.
 func conformLoadEvents() string {
 	k := []string{"enclave-created"}
 	for range (conformEnclave{nssa: 2}).pages() {
