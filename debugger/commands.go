@@ -352,6 +352,11 @@ func needAEX(st target.Stop) error {
 
 func cmdEresume(s *Session, _ []string) (Result, error) {
 	return s.atStop(func(st target.Stop) (Result, error) {
+		// At an EENTER or ERESUME stop the thread is inside the enclave:
+		// there is nothing to resume (and CSSA may still be > 0).
+		if err := needAEX(st); err != nil {
+			return nil, err
+		}
 		ts, err := s.stopTCS(st)
 		if err != nil {
 			return nil, err
@@ -368,6 +373,9 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 
 func cmdStep(s *Session, _ []string) (Result, error) {
 	return s.atStop(func(st target.Stop) (Result, error) {
+		if err := needAEX(st); err != nil {
+			return nil, err
+		}
 		ts, err := s.stopTCS(st)
 		if err != nil {
 			return nil, err
