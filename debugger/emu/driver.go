@@ -29,7 +29,7 @@ func (em *Emulator) handleSyscall(th *thread) error {
 	case unix.SYS_OPEN:
 		return em.sysOpen(th, &r, r.Rdi, r.Rsi)
 	case unix.SYS_IOCTL:
-		if e := pr.fds[int(int32(r.Rdi))]; e != nil {
+		if e := pr.fds[int(int32(r.Rdi))]; e != nil && !genericIoctl(uint32(r.Rsi)) {
 			return em.answer(th, &r, em.ioctl(pr, e, uint32(r.Rsi), r.Rdx))
 		}
 	case unix.SYS_MMAP:
@@ -179,6 +179,18 @@ func (em *Emulator) maybeRelease(pr *process, e *enclave) {
 	em.removeEnclave(pr, e)
 }
 
+// genericIoctl reports the requests the kernel serves for every file
+// before the driver sees them (fs/ioctl.c do_vfs_ioctl): they run natively
+// on the memfd.
+func genericIoctl(req uint32) bool {
+	const fionbio, fionclex, fioclex, fioasync = 0x5421, 0x5450, 0x5451, 0x5452 // asm-generic/ioctls.h
+	switch req {
+	case fioclex, fionclex, fionbio, fioasync:
+		return true
+	}
+	return false
+}
+
 // ioctl runs one SGX_IOC_* request and returns the system call's result.
 func (em *Emulator) ioctl(pr *process, e *enclave, req uint32, arg uint64) int64 {
 	switch req {
@@ -207,6 +219,9 @@ func readStruct(pr *process, addr uint64, size int) ([]byte, bool) {
 }
 
 func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
+	if e.created {
+		return -int64(unix.EINVAL)
+	}
 	b, ok := readStruct(pr, arg, 8)
 	if !ok {
 		return -int64(unix.EFAULT)
@@ -218,9 +233,6 @@ func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
 	page, ok := readStruct(pr, c.Src, sgx.SECSSize)
 	if !ok {
 		return -int64(unix.EFAULT)
-	}
-	if e.created {
-		return -int64(unix.EINVAL)
 	}
 	var secs sgx.SECS
 	if err := secs.UnmarshalBinary(page); err != nil {
@@ -247,6 +259,9 @@ func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
 }
 
 func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
+	if !e.created || e.inited {
+		return -int64(unix.EINVAL)
+	}
 	b, ok := readStruct(pr, arg, 48)
 	if !ok {
 		return -int64(unix.EFAULT)
@@ -254,9 +269,6 @@ func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
 	var a sgx.EnclaveAddPages
 	if err := a.UnmarshalBinary(b); err != nil {
 		return -int64(unix.EFAULT)
-	}
-	if !e.created || e.inited {
-		return -int64(unix.EINVAL)
 	}
 	if (a.Offset|a.Src)&(sgx.PageSize-1) != 0 || a.Length == 0 || a.Length&(sgx.PageSize-1) != 0 {
 		return -int64(unix.EINVAL)
@@ -272,17 +284,8 @@ func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
 	if err := si.UnmarshalBinary(sb); err != nil || si.Validate() != nil {
 		return -int64(unix.EINVAL)
 	}
-	if a.Flags&^sgx.PageMeasure != 0 {
-		return -int64(unix.EINVAL)
-	}
 	measure := a.Flags&sgx.PageMeasure != 0
-	var done uint64
-	var ret int64
-	for ; done < a.Length; done += sgx.PageSize {
-		if ret = em.addPage(pr, e, a.Src+done, a.Offset+done, si.Flags, measure); ret != 0 {
-			break
-		}
-	}
+	done, ret := em.addPages(pr, e, a.Src, a.Offset, a.Length, si.Flags, measure)
 	binary.LittleEndian.PutUint64(b[40:], done)
 	if _, err := pr.mem.WriteMemory(b[40:48], arg+40); err != nil {
 		return -int64(unix.EFAULT)
@@ -295,19 +298,76 @@ func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
 }
 
 // addPage is EADD (and, when measure, 16 EEXTENDs) of one page.
-func (em *Emulator) addPage(pr *process, e *enclave, src, off uint64, flags sgx.SecinfoFlags, measure bool) int64 {
-	if e.pages[off] != nil {
-		return -int64(unix.EBUSY)
+// addPages is EADD (and, when measure, EEXTEND) of length bytes of pages
+// copied from src in the host to off in the enclave. It returns how many
+// bytes were added and the ioctl's result. The copy runs a chunk ahead of
+// the measurement on another goroutine, so that the two overlap.
+func (em *Emulator) addPages(pr *process, e *enclave, src, off, length uint64, flags sgx.SecinfoFlags, measure bool) (uint64, int64) {
+	// A page already added ends the run (the driver's xa_insert fails)
+	// before anything is copied over it.
+	limit, ret := length, int64(0)
+	for p := uint64(0); p < length; p += sgx.PageSize {
+		if e.pages[off+p] != nil {
+			limit, ret = p, -int64(unix.EBUSY)
+			break
+		}
 	}
-	dst := e.mem[off : off+sgx.PageSize]
-	if _, err := pr.mem.ReadMemory(dst, src); err != nil {
-		clear(dst)
-		return -int64(unix.EFAULT)
+	const chunk = 1 << 20
+	type piece struct {
+		at, n uint64
+		err   error
 	}
+	pieces := make(chan piece, 2)
+	stop := make(chan struct{})
+	go func() {
+		defer close(pieces)
+		for at := uint64(0); at < limit; {
+			n := min(chunk, limit-at)
+			dst := e.mem[off+at : off+at+n]
+			_ = unix.Madvise(dst, unix.MADV_POPULATE_WRITE) // allocate the chunk at once
+			_, err := pr.mem.ReadMemory(dst, src+at)
+			select {
+			case pieces <- piece{at, n, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+			at += n
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range pieces {
+		}
+	}()
+	var done uint64
+	for pc := range pieces {
+		for p := pc.at; p < pc.at+pc.n; p += sgx.PageSize {
+			dst := e.mem[off+p : off+p+sgx.PageSize]
+			if pc.err != nil {
+				// Find the first page of the chunk that cannot be read.
+				if _, err := pr.mem.ReadMemory(dst, src+p); err != nil {
+					clear(e.mem[off+p : off+limit])
+					return done, -int64(unix.EFAULT)
+				}
+			}
+			if r := em.addPage(e, off+p, dst, flags, measure); r != 0 {
+				clear(e.mem[off+p : off+limit])
+				return done, r
+			}
+			done += sgx.PageSize
+		}
+	}
+	return done, ret
+}
+
+// addPage is EADD (and EEXTENDs) of one page whose bytes are in place.
+func (em *Emulator) addPage(e *enclave, off uint64, dst []byte, flags sgx.SecinfoFlags, measure bool) int64 {
 	if flags.PageType() == sgx.PageTypeTCS {
 		var t sgx.TCS
 		if t.UnmarshalBinary(dst) != nil || t.Validate() != nil {
-			clear(dst)
 			return -int64(unix.EIO) // EADD #GP on a malformed TCS
 		}
 		// EADD forces these fields (SDM EADD operation).
@@ -324,6 +384,9 @@ func (em *Emulator) addPage(pr *process, e *enclave, src, off uint64, flags sgx.
 }
 
 func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
+	if !e.created || e.inited {
+		return -int64(unix.EINVAL)
+	}
 	b, ok := readStruct(pr, arg, 8)
 	if !ok {
 		return -int64(unix.EFAULT)
@@ -331,9 +394,6 @@ func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
 	var in sgx.EnclaveInit
 	if err := in.UnmarshalBinary(b); err != nil {
 		return -int64(unix.EFAULT)
-	}
-	if !e.created || e.inited {
-		return -int64(unix.EINVAL)
 	}
 	raw, ok := readStruct(pr, in.SigStruct, sgx.SigStructSize)
 	if !ok {
