@@ -51,6 +51,7 @@ type process struct {
 	scratch  uint64
 	enclaves []*enclave
 	fds      map[int]*enclave // enclave file descriptors
+	enclu    map[uint64]bool  // host addresses known to hold an ENCLU
 }
 
 // thread is one traced thread and its enclave-mode state.
@@ -132,7 +133,7 @@ func Start(opts Options) (*Emulator, error) {
 		threads: map[int]*thread{},
 		mainPid: p.Pid,
 	}
-	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}}
+	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
 	em.procs[p.Pid] = pr
 	em.threads[p.Pid] = &thread{tid: p.Pid, proc: pr}
 	if err := em.prepare(pr, p.Pid, 0); err != nil {
@@ -251,7 +252,7 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 		return em.resume(th, 0)
 	case ptrace.SignalStop:
-		return em.handleSignal(th, st.Sig)
+		return em.handleSignal(th, st.Sig, st.Info)
 	case ptrace.GroupStop:
 		return em.resume(th, 0)
 	}
@@ -383,7 +384,7 @@ func (em *Emulator) forked(parent *process, pid int) error {
 	if err != nil {
 		return err
 	}
-	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}}
+	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
 	em.procs[pid] = pr
 	th := em.threads[pid]
 	if th == nil {
@@ -435,6 +436,7 @@ func (em *Emulator) execed(th *thread) error {
 	if err := pr.mem.ReopenMemory(); err != nil {
 		return err
 	}
+	pr.enclu = map[uint64]bool{}
 	if err := em.prepare(pr, pr.pid, pr.scratch); err != nil {
 		return err
 	}

@@ -24,17 +24,25 @@ func (em *Emulator) readCode(th *thread, addr uint64, buf []byte) int {
 	return n
 }
 
+// atENCLU reports whether th stopped at an ENCLU. Host call sites are
+// remembered (until exec): most stops of an SGX host are at its one or
+// two ENCLU instructions.
 func (em *Emulator) atENCLU(th *thread, rip uint64) bool {
+	if th.proc.enclu[rip] {
+		return true
+	}
 	var b [3]byte
-	return em.readCode(th, rip, b[:]) == 3 && b == encluBytes
+	if em.readCode(th, rip, b[:]) != 3 || b != encluBytes {
+		return false
+	}
+	if th.proc.enclaveAt(rip) == nil {
+		th.proc.enclu[rip] = true
+	}
+	return true
 }
 
 // handleSignal handles a signal-delivery-stop.
-func (em *Emulator) handleSignal(th *thread, sig unix.Signal) error {
-	si, err := ptrace.GetSiginfo(th.tid)
-	if err != nil {
-		return err
-	}
+func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo) error {
 	if d := th.deliver; d != nil && sig == unix.Signal(d.Signo) && si.Code == ptrace.SITkill {
 		th.deliver = nil
 		if err := ptrace.SetSiginfo(th.tid, d); err != nil {

@@ -37,6 +37,7 @@ type Status struct {
 	Code  int         // exit code for Exited
 	Event int         // PTRACE_EVENT_* for EventStop
 	Core  bool        // Killed with a core dump
+	Info  Siginfo     // the pending signal's siginfo, for SignalStop
 }
 
 func (s Status) String() string {
@@ -89,9 +90,11 @@ func classify(pid int, ws unix.WaitStatus) Status {
 			s.Kind, s.Event, s.Sig = EventStop, ws.TrapCause(), sig
 		default:
 			s.Kind, s.Sig = SignalStop, sig
-			if _, err := GetSiginfo(pid); err != nil {
+			si, err := GetSiginfo(pid)
+			if err != nil {
 				s.Kind = GroupStop
 			}
+			s.Info = si
 		}
 	}
 	return s
