@@ -160,26 +160,30 @@ func (s *Session) skip(st target.Stop) (Result, error) {
 		return nil, err
 	}
 	rip := f.GPR.RIP
-	if _, next, quirk := f.FaultRIP(); quirk {
+	var what string
+	next := rip
+	if _, after, quirk := f.FaultRIP(); quirk {
 		// INT3: SSA.RIP is the INT3 itself; skipping it is the +1.
-		return s.writeSSAReg(st, "rip", next)
+		what, next = fmt.Sprintf("the INT3 (1 byte) at %#x", rip), after
+	} else {
+		buf := make([]byte, 16)
+		n, err := st.ReadEnclave(buf, rip)
+		if n == 0 {
+			return nil, fmt.Errorf("skip: read the instruction at %#x: %w", rip, err)
+		}
+		l, text, err := decodeInsn(buf[:n], rip, nil)
+		if err != nil {
+			return nil, fmt.Errorf("skip: decode the instruction at %#x: %w", rip, err)
+		}
+		what, next = fmt.Sprintf("%q (%d bytes) at %#x", text, l, rip), rip+uint64(l)
 	}
-	buf := make([]byte, 16)
-	n, err := st.ReadEnclave(buf, rip)
-	if n == 0 {
-		return nil, fmt.Errorf("skip: read the instruction at %#x: %w", rip, err)
-	}
-	l, text, err := decodeInsn(buf[:n], rip, nil)
-	if err != nil {
-		return nil, fmt.Errorf("skip: decode the instruction at %#x: %w", rip, err)
-	}
-	r, err := s.writeSSAReg(st, "rip", rip+uint64(l))
+	r, err := s.writeSSAReg(st, "rip", next)
 	if err != nil {
 		return nil, err
 	}
 	ar := r.(*ActionResult)
 	ar.Action = "skip"
-	ar.Message = fmt.Sprintf("skipped %q (%d bytes) at %#x; ERESUME continues at %#x", text, l, rip, rip+uint64(l))
+	ar.Message = fmt.Sprintf("skipped %s; ERESUME continues at %#x", what, next)
 	return ar, nil
 }
 
