@@ -420,6 +420,9 @@ func cmdContinue(s *Session, _ []string) (Result, error) {
 }
 
 func cmdKill(s *Session, _ []string) (Result, error) {
+	if s.Exited() {
+		return nil, ErrExited
+	}
 	if err := s.Kill(); err != nil {
 		return nil, err
 	}

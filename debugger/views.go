@@ -183,6 +183,9 @@ func (s *Session) viewSSA(st target.Stop, which int) (Result, error) {
 		}
 	}
 	if which >= 0 && len(r.Frames) == 0 {
+		if ts.tcs.CSSA == 0 {
+			return nil, fmt.Errorf("no SSA frame %d: TCS %#x has no SSA frame in use (CSSA 0)", which, ts.addr)
+		}
 		return nil, fmt.Errorf("no SSA frame %d: TCS %#x has frames 0..%d in use", which, ts.addr, int(ts.tcs.CSSA)-1)
 	}
 	return r, nil
