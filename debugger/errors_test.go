@@ -167,6 +167,12 @@ func TestErrorsNotStopped(t *testing.T) {
 	if len(help.Commands) != len(debugger.Commands()) {
 		t.Errorf("help lists %d commands, the table has %d", len(help.Commands), len(debugger.Commands()))
 	}
+	for _, c := range debugger.Commands() {
+		want := jsonOf(t, map[string]any{"commands": []debugger.HelpEntry{{Name: c.Name, Aliases: c.Aliases, Usage: c.Usage, Help: c.Help}}})
+		for _, n := range append([]string{c.Name}, c.Aliases...) {
+			check(t, "help "+n, r.exec("help "+n), want)
+		}
+	}
 	check(t, "stop-on none", r.exec("stop-on none"), `{"stop_on":"none"}`)
 	if _, err := r.s.Exec("quit"); !errors.Is(err, debugger.ErrQuit) {
 		t.Errorf("quit after the end: %v, want ErrQuit", err)
