@@ -38,6 +38,9 @@ type Options struct {
 	// OnEvent, if set, sees every event as it happens (on the backend's
 	// goroutine: it must not block).
 	OnEvent func(target.Event)
+	// Dumper writes core files for the dump command (dump.go); nil: the
+	// session cannot dump.
+	Dumper Dumper
 }
 
 // ErrExited is returned by commands that need a live host after it ended.
