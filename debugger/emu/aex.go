@@ -126,28 +126,57 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	} else {
 		ev.VectorName, ev.ExitType = "none", "none"
 	}
-	em.emit(ev)
-
 	if valid && a.vector == sgx.VectorUD {
 		e.showOriginal(a.rip)
 	}
+	d := &delivery{si: si, viaTkill: a.viaTkill}
+	if !a.interrupt {
+		addr := uint64(0)
+		if a.vector == sgx.VectorPF {
+			addr = a.maddr &^ (sgx.PageSize - 1)
+		}
+		errcd := uint64(0)
+		if a.exinfo {
+			errcd = uint64(a.errcd)
+		}
+		d.fix = th.proc.fixupFor(th.aep, a.vector, errcd, addr)
+		if d.fix != nil {
+			ev.Signal = "vdso-fixup"
+		}
+	}
+	em.emit(ev)
 	if th.hold {
 		th.held = &ev // EnterHandler's nested AEX: stay stopped at the AEP
 		return nil
 	}
-	if err := em.stop(th, ev, &si, a.viaTkill); err != nil || th.running || th.gone {
+	if err := em.stop(th, ev, d); err != nil || th.running || th.gone {
 		return err
 	}
-	return em.deliverAt(th, &si, a.viaTkill)
+	return em.deliverAt(th, d)
+}
+
+// delivery is how the host learns of an AEX: a signal at the AEP, or the
+// vDSO's exception fixup.
+type delivery struct {
+	si       ptrace.Siginfo
+	viaTkill bool
+	fix      *fixup
 }
 
 // deliverAt sends the host the signal of an AEX, th being stopped at the
 // AEP with the synthetic state. From a syscall-stop the signal cannot be
 // injected: the tracer sends it with tgkill and replaces its siginfo at the
 // signal-delivery-stop that follows.
-func (em *Emulator) deliverAt(th *thread, si *ptrace.Siginfo, viaTkill bool) error {
+func (em *Emulator) deliverAt(th *thread, d *delivery) error {
+	if d.fix != nil {
+		if err := th.proc.applyFixup(th.tid, d.fix); err != nil {
+			return err
+		}
+		return em.resume(th, 0)
+	}
+	si := &d.si
 	sig := unix.Signal(si.Signo)
-	if viaTkill {
+	if d.viaTkill {
 		th.deliver = si
 		if err := unix.Tgkill(th.proc.pid, th.tid, sig); err != nil {
 			return fmt.Errorf("tgkill %d: %w", th.tid, err)

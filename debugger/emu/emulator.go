@@ -22,6 +22,9 @@ type Options struct {
 
 	// OnEvent is called on the tracer thread for every event, in order.
 	OnEvent func(Event)
+	// NoVDSO leaves the host without the synthetic vDSO (it then calls
+	// ENCLU itself and gets exceptions as signals).
+	NoVDSO bool
 	// OnStop, if set, is called on the tracer thread after each AEX (before
 	// its signal reaches the host) and each EENTER, ERESUME and EEXIT. The
 	// Stop's methods may be used until it returns; if none resumed the
@@ -52,6 +55,9 @@ type process struct {
 	enclaves []*enclave
 	fds      map[int]*enclave // enclave file descriptors
 	enclu    map[uint64]bool  // host addresses known to hold an ENCLU
+	// vdsoEnclu and vdsoFixup locate the synthetic vDSO's ENCLU and its
+	// exception fixup (0 when the process has no synthetic vDSO).
+	vdsoEnclu, vdsoFixup uint64
 }
 
 // thread is one traced thread and its enclave-mode state.
@@ -168,6 +174,12 @@ func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
 		return err
 	}
 	pr.scratch = scratch
+	pr.vdsoEnclu, pr.vdsoFixup = 0, 0
+	if !em.opts.NoVDSO {
+		if err := em.mapVDSO(pr, tid); err != nil {
+			return err
+		}
+	}
 	if want != 0 {
 		return nil // the filter survives exec
 	}

@@ -177,12 +177,29 @@ func (em *Emulator) checkEntry(th *thread, tcsAddr uint64) (*enclave, sgx.TCS, *
 // encluFault delivers the fault of a failed EENTER/ERESUME at the ENCLU.
 func (em *Emulator) encluFault(th *thread, r *ptrace.Regs, leaf sgx.EncluLeaf, f *encluError) error {
 	si := ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: f.code, Addr: f.addr}
+	errcd := uint64(0)
+	if f.vector == sgx.VectorPF {
+		errcd = 0x4 // user-mode access to a page without a usable PTE
+		if f.code == ptrace.SegvAccErr {
+			errcd = 0x8005 // present, but not a TCS in the EPCM
+		}
+	}
+	fx := th.proc.fixupFor(r.Rip, f.vector, errcd, f.addr)
 	ev := Event{Kind: EvENCLUFault, Pid: th.proc.pid, Tid: th.tid, TCS: r.Rbx, Leaf: leaf.String(),
 		Vector: uint8(f.vector), VectorName: f.vector.String(), Reason: f.reason, RIP: r.Rip, Signal: "SIGSEGV"}
+	if fx != nil {
+		ev.Signal = "vdso-fixup"
+	}
 	em.emit(ev)
 	if th.hold {
 		th.held = &ev // EnterHandler's EENTER failed: stay stopped
 		return nil
+	}
+	if fx != nil {
+		if err := th.proc.applyFixup(th.tid, fx); err != nil {
+			return err
+		}
+		return em.resume(th, 0)
 	}
 	if err := ptrace.SetSiginfo(th.tid, &si); err != nil {
 		return err
@@ -303,7 +320,7 @@ func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
 func (em *Emulator) transition(th *thread, ev Event) error {
 	em.emit(ev)
 	if !th.hold {
-		if err := em.stop(th, ev, nil, false); err != nil || th.running || th.gone {
+		if err := em.stop(th, ev, nil); err != nil || th.running || th.gone {
 			return err
 		}
 	}

@@ -210,70 +210,84 @@ func sameLines(got []string, want []string, unordered bool) bool {
 // TestSamples runs every sample scenario under the emulator and checks the
 // host's output and status and every AEX's SSA frame against what the
 // sample documents for real hardware.
+// Each scenario runs twice: through the synthetic vDSO (exceptions reach
+// the host through the vDSO's fixup, #BP and #DB as signals) and with the
+// host's own ENCLU and signal handlers (--no-vdso).
 func TestSamples(t *testing.T) {
 	dir := samplesDir(t)
-	for _, sc := range loadScenarios(t) {
-		t.Run(fmt.Sprintf("%s/%d", sc.Name, sc.Ecall), func(t *testing.T) {
-			stdout, stderr, st, aexs := runSample(t, dir, sc)
-			if !sameLines(lines(stdout), sc.Stdout, sc.Unordered) {
-				t.Errorf("stdout %q, want %q", lines(stdout), sc.Stdout)
+	for _, mode := range []string{"vdso", "signals"} {
+		for _, sc := range loadScenarios(t) {
+			if mode == "signals" {
+				sc.HostFlags = append([]string{"--no-vdso"}, sc.HostFlags...)
 			}
-			if !sameLines(lines(stderr), sc.Stderr, sc.Unordered) {
-				t.Errorf("stderr %q, want %q", lines(stderr), sc.Stderr)
-			}
-			if st.ShellCode() != sc.Exit {
-				t.Errorf("exit status %d, want %d", st.ShellCode(), sc.Exit)
-			}
-			if len(aexs) != len(sc.AEX) {
-				t.Fatalf("%d AEXs, want %d", len(aexs), len(sc.AEX))
-			}
-			syms := symbols(t, filepath.Join(dir, sc.Name+".elf"))
-			for i, want := range sc.AEX {
-				got := aexs[i]
-				if sc.Unordered {
-					for _, c := range aexs {
-						if c.tcs == want.TCS {
-							got = c
-						}
-					}
-				}
-				base, g := got.ev.Enclave, got.frame.GPR
-				if got.tcs != want.TCS || got.ev.SSA != want.Frame {
-					t.Errorf("AEX %d on TCS %d frame %d, want TCS %d frame %d", i, got.tcs, got.ev.SSA, want.TCS, want.Frame)
-				}
-				wantExit := ssa.ExitInfo(0)
-				if want.Valid {
-					wantExit = ssa.MakeExitInfo(sgx.Vector(want.Vector), sgx.ExitType(want.ExitType))
-				}
-				if g.ExitInfo != wantExit {
-					t.Errorf("AEX %d EXITINFO %v, want %v", i, g.ExitInfo, wantExit)
-				}
-				if rip := base + resolveSym(t, syms, want.RIP); g.RIP != rip {
-					t.Errorf("AEX %d SSA.RIP %#x, want %s = %#x", i, g.RIP, want.RIP, rip)
-				}
-				insn := strings.ReplaceAll(want.Insn, " ", "")
-				if gotInsn := fmt.Sprintf("%x", got.insn); !strings.HasPrefix(gotInsn, insn) {
-					t.Errorf("AEX %d instruction bytes %s, want %s", i, gotInsn, insn)
-				}
-				if want.MAddr == nil {
-					continue
-				}
-				var maddr uint64
-				switch m := *want.MAddr; {
-				case strings.HasPrefix(m, "base+"):
-					n, _ := strconv.ParseUint(strings.TrimPrefix(m, "base+"), 0, 64)
-					maddr = base + n
-				case strings.HasPrefix(m, "outside:"):
-					maddr, _ = strconv.ParseUint(strings.TrimPrefix(m, "outside:"), 0, 64)
-				default:
-					maddr, _ = strconv.ParseUint(m, 0, 64)
-				}
-				errcd, _ := strconv.ParseUint(*want.ErrCd, 0, 32)
-				x := got.frame.ExInfo
-				if x == nil || x.MAddr != maddr || uint64(x.ErrCd) != errcd {
-					t.Errorf("AEX %d EXINFO %+v, want MADDR %#x ERRCD %#x", i, x, maddr, errcd)
+			t.Run(fmt.Sprintf("%s/%s/%d", mode, sc.Name, sc.Ecall), func(t *testing.T) { checkSample(t, dir, mode, sc) })
+		}
+	}
+}
+
+func checkSample(t *testing.T, dir, mode string, sc sampleScenario) {
+	stdout, stderr, st, aexs := runSample(t, dir, sc)
+	if !sameLines(lines(stdout), sc.Stdout, sc.Unordered) {
+		t.Errorf("stdout %q, want %q", lines(stdout), sc.Stdout)
+	}
+	if !sameLines(lines(stderr), sc.Stderr, sc.Unordered) {
+		t.Errorf("stderr %q, want %q", lines(stderr), sc.Stderr)
+	}
+	if st.ShellCode() != sc.Exit {
+		t.Errorf("exit status %d, want %d", st.ShellCode(), sc.Exit)
+	}
+	if len(aexs) != len(sc.AEX) {
+		t.Fatalf("%d AEXs, want %d", len(aexs), len(sc.AEX))
+	}
+	syms := symbols(t, filepath.Join(dir, sc.Name+".elf"))
+	for i, want := range sc.AEX {
+		got := aexs[i]
+		if sc.Unordered {
+			for _, c := range aexs {
+				if c.tcs == want.TCS {
+					got = c
 				}
 			}
-		})
+		}
+		base, g := got.ev.Enclave, got.frame.GPR
+		if got.tcs != want.TCS || got.ev.SSA != want.Frame {
+			t.Errorf("AEX %d on TCS %d frame %d, want TCS %d frame %d", i, got.tcs, got.ev.SSA, want.TCS, want.Frame)
+		}
+		wantExit := ssa.ExitInfo(0)
+		if want.Valid {
+			wantExit = ssa.MakeExitInfo(sgx.Vector(want.Vector), sgx.ExitType(want.ExitType))
+		}
+		if g.ExitInfo != wantExit {
+			t.Errorf("AEX %d EXITINFO %v, want %v", i, g.ExitInfo, wantExit)
+		}
+		wantSig := map[bool]string{true: "vdso-fixup", false: "SIG"}[mode == "vdso" && want.Vector != int(sgx.VectorBP) && want.Vector != int(sgx.VectorDB)]
+		if !strings.HasPrefix(got.ev.Signal, wantSig) {
+			t.Errorf("AEX %d reached the host as %q, want %s… in %s mode", i, got.ev.Signal, wantSig, mode)
+		}
+		if rip := base + resolveSym(t, syms, want.RIP); g.RIP != rip {
+			t.Errorf("AEX %d SSA.RIP %#x, want %s = %#x", i, g.RIP, want.RIP, rip)
+		}
+		insn := strings.ReplaceAll(want.Insn, " ", "")
+		if gotInsn := fmt.Sprintf("%x", got.insn); !strings.HasPrefix(gotInsn, insn) {
+			t.Errorf("AEX %d instruction bytes %s, want %s", i, gotInsn, insn)
+		}
+		if want.MAddr == nil {
+			continue
+		}
+		var maddr uint64
+		switch m := *want.MAddr; {
+		case strings.HasPrefix(m, "base+"):
+			n, _ := strconv.ParseUint(strings.TrimPrefix(m, "base+"), 0, 64)
+			maddr = base + n
+		case strings.HasPrefix(m, "outside:"):
+			maddr, _ = strconv.ParseUint(strings.TrimPrefix(m, "outside:"), 0, 64)
+		default:
+			maddr, _ = strconv.ParseUint(m, 0, 64)
+		}
+		errcd, _ := strconv.ParseUint(*want.ErrCd, 0, 32)
+		x := got.frame.ExInfo
+		if x == nil || x.MAddr != maddr || uint64(x.ErrCd) != errcd {
+			t.Errorf("AEX %d EXINFO %+v, want MADDR %#x ERRCD %#x", i, x, maddr, errcd)
+		}
 	}
 }

@@ -17,16 +17,15 @@ type Stop struct {
 	em       *Emulator
 	th       *thread
 	ev       Event
-	si       *ptrace.Siginfo // the AEX's signal for the host, or nil
-	viaTkill bool
+	d        *delivery // how the host learns of the AEX, or nil
 	over     bool // an action let the thread go: the stop has ended
 }
 
-func (em *Emulator) stop(th *thread, ev Event, si *ptrace.Siginfo, viaTkill bool) error {
+func (em *Emulator) stop(th *thread, ev Event, d *delivery) error {
 	if em.opts.OnStop == nil {
 		return nil
 	}
-	s := &Stop{em: em, th: th, ev: ev, si: si, viaTkill: viaTkill}
+	s := &Stop{em: em, th: th, ev: ev, d: d}
 	em.opts.OnStop(s)
 	return nil
 }
@@ -73,10 +72,10 @@ func (s *Stop) end(err error) error {
 // Pending returns the signal the host will get when the stop continues,
 // for an AEX; 0 otherwise.
 func (s *Stop) Pending() unix.Signal {
-	if s.si == nil {
+	if s.d == nil || s.d.fix != nil {
 		return 0
 	}
-	return unix.Signal(s.si.Signo)
+	return unix.Signal(s.d.si.Signo)
 }
 
 // Regs returns the stopped thread's registers (after an AEX: the synthetic
@@ -103,8 +102,8 @@ func (s *Stop) Continue() error {
 	if s.Resumed() {
 		return ErrResumed
 	}
-	if s.si != nil {
-		return s.end(s.em.deliverAt(s.th, s.si, s.viaTkill))
+	if s.d != nil {
+		return s.end(s.em.deliverAt(s.th, s.d))
 	}
 	return s.end(s.em.resume(s.th, 0))
 }
@@ -134,7 +133,7 @@ func (s *Stop) ERESUME(step bool) error {
 		r.Eflags |= tf
 	}
 	r.Rax = uint64(sgx.LeafERESUME)
-	s.si = nil
+	s.d = nil
 	return s.end(s.em.eresume(s.th, &r))
 }
 
