@@ -14,11 +14,11 @@ import (
 // Stop implements target.Stop for the emulator. Its methods run on the
 // tracer thread, inside OnStop.
 type Stop struct {
-	em       *Emulator
-	th       *thread
-	ev       Event
-	d        *delivery // how the host learns of the AEX, or nil
-	over     bool // an action let the thread go: the stop has ended
+	em   *Emulator
+	th   *thread
+	ev   Event
+	d    *delivery // how the host learns of the AEX, or nil
+	over bool      // an action let the thread go: the stop has ended
 }
 
 func (em *Emulator) stop(th *thread, ev Event, d *delivery) error {
