@@ -280,3 +280,16 @@ func TestConformDump(t *testing.T) {
 	}
 	t.Logf("out:\n%s\nstatus %+v", r.out, r.status)
 }
+
+// A host that forks and execs a program keeps working: the child is
+// traced too (the seccomp filter is inherited and needs a tracer), gets no
+// enclave mappings, and the parent's enclave still works afterwards.
+func TestConformForkExec(t *testing.T) {
+	r := runConform(t, conformEnclave{}, nil, nil, nil, "fork")
+	if !strings.Contains(r.out, "child ran\nchild exited 7\n") || !strings.Contains(r.out, "returned 42\n") {
+		t.Fatalf("host output %q", r.out)
+	}
+	if r.status.ShellCode() != 0 {
+		t.Errorf("status %+v", r.status)
+	}
+}

@@ -449,8 +449,8 @@ func (em *Emulator) execed(th *thread) error {
 		return err
 	}
 	pr.enclu = map[uint64]bool{}
-	if err := em.prepare(pr, pr.pid, pr.scratch); err != nil {
-		return err
-	}
+	// The exec event stop is inside execve: its return value would
+	// overwrite an injected call's registers. Prepare at its exit stop.
+	leader.afterSyscall = func(*ptrace.Regs) error { return em.prepare(pr, pr.pid, pr.scratch) }
 	return em.resume(leader, 0)
 }

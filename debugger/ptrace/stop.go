@@ -53,14 +53,15 @@ func (s Status) String() string {
 	}
 }
 
-// Wait waits for a state change of tid (-1: any traced thread) and
-// classifies it. EINTR is retried. Telling a signal-delivery-stop from a
+// Wait waits for a state change of tid (-1: any thread this tracer thread
+// traces) and classifies it. __WNOTHREAD keeps another tracer thread's
+// tracees (and their exit statuses) out of this one's view. EINTR is retried. Telling a signal-delivery-stop from a
 // group-stop needs PTRACE_GETSIGINFO, which fails for a group-stop (see
 // ptrace(2), "Group-stop"). Tracer thread only.
 func Wait(tid int) (Status, error) {
 	var ws unix.WaitStatus
 	for {
-		pid, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		pid, err := unix.Wait4(tid, &ws, unix.WALL|unix.WNOTHREAD, nil)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

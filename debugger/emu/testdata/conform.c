@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct create { uint64_t src; };
@@ -157,6 +158,19 @@ int main(int argc, char **argv)
 		usleep(200000);
 		do_eenter(base + tcs_offset, 0, 0);
 		printf("second EENTER did not fault\n");
+	} else if (!strcmp(s, "fork")) {
+		/* A child process (not an enclave user) runs a program while the
+		 * parent's enclave lives; then the parent uses the enclave. */
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl("/bin/sh", "sh", "-c", "echo child ran; exit 7", (char *)NULL);
+			_exit(127);
+		}
+		int status = 0;
+		waitpid(pid, &status, 0);
+		printf("child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		uint64_t r = do_eenter(base + tcs_offset, 0, 41);
+		printf("returned %lu\n", (unsigned long)r);
 	} else if (!strcmp(s, "eresume0")) {
 		do_eresume(base + tcs_offset);
 		printf("ERESUME did not fault\n");
