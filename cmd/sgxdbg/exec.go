@@ -13,10 +13,12 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/tui"
 )
 
 type execOptions struct {
@@ -26,6 +28,8 @@ type execOptions struct {
 	json     bool
 	stopOn   []string
 	enclaves []string
+	dumpOn   string
+	noTUI    bool
 }
 
 func newExecCmd() *cobra.Command {
@@ -36,12 +40,22 @@ func newExecCmd() *cobra.Command {
 		Long: `exec runs HOST under sgxdbg and stops where the stop policy says (by
 default at every AEX). At each stop it runs commands: from --batch FILE or
 -x 'cmd; cmd' in order (a command that resumes the host ends the stop; when
-the script is used up the host continues), or from an interactive prompt.
-sgxdbg exits with the host's status.
+the script is used up the host continues), or interactively: in the
+terminal UI when stdin and stdout are terminals (the host's output then
+appears in its console pane, and is printed again when you leave), else
+(or with --no-tui) at a line prompt. sgxdbg exits with the host's status.
 
 With --json, every event and every command's result is one JSON object per
 line: {"event":...} for the timeline, {"stop":{...}} where the host stopped,
-{"command":"...","result":{...}} or {"command":"...","error":"..."}.`,
+{"command":"...","result":{...}} or {"command":"...","error":"..."}.
+
+With --dump-on, core files are written unattended, with the dump
+command's default names (sgxdbg-PID-N.core): "aex" at every AEX stop,
+before the script runs; "fatal" at the last AEX before the host dies of a
+signal or exits with a non-zero status (every AEX is dumped to a temporary
+file and only the last one is kept, only if the host ends badly); "exit"
+at the last stop before the host ends, whatever its status (the enclave is
+gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runExec(cmd, o, args) },
 	}
@@ -52,6 +66,8 @@ line: {"event":...} for the timeline, {"stop":{...}} where the host stopped,
 	f.BoolVar(&o.json, "json", false, "print events and results as JSON lines")
 	f.StringArrayVar(&o.stopOn, "stop-on", nil, "stop policy `words` (aex [VECTORS], eenter, eexit, eresume, all, none)")
 	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols (host arguments are tried too)")
+	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
+	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
 	return cmd
 }
 
@@ -164,7 +180,14 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	dumps, err := newDumpOn(o.dumpOn)
+	if err != nil {
+		return err
+	}
 	interactive := o.batch == "" && o.cmds == ""
+	if interactive && !o.noTUI && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+		return runTUI(cmd, o, args, launch, policy)
+	}
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
 	s, err := debugger.Start(debugger.Options{
 		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}},
@@ -172,6 +195,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  out.event,
+		Dumper:   coreDumper(cmd.ErrOrStderr()),
 	})
 	if err != nil {
 		return err
@@ -198,6 +222,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 			return fmt.Errorf("exec %s: %w", args[0], err)
 		}
 		if st.Exited {
+			dumps.exit(st.Status, out)
 			if !o.json {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host exited with status %d\n", st.Status)
 			}
@@ -216,6 +241,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 			return nil
 		}
 		out.stop(st.Event)
+		dumps.stop(s, st.Event, out)
 		if interactive {
 			if quit := prompt(s, in, out, cmd.OutOrStdout()); quit {
 				return exitCode(130)
@@ -270,4 +296,49 @@ func prompt(s *debugger.Session, in *bufio.Scanner, out *printer, w io.Writer) b
 		out.result(line, r, err)
 	}
 	return false
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// runTUI runs the session in the terminal UI. The host's output goes to
+// the UI's console and is printed again once the terminal is restored.
+func runTUI(cmd *cobra.Command, o execOptions, args []string, launch debugger.Launcher, policy debugger.Policy) error {
+	hostIO, err := tui.NewHostIO()
+	if err != nil {
+		return err
+	}
+	events := tui.NewFeed[target.Event]()
+	s, err := debugger.Start(debugger.Options{
+		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()},
+		Launcher: launch,
+		Enclaves: o.enclaves,
+		Policy:   policy,
+		OnEvent:  events.Push,
+	})
+	if err != nil {
+		hostIO.Close(false)
+		return err
+	}
+	defer s.Close()
+	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args)}, os.Stdin, os.Stdout)
+	if oc.HeldAtStop {
+		_ = s.Kill()
+	}
+	hostIO.Close(oc.HostEnded || oc.HeldAtStop)
+	hostIO.Replay(cmd.OutOrStdout(), cmd.ErrOrStderr())
+	switch {
+	case err != nil:
+		return err
+	case oc.Quit || !oc.HostEnded:
+		return exitCode(130)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host exited with status %d\n", oc.Status)
+	if oc.Status != 0 {
+		return exitCode(oc.Status)
+	}
+	return nil
 }

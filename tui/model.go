@@ -1,0 +1,458 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+)
+
+// state is what the session is doing, as far as the UI knows.
+type state int
+
+const (
+	stateRunning state = iota // a Wait is in flight: the host runs
+	stateBusy                 // a command runs at a stop
+	stateStopped              // the host is held at a stop, idle
+	stateExited               // the host has ended
+)
+
+// Config is what a Model shows and drives.
+type Config struct {
+	Session Session
+	// Events is the feed that debugger.Options.OnEvent pushes to; nil if
+	// events only come from the timeline read at each stop.
+	Events *Feed[target.Event]
+	// Output is the host's output; nil if it is not captured.
+	Output *Feed[OutputLine]
+	// Title names the host in the top bar.
+	Title string
+	// Memory is the first memory view's x command (default x/8xg ssa.rsp).
+	Memory string
+}
+
+// Outcome is how the session stood when the UI ended.
+type Outcome struct {
+	HostEnded bool // the host has ended: exited, or killed by kill or quit
+	Status    int  // its exit status, when it exited on its own
+	// HeldAtStop: the host is alive and held at a stop; the caller may
+	// kill it through the session. A live host that is not held is
+	// running (or a command is in flight) and ends with sgxdbg
+	// (PTRACE_O_EXITKILL).
+	HeldAtStop bool
+	Quit       bool // the user left before the host ended on its own
+}
+
+// confirmation is a y/n question before an action.
+type confirmation struct {
+	question string
+	line     string // the command to run on yes; "" quits
+}
+
+// Model is the root Bubble Tea model.
+type Model struct {
+	cfg    Config
+	keys   KeyMap
+	styles Styles
+	help   help.Model
+	spin   spinner.Model
+	prompt prompt
+
+	state    state
+	busyWhat string
+	ticking  bool
+	gen      int          // counts stops
+	stop     target.Event // the current stop
+	status   int          // the host's exit status once it ended
+
+	results  map[paneID]execResult // the panes' last views
+	timeline []target.Event
+	prevRegs map[string]debugger.Hex // enclave registers at the previous stop
+	curRegs  map[string]debugger.Hex // and at this one
+	handler  *debugger.HandlerView   // the last eenter-handler at this stop
+	memory   string                  // the memory pane's command
+	console  []string
+
+	message  string
+	isError  bool
+	confirm  *confirmation
+	showHelp bool
+
+	panes [numPanes]pane
+	focus paneID
+	zoom  bool
+	w, h  int
+	quit  bool // the user left before the host's end
+}
+
+// New returns the model for a started session; Init waits for its first
+// stop.
+func New(cfg Config) *Model {
+	if cfg.Memory == "" {
+		cfg.Memory = "x/8xg ssa.rsp"
+	}
+	var names []string
+	for _, c := range debugger.Commands() {
+		names = append(names, c.Name)
+		names = append(names, c.Aliases...)
+	}
+	m := &Model{
+		cfg:     cfg,
+		keys:    DefaultKeyMap(),
+		styles:  NewStyles(true),
+		help:    help.New(),
+		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		prompt:  newPrompt(names),
+		results: map[paneID]execResult{},
+		memory:  cfg.Memory,
+		w:       100,
+		h:       30,
+	}
+	m.help.Styles = m.styles.Help
+	m.help.ShortSeparator = "  "
+	for i := range m.panes {
+		m.panes[i].title = paneID(i).String()
+	}
+	m.panes[paneTimeline].follow = true
+	m.panes[paneConsole].follow = true
+	m.focus = paneRegs
+	m.panes[m.focus].Focus()
+	m.updateActions()
+	m.sync()
+	return m
+}
+
+// Outcome tells how the session stands.
+func (m *Model) Outcome() Outcome {
+	return Outcome{HostEnded: m.state == stateExited, Status: m.status, HeldAtStop: m.state == stateStopped, Quit: m.quit}
+}
+
+// Init waits for the first stop and starts listening to the feeds.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner(), tea.RequestBackgroundColor,
+		listen(m.cfg.Events, func(b batch[target.Event]) tea.Msg { return eventsMsg(b) }),
+		listen(m.cfg.Output, func(b batch[OutputLine]) tea.Msg { return outputMsg(b) }))
+}
+
+// Update routes a message: sizes, session results and feeds to the model,
+// keys first to the global bindings, then to an open question, the
+// prompt or the help, and otherwise to the focused pane.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.help.SetWidth(m.w)
+		m.sync()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.styles = NewStyles(msg.IsDark())
+		m.help.Styles = m.styles.Help
+		m.sync()
+		return m, nil
+	case spinner.TickMsg:
+		if m.state != stateRunning && m.state != stateBusy {
+			m.ticking = false
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case stopMsg:
+		return m, m.onStop(msg)
+	case refreshMsg:
+		m.onRefresh(msg)
+		return m, nil
+	case actionMsg:
+		return m, m.onAction(msg)
+	case eventsMsg:
+		for i, ev := range msg.items {
+			if msg.first+i == len(m.timeline) {
+				m.timeline = append(m.timeline, ev)
+			}
+		}
+		m.sync()
+		if msg.closed {
+			return m, nil
+		}
+		return m, listen(m.cfg.Events, func(b batch[target.Event]) tea.Msg { return eventsMsg(b) })
+	case outputMsg:
+		for _, l := range msg.items {
+			text := l.Text
+			if l.Stderr {
+				text = m.styles.Stderr.Render(text)
+			}
+			m.log(text)
+		}
+		m.sync()
+		if msg.closed {
+			return m, nil
+		}
+		return m, listen(m.cfg.Output, func(b batch[OutputLine]) tea.Msg { return outputMsg(b) })
+	case tea.KeyPressMsg:
+		return m, m.onKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) startSpinner() tea.Cmd {
+	if m.ticking {
+		return nil
+	}
+	m.ticking = true
+	return m.spin.Tick
+}
+
+// onStop takes the end of a Wait: read every pane's view at a stop, or
+// the timeline once the host has ended.
+func (m *Model) onStop(msg stopMsg) tea.Cmd {
+	m.confirm = nil
+	if msg.err != nil || msg.stopped.Exited {
+		m.state = stateExited
+		m.status = msg.stopped.Status
+		m.setMessage(fmt.Sprintf("the host exited with status %d", m.status), false)
+		if msg.err != nil {
+			m.setMessage(fmt.Sprintf("the host ended (status %d): %v", m.status, msg.err), true)
+		}
+		m.updateActions()
+		m.sync()
+		// The timeline is still there after the end.
+		return refreshCmd(m.cfg.Session, m.gen, []paneCommand{{paneTimeline, "events"}})
+	}
+	m.gen++
+	m.stop = msg.stopped.Event
+	m.prevRegs, m.curRegs = m.curRegs, nil
+	m.handler = nil
+	m.setMessage("stopped: "+eventSummary(m.stop), false)
+	return m.refresh("reading the stop")
+}
+
+// refresh reads every pane's view at the current stop.
+func (m *Model) refresh(what string) tea.Cmd {
+	m.state, m.busyWhat = stateBusy, what
+	m.updateActions()
+	m.sync()
+	cmds := []paneCommand{
+		{paneEnclaves, "info enclaves"}, {paneSSA, "ssa"}, {paneRegs, "regs"}, {paneDisas, "disas"},
+		{paneBT, "bt"}, {paneMemory, m.memory}, {paneTimeline, "events"},
+	}
+	return tea.Batch(refreshCmd(m.cfg.Session, m.gen, cmds), m.startSpinner())
+}
+
+// onRefresh stores the views read at a stop.
+func (m *Model) onRefresh(msg refreshMsg) {
+	if msg.gen != m.gen {
+		return
+	}
+	for id, r := range msg.results {
+		m.results[id] = r
+	}
+	if ev, ok := msg.results[paneTimeline].result.(*debugger.EventsResult); ok {
+		m.timeline = append([]target.Event(nil), ev.Events...)
+	}
+	if r, ok := msg.results[paneRegs].result.(*debugger.RegsResult); ok {
+		m.curRegs = map[string]debugger.Hex{}
+		for _, row := range r.Rows {
+			m.curRegs[row.Name] = row.Enclave
+		}
+	}
+	if m.state != stateExited {
+		m.state = stateStopped
+	}
+	m.updateActions()
+	m.sync()
+}
+
+// onAction takes the result of an action or a prompt command: after one
+// that resumed the host, wait for the next stop; otherwise read the views
+// again, since the command may have changed what they show.
+func (m *Model) onAction(msg actionMsg) tea.Cmd {
+	m.log(m.styles.Prompt.Render("(sgxdbg) ") + msg.line)
+	if isQuit(msg.err) {
+		// quit killed the host.
+		m.state, m.quit = stateExited, true
+		return tea.Quit
+	}
+	switch {
+	case msg.err != nil:
+		m.log(m.styles.Error.Render("error: " + msg.err.Error()))
+		m.setMessage(msg.err.Error(), true)
+	case msg.result != nil:
+		for _, l := range renderText(msg.result.Text()) {
+			m.log(l)
+		}
+		m.showResult(msg)
+	}
+	if m.state == stateExited {
+		m.sync()
+		return nil
+	}
+	if !msg.stopped {
+		m.state, m.busyWhat = stateRunning, ""
+		m.updateActions()
+		m.sync()
+		return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner())
+	}
+	return m.refresh("reading the views")
+}
+
+// showResult puts a command's result where it belongs: a memory view in
+// the memory pane, a handler run beside its SSA frame, an action's
+// message in the status line, any other view in the console.
+func (m *Model) showResult(msg actionMsg) {
+	switch r := msg.result.(type) {
+	case *debugger.MemoryResult:
+		m.memory = msg.line
+		m.setMessage("memory: "+msg.line, false)
+	case *debugger.HandlerView:
+		m.handler = r
+		first, _, _ := strings.Cut(r.Text(), "\n")
+		m.setMessage(first, r.Nested != nil)
+	case *debugger.ActionResult:
+		m.setMessage(r.Message, false)
+	default:
+		m.setMessage(msg.line+": see the console", false)
+		m.setFocus(paneConsole)
+	}
+}
+
+func (m *Model) setMessage(s string, isError bool) { m.message, m.isError = s, isError }
+
+// log appends lines to the console.
+func (m *Model) log(line string) {
+	const keep = 2000
+	m.console = append(m.console, line)
+	if len(m.console) > keep {
+		m.console = m.console[len(m.console)-keep:]
+	}
+}
+
+// run starts a command line at the stop (or, after the host's end, one
+// that reads what is left, like events).
+func (m *Model) run(line string) tea.Cmd {
+	if m.state != stateStopped && m.state != stateExited {
+		m.setMessage("the host is running: commands run at stops", true)
+		return nil
+	}
+	if m.state == stateExited {
+		return execCmd(m.cfg.Session, line)
+	}
+	m.state, m.busyWhat = stateBusy, line
+	m.updateActions()
+	m.sync()
+	return tea.Batch(execCmd(m.cfg.Session, line), m.startSpinner())
+}
+
+// leave ends the program.
+func (m *Model) leave() tea.Cmd {
+	m.quit = m.quit || m.state != stateExited
+	return tea.Quit
+}
+
+// onKey handles a key press.
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.Abort) {
+		return m.leave()
+	}
+	if m.confirm != nil {
+		c := m.confirm
+		m.confirm = nil
+		if !key.Matches(msg, m.keys.Yes) {
+			m.setMessage("cancelled", false)
+			return nil
+		}
+		if c.line == "" {
+			return m.leave()
+		}
+		return m.run(c.line)
+	}
+	if m.prompt.active {
+		res, line := m.prompt.Update(msg)
+		if res == promptDone && line != "" {
+			return m.run(line)
+		}
+		return nil
+	}
+	if m.showHelp {
+		if key.Matches(msg, m.keys.Help, m.keys.Quit) || msg.String() == "esc" {
+			m.showHelp = false
+		}
+		return nil
+	}
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+	case key.Matches(msg, k.Quit):
+		if m.state == stateExited {
+			return m.leave()
+		}
+		m.confirm = &confirmation{question: "Quit? The host will be killed."}
+	case key.Matches(msg, k.Command):
+		if m.state != stateStopped && m.state != stateExited {
+			m.setMessage("the host is running: commands run at stops", true)
+			return nil
+		}
+		m.prompt.open()
+	case key.Matches(msg, k.Next):
+		m.setFocus((m.focus + 1) % numPanes)
+	case key.Matches(msg, k.Prev):
+		m.setFocus((m.focus + numPanes - 1) % numPanes)
+	case key.Matches(msg, k.Zoom):
+		m.zoom = !m.zoom
+		m.sync()
+	case key.Matches(msg, k.Teardown):
+		m.confirm = &confirmation{question: fmt.Sprintf("Tear down enclave %#x? Its pages go away and the host sees a lost enclave.", m.stop.Enclave), line: "teardown"}
+	case key.Matches(msg, k.ERESUME):
+		return m.run("eresume")
+	case key.Matches(msg, k.Handler):
+		return m.run("eenter-handler")
+	case key.Matches(msg, k.Skip):
+		return m.run("skip")
+	case key.Matches(msg, k.Step):
+		return m.run("step")
+	case key.Matches(msg, k.Continue):
+		return m.run("continue")
+	case key.Matches(msg, k.Kill):
+		return m.run("kill")
+	default:
+		m.panes[m.focus].Update(msg, m.keys)
+	}
+	return nil
+}
+
+func (m *Model) setFocus(id paneID) {
+	m.panes[m.focus].Blur()
+	m.focus = id
+	m.panes[m.focus].Focus()
+	m.sync()
+}
+
+// updateActions enables exactly the actions valid now, from what the
+// session's views report: a frame to resume from or skip, a free SSA frame
+// for the handler (EENTER needs CSSA < NSSA), a live enclave to tear down.
+func (m *Model) updateActions() {
+	stopped := m.state == stateStopped
+	ssa, _ := m.results[paneSSA].result.(*debugger.SSAResult)
+	frames := stopped && m.results[paneSSA].err == nil && ssa != nil && len(ssa.Frames) > 0
+	aex := stopped && m.stop.Kind == target.EvAEX
+	live := false
+	if e, ok := m.results[paneEnclaves].result.(*debugger.EnclavesResult); ok && m.results[paneEnclaves].err == nil {
+		for _, v := range e.Enclaves {
+			live = live || uint64(v.Base) == m.stop.Enclave
+		}
+	}
+	m.keys.ERESUME.SetEnabled(frames)
+	m.keys.Skip.SetEnabled(frames)
+	m.keys.Step.SetEnabled(frames)
+	m.keys.Handler.SetEnabled(aex && frames && ssa.CSSA < ssa.NSSA)
+	m.keys.Teardown.SetEnabled(aex && live)
+	m.keys.Continue.SetEnabled(stopped)
+	m.keys.Kill.SetEnabled(stopped)
+	m.keys.Command.SetEnabled(stopped || m.state == stateExited)
+}

@@ -1,0 +1,172 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// paneID names a pane.
+type paneID int
+
+// The panes, in focus order.
+const (
+	paneEnclaves paneID = iota
+	paneSSA
+	paneRegs
+	paneDisas
+	paneBT
+	paneMemory
+	paneTimeline
+	paneConsole
+	numPanes
+)
+
+var paneNames = [numPanes]string{"Enclaves & TCS", "SSA frames", "Registers", "Disassembly", "Backtrace", "Memory", "Timeline", "Console"}
+
+func (p paneID) String() string {
+	if p >= 0 && p < numPanes {
+		return paneNames[p]
+	}
+	return fmt.Sprintf("pane(%d)", int(p))
+}
+
+// pane is a titled, scrollable block of styled lines. Its owner sets the
+// lines; the pane keeps its scroll position and draws exactly its size.
+type pane struct {
+	title    string // the pane's name
+	detail   string // shown after the name in the title rule
+	lines    []string
+	off      int  // first line shown
+	follow   bool // keep the last line in view, unless scrolled away from it
+	away     bool // a following pane was scrolled up
+	anchor   int  // a line to bring into view at the next SetSize
+	anchored bool
+	focused  bool
+	w, h     int // h includes the title rule
+}
+
+// SetSize sets the pane's outer size.
+func (p *pane) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.scrollToAnchor()
+	p.clamp()
+}
+
+// SetLines replaces the content. A following pane shows its end; others
+// keep their position when it is still valid.
+func (p *pane) SetLines(lines []string) {
+	p.lines = lines
+	p.clamp()
+}
+
+// SetLinesAt replaces the content like SetLines and, if it changed,
+// scrolls line at (and the line after it) into view once the pane has its
+// size; at < 0 scrolls nowhere.
+func (p *pane) SetLinesAt(lines []string, at int) {
+	if !slices.Equal(lines, p.lines) && at >= 0 {
+		p.anchor, p.anchored = at, true
+	}
+	p.SetLines(lines)
+}
+
+// scrollToAnchor brings the anchor line into view, a little above the
+// middle, when the pane has rows.
+func (p *pane) scrollToAnchor() {
+	if !p.anchored || p.rows() == 0 {
+		return
+	}
+	p.anchored = false
+	if i := p.anchor; i < p.off || i+1 >= p.off+p.rows() {
+		p.off = i - max(0, p.rows()-2)/2
+	}
+}
+
+// Focus and Blur mark the pane that gets the scroll keys.
+func (p *pane) Focus() { p.focused = true }
+
+// Blur removes the focus.
+func (p *pane) Blur() { p.focused = false }
+
+func (p *pane) rows() int { return max(0, p.h-1) }
+
+func (p *pane) clamp() {
+	last := max(0, len(p.lines)-p.rows())
+	if p.follow && !p.away {
+		p.off = last
+	}
+	p.off = max(0, min(p.off, last))
+}
+
+// Update scrolls on the keymap's scroll keys.
+func (p *pane) Update(msg tea.KeyPressMsg, km KeyMap) {
+	switch {
+	case key.Matches(msg, km.Up):
+		p.off--
+	case key.Matches(msg, km.Down):
+		p.off++
+	case key.Matches(msg, km.PageUp):
+		p.off -= max(1, p.rows()-1)
+	case key.Matches(msg, km.PageDown):
+		p.off += max(1, p.rows()-1)
+	case key.Matches(msg, km.Top):
+		p.off = 0
+	case key.Matches(msg, km.Bottom):
+		p.off = len(p.lines)
+	}
+	p.away = false
+	p.clamp()
+	p.away = p.off < len(p.lines)-p.rows()
+}
+
+// View draws the title rule and the visible lines, each cut or padded to
+// the pane's width; the result has exactly h lines.
+func (p *pane) View(st Styles) string {
+	if p.h <= 0 || p.w <= 0 {
+		return ""
+	}
+	out := make([]string, 0, p.h)
+	out = append(out, p.rule(st))
+	for i := 0; i < p.rows(); i++ {
+		line := ""
+		if j := p.off + i; j < len(p.lines) {
+			line = p.lines[j]
+		}
+		out = append(out, fit(line, p.w))
+	}
+	return strings.Join(out, "\n")
+}
+
+// rule is the title line: "─ Name · detail ───── 3-9/20 ─", heavy when
+// focused so that focus shows without colour.
+func (p *pane) rule(st Styles) string {
+	ch, style := "─", st.Rule
+	if p.focused {
+		ch, style = "━", st.RuleFocus
+	}
+	name := p.title
+	if p.detail != "" {
+		name += " · " + p.detail
+	}
+	pos := ""
+	if n := len(p.lines); n > p.rows() {
+		pos = fmt.Sprintf(" %d-%d/%d %s", p.off+1, min(n, p.off+p.rows()), n, ch)
+	}
+	head := ch + " " + name + " "
+	room := p.w - ansi.StringWidth(pos)
+	head = ansi.Truncate(head, room, "…")
+	fill := max(0, room-ansi.StringWidth(head))
+	return style.Render(head + strings.Repeat(ch, fill) + pos)
+}
+
+// fit cuts s to w cells (marking the cut with …) or pads it with spaces.
+func fit(s string, w int) string {
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}

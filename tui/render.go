@@ -1,0 +1,271 @@
+package tui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// The render functions turn a command's Result into a pane's styled lines.
+// They are pure: the same Result, styles and width give the same lines.
+
+// regMarks is what the registers pane highlights.
+type regMarks struct {
+	prev    map[string]debugger.Hex // enclave values at the previous stop (nil: first stop)
+	handler map[string]bool         // SSA fields the exception handler changed
+}
+
+// renderRegs puts the enclave's registers (its newest SSA frame) beside
+// what the host sees. A host value that differs is marked ≠, an enclave
+// value changed since the previous stop *, one the handler changed H.
+func renderRegs(r *debugger.RegsResult, m regMarks, st Styles) []string {
+	lines := []string{st.Dim.Render(fmt.Sprintf("%-6s %-18s %2s %-18s", "", "enclave (SSA)", "", "host sees (synthetic)"))}
+	for _, row := range r.Rows {
+		enc := fmt.Sprintf("0x%016x", uint64(row.Enclave))
+		host := fmt.Sprintf("0x%016x", uint64(row.Host))
+		changed := m.prev != nil && m.prev[row.Name] != row.Enclave
+		mark := []byte("  ")
+		switch {
+		case m.handler[row.Name]:
+			enc = st.Handler.Render(enc)
+			mark[1] = 'H'
+			if changed {
+				mark[0] = '*'
+			}
+		case changed:
+			enc = st.Changed.Render(enc)
+			mark[0] = '*'
+		}
+		differs := " "
+		if row.Host != row.Enclave {
+			host = st.Differs.Render(host)
+			differs = st.Differs.Render("≠")
+		}
+		lines = append(lines, fmt.Sprintf("%-6s %s %s %s %s", row.Name, enc, mark, host, differs))
+	}
+	if len(r.Mismatches) == 0 {
+		lines = append(lines, st.Dim.Render("synthetic state matches the architecture (SGX.md §3)"))
+	} else {
+		lines = append(lines, st.Error.Render("synthetic state differs from the architecture: "+strings.Join(r.Mismatches, ", ")))
+	}
+	lines = append(lines, st.Dim.Render("≠ host differs · * changed since last stop · H set by the handler"))
+	return lines
+}
+
+// renderSSA lists the SSA frames of the stopped TCS, newest first, with
+// what the last eenter-handler run did to its frame.
+func renderSSA(r *debugger.SSAResult, hv *debugger.HandlerView, st Styles) []string {
+	var lines []string
+	for i := len(r.Frames) - 1; i >= 0; i-- {
+		f := r.Frames[i]
+		if !f.Valid {
+			lines = append(lines, fmt.Sprintf("#%d %s", f.Index, st.Dim.Render("EXITINFO not valid: the exit reports no vector")))
+		} else {
+			lines = append(lines, fmt.Sprintf("#%d %s %s · %s exception", f.Index, st.Vector.Render(f.VectorName), sgx.Vector(f.Vector).Name(), f.ExitType))
+		}
+		if f.MAddr != nil {
+			lines = append(lines, fmt.Sprintf("   maddr %#x · errcd %#x", uint64(*f.MAddr), uint64(*f.ErrCd)))
+			if f.ErrWords != "" {
+				lines = append(lines, "   "+f.ErrWords)
+			}
+		}
+		l := fmt.Sprintf("   rip %#x", uint64(f.RIP))
+		if f.Symbol != "" {
+			l += " " + f.Symbol
+		}
+		lines = append(lines, l)
+		if f.Quirk != "" {
+			lines = append(lines, "   "+st.Dim.Render(f.Quirk))
+		}
+		if hv != nil && hv.Frame == f.Index {
+			lines = append(lines, renderHandler(hv, st)...)
+		}
+	}
+	if len(r.Frames) == 0 {
+		lines = append(lines, st.Dim.Render("no SSA frame in use (CSSA 0)"))
+	}
+	return lines
+}
+
+// renderHandler tells what an eenter-handler run did.
+func renderHandler(hv *debugger.HandlerView, st Styles) []string {
+	var lines []string
+	switch {
+	case hv.Exited:
+		l := fmt.Sprintf("   handler: EEXIT RDI %#x RSI %#x", uint64(hv.RDI), uint64(hv.RSI))
+		if hv.Status != "" {
+			l += " (" + hv.Status + ")"
+		}
+		lines = append(lines, st.Handler.Render(l))
+	case hv.Nested != nil:
+		lines = append(lines, st.Error.Render("   handler did not return: "+eventSummary(*hv.Nested)))
+	}
+	if len(hv.Changes) == 0 {
+		lines = append(lines, st.Dim.Render("   the handler changed nothing in this frame"))
+	}
+	for _, c := range hv.Changes {
+		lines = append(lines, st.Handler.Render(fmt.Sprintf("   H %-8s %#x → %#x", c.Field, uint64(c.Old), uint64(c.New))))
+	}
+	return lines
+}
+
+// eventSummary is an event in a few words, for the top bar and the
+// handler's report.
+func eventSummary(ev target.Event) string {
+	switch ev.Kind {
+	case target.EvAEX:
+		s := fmt.Sprintf("AEX %s %s", ev.VectorName, sgx.Vector(ev.Vector).Name())
+		if !ev.Valid {
+			s = "AEX (no valid EXITINFO)"
+		}
+		return s + fmt.Sprintf(" · TCS %#x · SSA frame %d · rip %#x", ev.TCS, ev.SSA, ev.RIP)
+	case target.EvENCLUFault:
+		return fmt.Sprintf("%s failed: %s %s", ev.Leaf, ev.VectorName, ev.Reason)
+	case target.EvEENTER, target.EvERESUME:
+		return fmt.Sprintf("%s · TCS %#x · CSSA %d", strings.ToUpper(string(ev.Kind)), ev.TCS, ev.CSSA)
+	case target.EvEEXIT:
+		return fmt.Sprintf("EEXIT · TCS %#x", ev.TCS)
+	}
+	return string(ev.Kind)
+}
+
+// renderDisas shows the instructions under their function's label, with
+// their source lines above them; the faulting instruction is marked =>
+// and highlighted. It also returns the index of the first line that
+// belongs to the faulting instruction (its label or source line), or -1.
+func renderDisas(r *debugger.DisasResult, st Styles) ([]string, int) {
+	var lines []string
+	cur := -1
+	src := ""
+	for i, l := range r.Lines {
+		if l.Current {
+			cur = len(lines)
+		}
+		if l.Symbol != "" && (i == 0 || !strings.Contains(l.Symbol, "+")) {
+			lines = append(lines, st.Bar.Render(l.Symbol+":"))
+		}
+		if l.Source != "" && l.Source != src {
+			lines = append(lines, st.Dim.Render("   "+l.Source))
+			src = l.Source
+		}
+		text := fmt.Sprintf("%#x  %s", uint64(l.Addr), l.Text)
+		if l.Current {
+			lines = append(lines, st.Current.Render("=> "+text))
+		} else {
+			lines = append(lines, "   "+text)
+		}
+	}
+	return lines, cur
+}
+
+// renderMemory shows x/…x memory as rows of 16 bytes, each value padded to
+// its unit; other formats as the command renders them.
+func renderMemory(r *debugger.MemoryResult) []string {
+	if r.Format != "x" || r.Size <= 0 || len(r.Values) == 0 {
+		return renderText(r.Text())
+	}
+	per := max(1, 16/r.Size)
+	var lines []string
+	for i := 0; i < len(r.Values); i += per {
+		l := fmt.Sprintf("%#x:", uint64(r.Addr)+uint64(i*r.Size))
+		for _, v := range r.Values[i:min(i+per, len(r.Values))] {
+			l += fmt.Sprintf(" 0x%0*x", 2*r.Size, uint64(v))
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// renderBT shows the backtrace, innermost first.
+func renderBT(r *debugger.BacktraceResult, st Styles) []string {
+	var lines []string
+	for _, f := range r.Frames {
+		l := fmt.Sprintf("#%-2d %#x", f.Index, uint64(f.PC))
+		if f.Symbol != "" {
+			l += fmt.Sprintf(" %s+%#x", f.Symbol, uint64(f.Offset))
+		}
+		if f.Source != "" {
+			l += " " + st.Dim.Render(f.Source)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// renderEnclaves shows each enclave and its TCS; the TCS of the stop is
+// marked ▸.
+func renderEnclaves(r *debugger.EnclavesResult, stopTCS uint64, st Styles) []string {
+	if len(r.Enclaves) == 0 {
+		return []string{st.Dim.Render("no enclaves")}
+	}
+	var lines []string
+	for _, e := range r.Enclaves {
+		l := fmt.Sprintf("enclave %#x size %#x %s", uint64(e.Base), uint64(e.Size), e.AttrNames)
+		if e.Image != "" {
+			l += " " + st.Dim.Render(filepath.Base(e.Image))
+		}
+		if !e.Initialized {
+			l += " " + st.Dim.Render("(not initialized)")
+		}
+		lines = append(lines, l)
+		for _, t := range e.TCS {
+			mark := " "
+			if uint64(t.Addr) == stopTCS {
+				mark = "▸"
+			}
+			if t.Error != "" {
+				lines = append(lines, fmt.Sprintf(" %s TCS %d %#x: %s", mark, t.Index, uint64(t.Addr), st.Error.Render(t.Error)))
+				continue
+			}
+			state := "idle"
+			if t.State != 0 {
+				state = "busy"
+			}
+			l := fmt.Sprintf(" %s TCS %d %#x %s CSSA %d/NSSA %d", mark, t.Index, uint64(t.Addr), state, t.CSSA, t.NSSA)
+			if t.Thread != 0 {
+				l += fmt.Sprintf(" · thread %d inside", t.Thread)
+			}
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// renderEvents shows the timeline, one event a line, AEXs highlighted.
+func renderEvents(evs []target.Event, st Styles) []string {
+	lines := make([]string, 0, len(evs))
+	for _, ev := range evs {
+		l := strings.TrimRight(ev.String(), " ")
+		switch ev.Kind {
+		case target.EvAEX, target.EvENCLUFault:
+			l = st.Vector.Render(l)
+		case target.EvPagesAdded:
+			l = st.Dim.Render(l)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// renderText splits a result's text into lines.
+func renderText(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// renderError wraps an error's text to the pane's width.
+func renderError(err error, w int, st Styles) []string {
+	var lines []string
+	for _, l := range strings.Split(ansi.Wordwrap(err.Error(), max(10, w), " "), "\n") {
+		lines = append(lines, st.Error.Render(l))
+	}
+	return lines
+}

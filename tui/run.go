@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Run shows the UI on the terminal (in, out) until the user leaves, and
+// returns how the session stood then. Bubble Tea restores the terminal on
+// every way out: quit, Ctrl-C (a key in raw mode, or SIGINT), SIGTERM and
+// a panic in the model or in a command, which Run reports as an error.
+func Run(cfg Config, in, out *os.File) (Outcome, error) {
+	m := New(cfg)
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out))
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrInterrupted) {
+		err = nil
+	}
+	if err != nil {
+		return m.Outcome(), fmt.Errorf("terminal UI: %w", err)
+	}
+	return m.Outcome(), nil
+}
+
+// HostIO gives a host stdio that does not fight the UI for the terminal:
+// stdin is /dev/null, stdout and stderr are pipes whose lines go to the
+// Output feed (the console pane) and to a transcript that the caller
+// replays once the terminal is its own again.
+type HostIO struct {
+	// Output receives every line the host writes.
+	Output *Feed[OutputLine]
+
+	files   []*os.File // what the host gets: stdin, stdout, stderr
+	readers sync.WaitGroup
+	mu      sync.Mutex
+	lines   []OutputLine
+}
+
+// NewHostIO opens /dev/null and two pipes and starts reading them.
+func NewHostIO() (*HostIO, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("host stdin: %w", err)
+	}
+	h := &HostIO{Output: NewFeed[OutputLine](), files: []*os.File{null}}
+	for _, stderr := range []bool{false, true} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			h.Close(false)
+			return nil, fmt.Errorf("host output pipe: %w", err)
+		}
+		h.files = append(h.files, w)
+		h.readers.Add(1)
+		go h.read(r, stderr)
+	}
+	return h, nil
+}
+
+// Files are the host's stdin, stdout and stderr.
+func (h *HostIO) Files() []*os.File { return h.files }
+
+// read forwards r's lines until the host's end closes the pipe. Escape
+// sequences are removed: the host's output must not drive the terminal.
+func (h *HostIO) read(r *os.File, stderr bool) {
+	defer h.readers.Done()
+	defer r.Close()
+	br := bufio.NewReader(r)
+	for {
+		s, err := br.ReadString('\n')
+		if s != "" {
+			s = strings.TrimRight(s, "\r\n")
+			s = strings.ReplaceAll(ansi.Strip(s), "\t", "    ")
+			l := OutputLine{Text: s, Stderr: stderr}
+			h.mu.Lock()
+			h.lines = append(h.lines, l)
+			h.mu.Unlock()
+			h.Output.Push(l)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Close closes sgxdbg's copies of the host's files. When the host has
+// ended, wait says to collect what it wrote before its end (bounded by a
+// second, in case a child of the host still holds the pipes).
+func (h *HostIO) Close(wait bool) {
+	for _, f := range h.files {
+		f.Close()
+	}
+	if !wait {
+		return
+	}
+	done := make(chan struct{})
+	go func() { h.readers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+}
+
+// Replay writes the host's output to stdout and stderr, in order.
+func (h *HostIO) Replay(stdout, stderr io.Writer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range h.lines {
+		w := stdout
+		if l.Stderr {
+			w = stderr
+		}
+		fmt.Fprintln(w, l.Text)
+	}
+}

@@ -1,0 +1,102 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+)
+
+// Session is what the UI needs of a debugger session; *debugger.Session
+// implements it. Wait blocks until the next stop or the host's end and is
+// only ever called from a tea.Cmd.
+type Session interface {
+	Wait() (debugger.Stopped, error)
+	Exec(line string) (debugger.Result, error)
+	IsStopped() bool
+}
+
+// OutputLine is one line the host wrote.
+type OutputLine struct {
+	Text   string
+	Stderr bool
+}
+
+// stopMsg reports the end of a Wait: a stop or the host's end.
+type stopMsg struct {
+	stopped debugger.Stopped
+	err     error
+}
+
+// execResult is one command line and what it returned.
+type execResult struct {
+	line   string
+	result debugger.Result
+	err    error
+}
+
+// refreshMsg carries the pane views read at a stop.
+type refreshMsg struct {
+	gen     int // the stop the views were read at
+	results map[paneID]execResult
+}
+
+// actionMsg reports an action or a prompt command.
+type actionMsg struct {
+	execResult
+	stopped bool // the host is still held at the stop
+}
+
+// eventsMsg carries timeline events from the OnEvent feed.
+type eventsMsg batch[target.Event]
+
+// outputMsg carries the host's output lines.
+type outputMsg batch[OutputLine]
+
+// waitCmd waits for the session's next stop.
+func waitCmd(s Session) tea.Cmd {
+	return func() tea.Msg {
+		st, err := s.Wait()
+		return stopMsg{stopped: st, err: err}
+	}
+}
+
+// paneCommand is the command whose result a pane shows.
+type paneCommand struct {
+	pane paneID
+	line string
+}
+
+// refreshCmd runs the panes' commands one after the other (never two
+// session calls at once) and reports all results together.
+func refreshCmd(s Session, gen int, cmds []paneCommand) tea.Cmd {
+	return func() tea.Msg {
+		m := refreshMsg{gen: gen, results: map[paneID]execResult{}}
+		for _, c := range cmds {
+			r, err := s.Exec(c.line)
+			m.results[c.pane] = execResult{line: c.line, result: r, err: err}
+		}
+		return m
+	}
+}
+
+// execCmd runs one command line and reports whether the host is still
+// held at the stop afterwards.
+func execCmd(s Session, line string) tea.Cmd {
+	return func() tea.Msg {
+		r, err := s.Exec(line)
+		return actionMsg{execResult: execResult{line: line, result: r, err: err}, stopped: s.IsStopped()}
+	}
+}
+
+// isQuit reports whether err is the quit command's.
+func isQuit(err error) bool { return errors.Is(err, debugger.ErrQuit) }
+
+// commandWord is the first word of a command line.
+func commandWord(line string) string {
+	w, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	return w
+}

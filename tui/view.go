@@ -1,0 +1,320 @@
+package tui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// chrome is the rows around the panes: the top bar, the action bar and
+// the status (or prompt) line.
+const chrome = 3
+
+// View draws the whole screen.
+func (m *Model) View() tea.View {
+	rows := []string{fit(m.topBar(), m.w)}
+	area := m.h - chrome
+	if m.showHelp {
+		rows = append(rows, m.helpScreen(area)...)
+	} else {
+		rows = append(rows, m.paneArea(area)...)
+	}
+	rows = append(rows, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.w), fit(m.statusLine(), m.w))
+	v := tea.NewView(strings.Join(rows, "\n"))
+	v.AltScreen = true
+	v.WindowTitle = "sgxdbg " + m.cfg.Title
+	return v
+}
+
+// topBar names the host and says what it is doing.
+func (m *Model) topBar() string {
+	s := m.styles.Bar.Render("sgxdbg") + " │ "
+	switch m.state {
+	case stateRunning:
+		s += m.spin.View() + " running"
+		if p := loadProgress(m.timeline); p != "" {
+			s += " · " + p
+		}
+	case stateBusy:
+		s += m.spin.View() + " " + m.busyWhat + " …"
+	case stateExited:
+		s += m.styles.BarState.Render(fmt.Sprintf("exited with status %d", m.status))
+	case stateStopped:
+		ev := m.stop
+		if ev.Kind != target.EvAEX {
+			s += m.styles.BarState.Render("stopped at " + eventSummary(ev))
+			break
+		}
+		what := "AEX " + ev.VectorName + " " + sgx.Vector(ev.Vector).Name()
+		if !ev.Valid {
+			what = "AEX (no valid EXITINFO)"
+		}
+		s += m.styles.BarState.Render(what)
+		if ssa, ok := m.results[paneSSA].result.(*debugger.SSAResult); ok && len(ssa.Frames) > 0 {
+			if f := ssa.Frames[len(ssa.Frames)-1]; f.Symbol != "" {
+				s += " in " + f.Symbol
+			}
+		}
+		s += fmt.Sprintf(" · SSA frame %d", ev.SSA)
+	}
+	return s + " │ " + m.cfg.Title
+}
+
+// loadProgress tells how far the host has got loading an enclave that is
+// not initialized yet.
+func loadProgress(evs []target.Event) string {
+	var base, added uint64
+	loading := false
+	for _, ev := range evs {
+		switch ev.Kind {
+		case target.EvEnclaveCreated:
+			base, added, loading = ev.Enclave, 0, true
+		case target.EvPagesAdded:
+			if ev.Enclave == base {
+				added += ev.Length
+			}
+		case target.EvEnclaveInitialized:
+			if ev.Enclave == base {
+				loading = false
+			}
+		}
+	}
+	if !loading {
+		return ""
+	}
+	return fmt.Sprintf("loading enclave %#x: %d KiB added", base, added/1024)
+}
+
+// statusLine is the prompt, an open question, or the last message.
+func (m *Model) statusLine() string {
+	switch {
+	case m.prompt.active:
+		return m.prompt.View(m.styles)
+	case m.confirm != nil:
+		return m.styles.BarState.Render(m.confirm.question + " (y/n)")
+	case m.isError:
+		return m.styles.Error.Render("error: " + m.message)
+	}
+	return m.styles.Info.Render(m.message)
+}
+
+// helpScreen is every key, with the legend of the registers' marks.
+func (m *Model) helpScreen(h int) []string {
+	full := m.help
+	full.ShowAll = true
+	lines := []string{m.styles.Bar.Render("Keys") + m.styles.Dim.Render("  (? or esc closes)"), ""}
+	lines = append(lines, strings.Split(full.FullHelpView(m.keys.FullHelp()), "\n")...)
+	lines = append(lines, "",
+		"Registers: ≠ the host's value differs from the enclave's · * changed since the last stop · H set by the handler",
+		"Disassembly: => marks the instruction at the SSA frame's RIP; the source line is above it.",
+		"The action bar shows only the actions valid at this stop; `:` runs any command (`help` lists them).")
+	out := make([]string, h)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = fit(lines[i], m.w)
+		} else {
+			out[i] = fit("", m.w)
+		}
+	}
+	return out
+}
+
+// column is panes stacked in one column of the layout.
+type column struct {
+	w     int
+	panes []slot
+}
+
+// slot is a pane's place in a column: its minimum and wanted heights, and
+// the order in which columns hand out spare rows (lower first).
+type slot struct {
+	id       paneID
+	min, cap int // cap 0: no cap
+	prio     int
+	flex     bool // takes whatever is left
+}
+
+// columns lays the panes out for the terminal's width: registers on the
+// left; enclaves, SSA, code and stack in the middle; timeline and memory
+// on the right when there is room for three columns.
+func (m *Model) columns() []column {
+	left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneConsole, min: 3, flex: true}}
+	code := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
+		{id: paneDisas, min: 2, cap: 12, prio: 3}, {id: paneBT, min: 2, cap: 6, prio: 2}}
+	if m.w >= 150 {
+		lw := 52
+		mw := (m.w - lw - 2) * 11 / 20
+		return []column{{lw, left}, {mw, code}, {m.w - lw - mw - 2, []slot{
+			{id: paneTimeline, min: 3, flex: true}, {id: paneMemory, min: 2, cap: 10, prio: 0}}}}
+	}
+	lw := min(51, m.w/2)
+	right := append(code, slot{id: paneMemory, min: 2, cap: 5, prio: 4}, slot{id: paneTimeline, min: 3, flex: true})
+	return []column{{lw, left}, {m.w - lw - 1, right}}
+}
+
+// sync renders every pane's lines for the current widths and sizes the
+// panes. It runs after every change of data or size.
+func (m *Model) sync() {
+	area := max(0, m.h-chrome)
+	if m.zoom {
+		for i := range m.panes {
+			m.panes[i].SetSize(0, 0)
+		}
+		m.panes[m.focus].SetSize(m.w, area)
+		m.fill(m.focus, m.w)
+		return
+	}
+	for _, col := range m.columns() {
+		for _, s := range col.panes {
+			m.fill(s.id, col.w)
+		}
+		heights := allocate(area, col.panes, func(id paneID) int { return len(m.panes[id].lines) + 1 })
+		for i, s := range col.panes {
+			m.panes[s.id].SetSize(col.w, heights[i])
+		}
+	}
+}
+
+// allocate hands out h rows: every slot its minimum, then spare rows in
+// priority order up to what each wants (its lines, at most its cap), and
+// the rest to the flexible slot.
+func allocate(h int, slots []slot, want func(paneID) int) []int {
+	out := make([]int, len(slots))
+	left := h
+	for i, s := range slots {
+		out[i] = min(s.min, left)
+		left -= out[i]
+	}
+	for p := 0; p <= 8 && left > 0; p++ {
+		for i, s := range slots {
+			if s.flex || s.prio != p {
+				continue
+			}
+			w := want(s.id)
+			if s.cap > 0 {
+				w = min(w, s.cap)
+			}
+			add := min(max(0, w-out[i]), left)
+			out[i] += add
+			left -= add
+		}
+	}
+	for i, s := range slots {
+		if s.flex {
+			out[i] += left
+			left = 0
+		}
+	}
+	return out
+}
+
+// paneArea draws the panes, column by column, h rows high.
+func (m *Model) paneArea(h int) []string {
+	if m.zoom {
+		return strings.Split(m.panes[m.focus].View(m.styles), "\n")[:min(h, m.panes[m.focus].h)]
+	}
+	cols := m.columns()
+	blocks := make([][]string, len(cols))
+	for i, col := range cols {
+		var lines []string
+		for _, s := range col.panes {
+			if m.panes[s.id].h > 0 {
+				lines = append(lines, strings.Split(m.panes[s.id].View(m.styles), "\n")...)
+			}
+		}
+		for len(lines) < h {
+			lines = append(lines, fit("", col.w))
+		}
+		blocks[i] = lines[:h]
+	}
+	out := make([]string, h)
+	sep := m.styles.Rule.Render("│")
+	for r := range out {
+		parts := make([]string, len(blocks))
+		for i := range blocks {
+			parts[i] = blocks[i][r]
+		}
+		out[r] = strings.Join(parts, sep)
+	}
+	return out
+}
+
+// fill renders a pane's content for width w.
+func (m *Model) fill(id paneID, w int) {
+	p := &m.panes[id]
+	st := m.styles
+	p.detail = ""
+	if id == paneConsole {
+		p.SetLines(m.console)
+		return
+	}
+	if id == paneTimeline {
+		p.detail = fmt.Sprintf("%d events", len(m.timeline))
+		p.SetLines(renderEvents(m.timeline, st))
+		return
+	}
+	res, ok := m.results[id]
+	if !ok {
+		p.SetLines(nil)
+		return
+	}
+	if res.err != nil {
+		if id == paneMemory {
+			p.detail = res.line
+		}
+		p.SetLines(renderError(res.err, w, st))
+		return
+	}
+	switch r := res.result.(type) {
+	case *debugger.EnclavesResult:
+		p.SetLines(renderEnclaves(r, m.stop.TCS, st))
+	case *debugger.SSAResult:
+		p.detail = fmt.Sprintf("TCS %#x CSSA %d/NSSA %d", uint64(r.TCS), r.CSSA, r.NSSA)
+		p.SetLines(renderSSA(r, m.handler, st))
+	case *debugger.RegsResult:
+		p.detail = fmt.Sprintf("SSA frame %d", r.Frame)
+		p.SetLines(renderRegs(r, regMarks{prev: m.prevRegs, handler: m.handlerFields()}, st))
+	case *debugger.DisasResult:
+		lines, cur := renderDisas(r, st)
+		p.SetLinesAt(lines, cur)
+	case *debugger.BacktraceResult:
+		p.SetLines(renderBT(r, st))
+	case *debugger.MemoryResult:
+		p.detail = res.line
+		p.SetLines(renderMemory(r))
+	default:
+		p.SetLines(renderText(r.Text()))
+	}
+}
+
+// handlerFields are the SSA fields the last handler run changed, if it
+// ran on the frame the registers pane shows.
+func (m *Model) handlerFields() map[string]bool {
+	if m.handler == nil {
+		return nil
+	}
+	if r, ok := m.results[paneRegs].result.(*debugger.RegsResult); !ok || r.Frame != m.handler.Frame {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, c := range m.handler.Changes {
+		out[c.Field] = true
+	}
+	return out
+}
+
+// HostTitle names a host command line briefly: the program and its
+// arguments, paths cut to their last element.
+func HostTitle(args []string) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = filepath.Base(a)
+	}
+	return strings.Join(parts, " ")
+}
