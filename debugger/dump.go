@@ -50,6 +50,7 @@ const CoreFileMode = 0o600
 // DumpResult reports a core file written.
 type DumpResult struct {
 	File     string `json:"file"`
+	Pid      int    `json:"pid"`
 	Bytes    int64  `json:"bytes"`
 	Enclaves int    `json:"enclaves"`
 	Pages    int    `json:"pages"`
@@ -140,7 +141,7 @@ func cmdDump(s *Session, args []string) (Result, error) {
 			os.Remove(f.Name())
 			return nil, fmt.Errorf("dump: %w", err)
 		}
-		r := &DumpResult{File: name, Bytes: stats.Bytes, Enclaves: stats.Enclaves, Pages: stats.Pages, Threads: stats.Threads}
+		r := &DumpResult{File: name, Pid: stopPid(st), Bytes: stats.Bytes, Enclaves: stats.Enclaves, Pages: stats.Pages, Threads: stats.Threads}
 		if img, ok := req.Images[stats.Main]; ok {
 			r.Image = img.Path
 			r.GDB = GDBCommand(img.Path, name)

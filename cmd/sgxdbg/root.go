@@ -33,7 +33,7 @@ emulator.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newEmulateCmd(), newExecCmd())
+	root.AddCommand(newVersionCmd(), newEmulateCmd(), newExecCmd(), newCoreCmd(), newInspectCmd())
 	root.AddCommand(newKeygenCmd(), newMeasureCmd(), newSignCmd(), newVerifyCmd())
 	return root
 }
