@@ -240,3 +240,41 @@ func TestConformEINITFailures(t *testing.T) {
 		})
 	}
 }
+
+// The SSA's XSAVE area holds the enclave's XMM registers at the AEX, and
+// the host sees them in their initial state (SGX.md §3, step 2).
+func TestAEXSavesXState(t *testing.T) {
+	var c aexCapture
+	var hostXMM0, hostXMM15 []byte
+	var xerr error
+	hook := captureAEX(&c)
+	runConform(t, conformEnclave{}, nil, nil, func(em *Emulator, ev Event) {
+		hook(em, ev)
+		if ev.Kind == EvAEX && hostXMM0 == nil {
+			var xs []byte
+			xs, xerr = ptrace.GetXState(ev.Tid, make([]byte, 4096))
+			if xerr == nil {
+				hostXMM0, hostXMM15 = xs[160:176], xs[160+15*16:176+15*16]
+			}
+		}
+	}, "fault", "11")
+	if c.err != nil || xerr != nil {
+		t.Fatal(c.err, xerr)
+	}
+	x := c.frame.XSave
+	if got := binary.LittleEndian.Uint64(x.XMM[0][:]); got != 0x1122334455667788 {
+		t.Errorf("SSA XMM0 = %#x, want 0x1122334455667788", got)
+	}
+	if got := binary.LittleEndian.Uint64(x.XMM[15][:]); got != 0x99aabbccddeeff00 {
+		t.Errorf("SSA XMM15 = %#x, want 0x99aabbccddeeff00", got)
+	}
+	if x.XStateBV&2 == 0 {
+		t.Errorf("SSA XSTATE_BV %#x lacks SSE", x.XStateBV)
+	}
+	if string(hostXMM0) != string(make([]byte, 16)) || string(hostXMM15) != string(make([]byte, 16)) {
+		t.Errorf("host XMM0 % x XMM15 % x at the AEP, want the initial state (zeros)", hostXMM0, hostXMM15)
+	}
+	if c.frame.GPR.RIP != c.ev.Enclave+conformSyms["at_xmm"] {
+		t.Errorf("SSA.RIP %#x", c.frame.GPR.RIP)
+	}
+}

@@ -26,6 +26,8 @@ entry:
 	je op_noncanonical
 	cmp $10, %rdi
 	je op_syscall
+	cmp $11, %rdi
+	je op_xmm
 	jmp op_exit
 op_echo:
 	lea 1(%rsi), %rsi
@@ -78,6 +80,13 @@ op_syscall:
 at_syscall:
 	syscall
 	jmp op_exit
+op_xmm:
+	movabs $0x1122334455667788, %rax
+	movq %rax, %xmm0
+	movabs $0x99aabbccddeeff00, %rax
+	movq %rax, %xmm15
+at_xmm:
+	ud2
 op_exit:
 	mov %rcx, %rbx
 	mov $4, %eax
