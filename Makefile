@@ -21,6 +21,7 @@ enclaves: $(SGXDBG)
 # Everything: vet, unit, integration (real host and enclaves under ptrace).
 test: build enclaves
 	$(GO) vet ./...
+	$(MAKE) -C $(SAMPLES) SGXDBG=$(SGXDBG) check
 	SGXDBG_SAMPLES=$(SAMPLES)/build SGXDBG=$(SGXDBG) $(GO) test -count=1 -timeout 20m ./...
 
 demo: build enclaves
