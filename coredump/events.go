@@ -124,12 +124,26 @@ func (f *fields) bool(key string) bool {
 	return b
 }
 
-func (f *fields) uint(key string, bits int) uint64 {
+// number returns the JSON number at key (json.Number also accepts a
+// quoted string; the contract has plain numbers).
+func (f *fields) number(key string) (string, bool) {
 	var n json.Number
 	if !f.get(key, &n) {
+		return "", false
+	}
+	if raw := bytes.TrimSpace(f.m[key]); len(raw) > 0 && raw[0] == '"' {
+		f.err = fmt.Errorf("%q: %s is a string, not a number", key, raw)
+		return "", false
+	}
+	return n.String(), true
+}
+
+func (f *fields) uint(key string, bits int) uint64 {
+	n, ok := f.number(key)
+	if !ok {
 		return 0
 	}
-	v, err := strconv.ParseUint(n.String(), 10, bits)
+	v, err := strconv.ParseUint(n, 10, bits)
 	if err != nil {
 		f.err = fmt.Errorf("%q: %w", key, err)
 	}
@@ -137,11 +151,11 @@ func (f *fields) uint(key string, bits int) uint64 {
 }
 
 func (f *fields) int(key string) int {
-	var n json.Number
-	if !f.get(key, &n) {
+	n, ok := f.number(key)
+	if !ok {
 		return 0
 	}
-	v, err := strconv.ParseInt(n.String(), 10, 32)
+	v, err := strconv.ParseInt(n, 10, 32)
 	if err != nil {
 		f.err = fmt.Errorf("%q: %w", key, err)
 	}

@@ -258,17 +258,16 @@ opens the core. With --json it is one JSON object.`,
 
 // InspectReport is inspect's report; its JSON form is the --json output.
 type InspectReport struct {
-	File     string                     `json:"file"`
-	Pid      int                        `json:"pid"`
-	Tid      int                        `json:"tid"`
-	Signal   string                     `json:"signal,omitempty"`
-	Stop     target.Event               `json:"stop"`
-	Enclaves *debugger.EnclavesResult   `json:"enclaves"`
-	Threads  []InspectThread            `json:"threads"`
-	Events   []target.Event             `json:"events"`
-	GDB      string                     `json:"gdb,omitempty"`
-	Errors   map[string]string          `json:"errors,omitempty"`
-	results  map[string]debugger.Result // for Text
+	File     string                   `json:"file"`
+	Pid      int                      `json:"pid"`
+	Tid      int                      `json:"tid"`
+	Signal   string                   `json:"signal,omitempty"`
+	Stop     target.Event             `json:"stop"`
+	Enclaves *debugger.EnclavesResult `json:"enclaves"`
+	Threads  []InspectThread          `json:"threads"`
+	Events   []target.Event           `json:"events"`
+	GDB      string                   `json:"gdb,omitempty"`
+	Errors   map[string]string        `json:"errors,omitempty"`
 }
 
 // InspectThread is one TCS with SSA frames in use.
@@ -408,7 +407,7 @@ func (r *InspectReport) Text() string {
 		b.WriteString("\n" + r.Enclaves.Text() + "\n")
 	}
 	for _, t := range r.Threads {
-		fmt.Fprintf(&b, "\n== TCS %#x, newest SSA frame from %s ==\n", uint64(t.TCS), t.Event.String())
+		fmt.Fprintf(&b, "\n== TCS %#x: SSA frame %d written by the %s AEX of thread %d ==\n", uint64(t.TCS), t.Event.SSA, t.Event.VectorName, t.Event.Tid)
 		if t.SSA != nil {
 			b.WriteString(t.SSA.Text() + "\n")
 		}
