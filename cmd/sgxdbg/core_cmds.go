@@ -203,7 +203,16 @@ func (d *dumpOn) stop(s *debugger.Session, ev target.Event, out *printer) {
 // exit runs when the host has ended with status: it keeps or removes the
 // last temporary dump.
 func (d *dumpOn) exit(status int, out *printer) {
-	if d == nil || d.last == nil {
+	if d == nil {
+		return
+	}
+	if d.last == nil {
+		switch {
+		case d.mode == "exit":
+			out.result("dump", nil, errors.New("--dump-on exit: the host never stopped, nothing was dumped (--stop-on eexit stops after each ecall)"))
+		case d.mode == "fatal" && status != 0:
+			out.result("dump", nil, fmt.Errorf("--dump-on fatal: the host ended with status %d without an AEX stop, nothing was dumped", status))
+		}
 		return
 	}
 	r := d.last

@@ -38,7 +38,7 @@ func coreRun(t *testing.T, bin, dir string, args ...string) (string, string, int
 type jsonStop struct {
 	stop    string
 	results map[string]string // command → {"result":…} or {"error":…}
-	dumps   []map[string]any  // results of dump
+	dumps   []map[string]any  // results of dump [FILE]
 }
 
 // parseStops splits JSON-lines output at its "stop" lines; lines that are
@@ -65,7 +65,7 @@ func parseStops(t *testing.T, out string) []*jsonStop {
 		var cmd string
 		_ = json.Unmarshal(c, &cmd)
 		st := stops[len(stops)-1]
-		if cmd == "dump" {
+		if _, ok := m["result"]; ok && (cmd == "dump" || strings.HasPrefix(cmd, "dump ")) {
 			var d map[string]any
 			if err := json.Unmarshal(m["result"], &d); err != nil {
 				t.Fatalf("dump: %s", line)
@@ -311,5 +311,226 @@ func checkGDB(t *testing.T, dir, file, elf string, live *jsonStop, symbol string
 	r, f := gdbRIP.FindSubmatch(out), gdbFrame0.FindSubmatch(out)
 	if r == nil || string(r[1]) != rip || f == nil || string(f[1]) != symbol {
 		t.Errorf("gdb shows rip %q in %q, want %s in %s:\n%s", r, f, rip, symbol, out)
+	}
+}
+
+// coreFiles lists dir's core files and leftover temporary dumps.
+func coreFiles(t *testing.T, dir string) (cores, temps []string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		switch {
+		case strings.HasSuffix(e.Name(), ".tmp"):
+			temps = append(temps, e.Name())
+		case strings.HasSuffix(e.Name(), ".core"):
+			cores = append(cores, e.Name())
+		}
+	}
+	return cores, temps
+}
+
+// hostArgv is the sample host's command line for scenario name.
+func hostArgv(samples, name string, args ...string) []string {
+	elf := filepath.Join(samples, name+".elf")
+	return append([]string{filepath.Join(samples, "host"), elf, elf + ".sig"}, args...)
+}
+
+// TestDumpOn: --dump-on fatal keeps the last AEX's core only when the host
+// ends badly; exit keeps the last stop's whatever the status; no
+// temporary file is left behind.
+func TestDumpOn(t *testing.T) {
+	samples, err := filepath.Abs(emulateSamples(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSgxdbg(t)
+	tests := []struct {
+		name   string
+		flags  []string
+		host   []string
+		status int
+		stop   string // the kept core's stop event kind, "" for none
+		says   string // without a core: the dump error line
+	}{
+		{"fatal, #PF kills", []string{"--dump-on", "fatal"}, hostArgv(samples, "pf_untrusted", "0", "0x10000"), 2, "aex", ""},
+		{"fatal, #UD handled", []string{"--dump-on", "fatal"}, hostArgv(samples, "ud", "0"), 0, "", ""},
+		{"fatal, nested: the last AEX", []string{"--dump-on", "fatal"}, hostArgv(samples, "nested", "0"), 3, "aex", ""},
+		{"fatal, no AEX", []string{"--dump-on", "fatal"}, hostArgv(samples, "clean", "7"), 1, "",
+			`{"command":"dump","error":"--dump-on fatal: the host ended with status 1 without an AEX stop, nothing was dumped"}`},
+		{"exit, clean", []string{"--dump-on", "exit", "--stop-on", "eexit"}, hostArgv(samples, "clean", "0", "1", "2", "3"), 0, "eexit", ""},
+		{"exit, no stop", []string{"--dump-on", "exit"}, hostArgv(samples, "clean", "0", "1"), 0, "",
+			`{"command":"dump","error":"--dump-on exit: the host never stopped, nothing was dumped (--stop-on eexit stops after each ecall)"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append(append([]string{"exec", "--json", "-x", "continue"}, tc.flags...), "--")
+			out, stderr, status := coreRun(t, bin, dir, append(args, tc.host...)...)
+			cores, temps := coreFiles(t, dir)
+			if status != tc.status || len(temps) != 0 {
+				t.Fatalf("status %d, temporary files %v\n%s%s", status, temps, out, stderr)
+			}
+			if tc.stop == "" {
+				if len(cores) != 0 || strings.Contains(out, `"dump"`) != (tc.says != "") || !strings.Contains(out, tc.says) {
+					t.Fatalf("cores %v, want none and %q\n%s", cores, tc.says, out)
+				}
+				return
+			}
+			stops := parseStops(t, out)
+			last := stops[len(stops)-1]
+			if len(cores) != 1 || len(last.dumps) != 1 || last.dumps[0]["file"] != cores[0] {
+				t.Fatalf("cores %v, dumps reported %v", cores, last.dumps)
+			}
+			rep, _, status := coreRun(t, bin, dir, "inspect", "--json", cores[0])
+			var r struct {
+				Stop json.RawMessage `json:"stop"`
+			}
+			if err := json.Unmarshal([]byte(rep), &r); err != nil || status != 0 || norm(t, r.Stop) != norm(t, json.RawMessage(last.stop)) ||
+				!strings.Contains(last.stop, `"event":"`+tc.stop+`"`) {
+				t.Errorf("kept core's stop %s, want the last stop %s", r.Stop, last.stop)
+			}
+		})
+	}
+	if _, stderr, status := coreRun(t, bin, t.TempDir(), append([]string{"exec", "--dump-on", "sometimes", "--"}, hostArgv(samples, "clean", "0")...)...); status != 1 ||
+		stderr != "sgxdbg: --dump-on \"sometimes\": want aex, fatal or exit\n" {
+		t.Errorf("bad --dump-on: status %d, %q", status, stderr)
+	}
+}
+
+// TestDumpCommand: default names count up per process, an explicit name is
+// used as given, every core is 0600 and the three cores of one stop are
+// byte-identical; bad uses are errors.
+func TestDumpCommand(t *testing.T) {
+	samples, err := filepath.Abs(emulateSamples(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSgxdbg(t)
+	dir := t.TempDir()
+	args := append([]string{"exec", "--json", "-x", "dump; dump; dump mine.core; dump a b; dump nodir/x.core; continue", "--"},
+		hostArgv(samples, "pf_untrusted", "0", "0x10000")...)
+	out, stderr, status := coreRun(t, bin, dir, args...)
+	stops := parseStops(t, out)
+	if status != 2 || len(stops) != 1 || len(stops[0].dumps) != 3 {
+		t.Fatalf("status %d, %d stops\n%s%s", status, len(stops), out, stderr)
+	}
+	pid := int(stops[0].dumps[0]["pid"].(float64))
+	want := []string{CoreName(pid, 1), CoreName(pid, 2), "mine.core"}
+	var first []byte
+	for i, d := range stops[0].dumps {
+		if d["file"] != want[i] {
+			t.Errorf("dump %d: file %v, want %s", i, d["file"], want[i])
+		}
+		b, err := os.ReadFile(filepath.Join(dir, want[i]))
+		if fi, _ := os.Stat(filepath.Join(dir, want[i])); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v", want[i], err)
+		}
+		if first == nil {
+			first = b
+		} else if !bytes.Equal(b, first) {
+			t.Errorf("%s differs from %s", want[i], want[0])
+		}
+	}
+	if got := stops[0].results["dump a b"]; got != `{"error":"usage: dump [FILE]"}` {
+		t.Errorf("dump a b: %s", got)
+	}
+	if got := stops[0].results["dump nodir/x.core"]; !strings.HasPrefix(got, `{"error":"dump: open nodir/.x.core.`) || !strings.HasSuffix(got, `.tmp: no such file or directory"}`) {
+		t.Errorf("dump nodir/x.core: %s", got)
+	}
+}
+
+// CoreName is debugger.CoreFileName, spelled out for the test.
+func CoreName(pid, n int) string {
+	return "sgxdbg-" + strconv.Itoa(pid) + "-" + strconv.Itoa(n) + ".core"
+}
+
+// TestCoreErrors: files that are not sgxdbg cores are refused with the
+// reason, by core and inspect alike; in a core, actions say the host is
+// not running and reads follow EDBGRD's rules.
+func TestCoreErrors(t *testing.T) {
+	samples, err := filepath.Abs(emulateSamples(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSgxdbg(t)
+	dir := t.TempDir()
+	_, _, _ = coreRun(t, bin, dir, append([]string{"exec", "-x", "dump good.core; continue", "--"}, hostArgv(samples, "pf_untrusted", "0", "0x10000")...)...)
+	good, err := os.ReadFile(filepath.Join(dir, "good.core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"notes.txt": []byte("not a core\n"), "cut.core": good[:0x3000]} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	elf := filepath.Join(samples, "pf_untrusted.elf")
+	for _, tc := range []struct{ file, msg string }{
+		{"notes.txt", "sgxdbg: notes.txt: core file: ELF header at offset 0x0: no ELF magic: not an ELF file\n"},
+		{elf, "sgxdbg: " + elf + ": core file: e_type at offset 0x10: ET_DYN, want ET_CORE: not an sgxdbg enclave core file\n"},
+		{"cut.core", "sgxdbg: cut.core: core file: program header 1 (PT_LOAD) at offset 0x3000: needs 16384 bytes, the file has 12288: truncated core file\n"},
+		{"missing.core", "sgxdbg: open missing.core: no such file or directory\n"},
+	} {
+		for _, args := range [][]string{{"core", "-x", "ssa", tc.file}, {"inspect", tc.file}} {
+			if out, stderr, status := coreRun(t, bin, dir, args...); status != 1 || stderr != tc.msg || out != "" {
+				t.Errorf("%v: status %d stderr %q, want %q", args, status, stderr, tc.msg)
+			}
+		}
+	}
+
+	script := []string{"eresume", "continue", "eenter-handler", "teardown", "skip", "set ssa.rax 1", "write fault_read_untrusted 00",
+		"step", "x/1xg 0x1000", "x/1xg ssa.rbx", "dump", "kill", "ssa"}
+	out, stderr, status := coreRun(t, bin, dir, "core", "--json", "-x", strings.Join(script, "; "), "good.core")
+	stops := parseStops(t, out)
+	if status != 0 || len(stops) != 1 {
+		t.Fatalf("status %d\n%s%s", status, out, stderr)
+	}
+	notRunning := "core file: the host is not running"
+	for cmd, want := range map[string]string{
+		"eresume":        "eresume: " + notRunning,
+		"continue":       notRunning,
+		"eenter-handler": "eenter-handler: " + notRunning,
+		"teardown":       notRunning,
+		"skip":           "set ssa.rip: " + notRunning,
+		"set ssa.rax 1":  "set ssa.rax: " + notRunning,
+		"step":           "step: " + notRunning,
+		"x/1xg 0x1000":   "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core",
+		"dump":           "this session cannot write core files",
+		"ssa":            "the host has exited",
+	} {
+		if got := stops[0].results[cmd]; got != canonical(t, map[string]string{"error": want}) {
+			t.Errorf("%s: %s, want error %q", cmd, got, want)
+		}
+	}
+	if got := stops[0].results["write fault_read_untrusted 00"]; !strings.HasSuffix(got, ": "+notRunning+`"}`) {
+		t.Errorf("write: %s", got)
+	}
+	if got := stops[0].results["kill"]; got != `{"result":{"action":"kill","message":"host killed"}}` {
+		t.Errorf("kill: %s", got)
+	}
+	// ssa.rbx is 0 in this frame; read the TCS through x: its 72 bytes
+	// only, as EDBGRD.
+	var encl struct {
+		Result struct {
+			Enclaves []struct {
+				TCS []struct {
+					Addr string `json:"addr"`
+				} `json:"tcs"`
+			} `json:"enclaves"`
+		} `json:"result"`
+	}
+	out, _, _ = coreRun(t, bin, dir, "core", "--json", "-x", "info enclaves", "good.core")
+	_ = json.Unmarshal([]byte(parseStops(t, out)[0].results["info enclaves"]), &encl)
+	tcs, _ := strconv.ParseUint(encl.Result.Enclaves[0].TCS[0].Addr, 0, 64)
+	in, past := "0x"+strconv.FormatUint(tcs+64, 16), "0x"+strconv.FormatUint(tcs+72, 16)
+	out, _, _ = coreRun(t, bin, dir, "core", "--json", "-x", "x/1xg "+in+"; x/1xg "+past+"; x/2xg "+in, "good.core")
+	res := parseStops(t, out)[0].results
+	if !strings.HasPrefix(res["x/1xg "+in], `{"result":{"addr":"`+in+`"`) ||
+		res["x/1xg "+past] != canonical(t, map[string]string{"error": "read 8 bytes at " + past + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) ||
+		res["x/2xg "+in] != canonical(t, map[string]string{"error": "read 16 bytes at " + in + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) {
+		t.Errorf("TCS reads: %v", res)
 	}
 }
