@@ -171,10 +171,10 @@ func TestSessionAt(t *testing.T) {
 	}
 	all, _ := debugger.ParsePolicy([]string{"all"})
 	for _, tc := range []struct {
-		st        *Stop
-		rip       uint64
-		vector    string
-		regs      string
+		st     *Stop
+		rip    uint64
+		vector string
+		regs   string
 	}{
 		{st, rip0, "#PF", ""},
 		{other, rip1, "#BP", "core file: no host registers for this thread"},
