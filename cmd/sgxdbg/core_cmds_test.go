@@ -534,3 +534,39 @@ func TestCoreErrors(t *testing.T) {
 		t.Errorf("TCS reads: %v", res)
 	}
 }
+
+// TestCorePrompt: without a script, core reads commands at a line prompt
+// after showing the SSA frames; quit and end of input both leave with 0.
+func TestCorePrompt(t *testing.T) {
+	samples, err := filepath.Abs(emulateSamples(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSgxdbg(t)
+	dir := t.TempDir()
+	_, _, _ = coreRun(t, bin, dir, append([]string{"exec", "-x", "dump de.core; continue", "--"}, hostArgv(samples, "de", "0", "42", "0")...)...)
+	for _, in := range []string{"info tcs\neresume\nquit\nssa\n", "info tcs\neresume\n"} {
+		cmd := exec.Command(bin, "core", "de.core")
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(in)
+		out, err := cmd.CombinedOutput()
+		s := string(out)
+		if err != nil || !strings.HasPrefix(s, "stopped: aex ") || !strings.Contains(s, "\n  at fault_divide+0x8 (samples/de.c:") ||
+			strings.Count(s, "(sgxdbg) ") != 3 || !strings.Contains(s, "(sgxdbg)   TCS 0 ") ||
+			!strings.Contains(s, "(sgxdbg) error: eresume: core file: the host is not running\n") {
+			t.Errorf("stdin %q: %v\n%s", in, err, s)
+		}
+	}
+}
+
+// TestProgressLine: at most one line per MiB, and the last one.
+func TestProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	p := progressLine(&b)
+	for _, done := range []uint64{1 << 19, 1 << 20, 3 << 19, 5 << 20, 64<<20 - 4096, 64 << 20} {
+		p(done, 64<<20)
+	}
+	want := "\rdumping enclave memory: 1/64 MiB\rdumping enclave memory: 5/64 MiB\rdumping enclave memory: 63/64 MiB\rdumping enclave memory: 64/64 MiB"
+	if b.String() != want {
+		t.Errorf("%q\nwant %q", b.String(), want)
+	}
+}
