@@ -104,3 +104,37 @@ func TestCommandTable(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpText compares the help listing and one command's whole help, as
+// the prompt prints them, with testdata/help.golden (-update rewrites it).
+// The help command needs no host: it runs on a session whose host exited.
+func TestHelpText(t *testing.T) {
+	r := start(t, debugger.Policy{}, nil, "clean", "0", "1")
+	if st := r.end(); st != 0 {
+		t.Fatalf("host exit status %d, want 0", st)
+	}
+	var b bytes.Buffer
+	for _, cmd := range []string{"help", "help eenter-handler", "help s"} {
+		res, err := r.s.Exec(cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		fmt.Fprintf(&b, "(sgxdbg) %s\n%s\n", cmd, res.Text())
+	}
+	golden := filepath.Join("testdata", "help.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (generate it: go test ./debugger -run TestHelpText -update)", err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("help text differs from %s (run with -update if the change is meant):\n%s", golden, b.Bytes())
+	}
+}
