@@ -72,6 +72,15 @@ type run struct {
 // with the policy; the host's stdout and stderr go to files.
 func start(t *testing.T, policy debugger.Policy, flags []string, name string, args ...string) *run {
 	t.Helper()
+	// --no-vdso: the host enters through its own ENCLU, so every AEX
+	// reaches it as a signal at host_aep, which the tests predict exactly.
+	return startHost(t, policy, append([]string{"--no-vdso"}, flags...), name, args...)
+}
+
+// startHost launches `host FLAGS… NAME.elf NAME.elf.sig ARGS…`: without
+// --no-vdso the host calls the enclave through the vDSO when there is one.
+func startHost(t *testing.T, policy debugger.Policy, flags []string, name string, args ...string) *run {
+	t.Helper()
 	dir := samplesDir(t)
 	r := &run{t: t, dir: dir, host: filepath.Join(dir, "host"), elf: filepath.Join(dir, name+".elf")}
 	im, err := enclave.Open(r.elf)
@@ -90,9 +99,7 @@ func start(t *testing.T, policy debugger.Policy, flags []string, name string, ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	// --no-vdso: the host enters through its own ENCLU, so every AEX
-	// reaches it as a signal at host_aep, which the tests predict exactly.
-	argv := append([]string{r.host, "--no-vdso"}, flags...)
+	argv := append([]string{r.host}, flags...)
 	argv = append(argv, r.elf, r.elf+".sig")
 	argv = append(argv, args...)
 	s, err := debugger.Start(debugger.Options{

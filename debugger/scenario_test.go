@@ -416,3 +416,53 @@ func expectTCS(t *testing.T, r *run) string {
 	}
 	return canon(t, jsonOf(t, map[string]any{"tcs": views}))
 }
+
+// TestBothEntryPaths runs the actions with the host entering through its
+// own ENCLU (every AEX a signal at its AEP) and with its default entry (the
+// vDSO's __vdso_sgx_enter_enclave where the backend offers one, whose
+// exception fixup reports the AEX instead of a signal): each action has the
+// same outcome for the host either way.
+func TestBothEntryPaths(t *testing.T) {
+	for _, path := range []struct {
+		name  string
+		flags []string
+	}{{"own-enclu", []string{"--no-vdso"}}, {"default", nil}} {
+		t.Run(path.name, func(t *testing.T) {
+			for _, c := range []struct {
+				sample  string
+				args    []string
+				script  []string
+				status  int
+				stdout  string
+				stderr  string
+				hasStop bool // the script ends at a second stop
+			}{
+				{"ud", []string{"1"}, []string{"eenter-handler", "eresume"}, 0, "ecall 1 returned 0xffffffffffffffda\n", "", false},
+				{"de", []string{"0", "42", "0"}, []string{"skip", "eresume"}, 0, "ecall 0 returned 0x2a\n", "", false},
+				{"de", []string{"0", "42", "0"}, []string{"teardown", "continue"}, 4, "", "enclave lost\n", false},
+				{"de", []string{"1", "42", "0"}, []string{"continue"}, 0, "ecall 1 returned 0xd15ab1ed\n", "", false},
+				{"int3", []string{"0"}, []string{"continue"}, 0, "ecall 0 returned 0x1\n", "", false},
+				{"nested", []string{"0"}, []string{"continue"}, 3, "", "EENTER failed: #GP (TCS busy or no free SSA frame)\n", true},
+			} {
+				r := startHost(t, debugger.Policy{}, path.flags, c.sample, c.args...)
+				r.stop()
+				for _, cmd := range c.script {
+					r.exec(cmd)
+				}
+				if c.hasStop {
+					ev := r.stop()
+					if ev.CSSA != 2 || ev.SSA != 1 || ev.VectorName != "#PF" {
+						t.Errorf("%s %v: second stop %s, want the nested #PF in SSA frame 1", c.sample, c.script, ev)
+					}
+					r.exec("continue")
+				}
+				what := fmt.Sprintf("%s %v %v", c.sample, c.args, c.script)
+				if st := r.end(); st != c.status {
+					t.Errorf("%s: host exit status %d, want %d", what, st, c.status)
+				}
+				check(t, what+": host stdout", r.stdout(), c.stdout)
+				check(t, what+": host stderr", r.stderr(), c.stderr)
+			}
+		})
+	}
+}
