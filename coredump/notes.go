@@ -30,11 +30,11 @@ type decoder struct {
 	threadsOff int64
 	hostOff    int64
 	hostTid    int
-	images     []imageNote
+	images     []imageRecord
 	pages      uint64 // EPC pages described in all
 }
 
-type imageNote struct {
+type imageRecord struct {
 	off  int64
 	base uint64
 	ref  ImageRef
@@ -137,7 +137,7 @@ func (d *decoder) note(owner string, typ NoteType, desc []byte, off int64) error
 		if len(desc) <= ImageNoteHeader {
 			return corrupt(off, typ.String(), uint64(len(desc)), "%d bytes: no path", len(desc))
 		}
-		d.images = append(d.images, imageNote{off: off, base: le.Uint64(desc[imageBase:]),
+		d.images = append(d.images, imageRecord{off: off, base: le.Uint64(desc[imageBase:]),
 			ref: ImageRef{Entry: le.Uint64(desc[imageEntry:]), Path: string(desc[ImageNoteHeader:])}})
 	case NoteTCS:
 		if err := size(TCSNoteSize); err != nil {

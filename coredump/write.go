@@ -253,80 +253,33 @@ func readTCSes(src Source, encls []target.EnclaveInfo, stopTCS uint64) ([]*tcsRe
 	return out, nil
 }
 
-// buildNotes reads the TCS and SSA frames and encodes the PT_NOTE segment.
+// buildNotes reads the TCS and SSA frames and encodes the PT_NOTE segment:
+// the Linux notes first (gdb takes the first NT_PRSTATUS as the current
+// thread, and that is the stopped thread's TCS), then sgxdbg's.
 func buildNotes(src Source, encls []target.EnclaveInfo, opts Options, sum *Summary) ([]byte, error) {
 	ev := src.Event()
 	tcses, err := readTCSes(src, encls, ev.TCS)
 	if err != nil {
 		return nil, err
 	}
-	var nb noteBuf
-	pid, tid := ev.Pid, ev.Tid
 	threads := src.Threads()
+	pid := ev.Pid
 	for _, th := range threads {
-		if th.Tid == tid {
+		if th.Tid == ev.Tid {
 			pid = th.Pid
 		}
 	}
 	if pid == 0 && len(encls) > 0 {
 		pid = encls[0].Pid
 	}
-
-	// Linux notes first: gdb takes the first NT_PRSTATUS as the current
-	// thread, and that is the stopped thread's TCS.
-	used := map[int]bool{}
-	for _, t := range tcses {
-		if len(t.frames) > 0 && t.addr == ev.TCS && tid != 0 {
-			used[tid] = true
-		}
-	}
-	next := 1
-	for _, t := range tcses {
-		if len(t.frames) == 0 {
-			continue
-		}
-		lwp := tid
-		if t.addr != ev.TCS || tid == 0 {
-			for used[next] {
-				next++
-			}
-			lwp = next
-			used[lwp] = true
-		}
-		sig := 0
-		if t.addr == ev.TCS {
-			sig = int(src.Pending())
-		}
-		newest := t.frames[len(t.frames)-1]
-		nb.add(linuxOwner, NotePrstatus, prstatus(newest, lwp, sig))
-		nb.add(linuxOwner, NoteFPRegset, newest[:FPRegsetSize])
-		sum.Threads++
-	}
-	main, entry := mainEnclave(encls, tcses, ev, opts.Images)
-	if main != nil {
+	var nb noteBuf
+	sum.Threads = gdbThreadNotes(&nb, tcses, ev, src.Pending())
+	if main, entry := mainEnclave(encls, tcses, ev, opts.Images); main != nil {
 		sum.Main, sum.Entry = main.Base, main.Base+entry
-		auxv := make([]byte, 3*16)
-		le := binary.LittleEndian
-		le.PutUint64(auxv[0:], atEntry)
-		le.PutUint64(auxv[8:], main.Base+entry)
-		le.PutUint64(auxv[16:], atPageSz)
-		le.PutUint64(auxv[24:], sgx.PageSize)
-		le.PutUint64(auxv[32:], atNull)
-		nb.add(linuxOwner, NoteAuxv, auxv)
+		nb.add(linuxOwner, NoteAuxv, auxvNote(main.Base+entry))
 	}
-
 	regs, regsErr := src.Regs()
-	core := make([]byte, CoreNoteSize)
-	le := binary.LittleEndian
-	le.PutUint32(core[coreVersion:], Version)
-	le.PutUint32(core[corePid:], uint32(pid))
-	le.PutUint32(core[coreTid:], uint32(tid))
-	le.PutUint32(core[coreSignal:], uint32(src.Pending()))
-	if regsErr == nil {
-		le.PutUint32(core[coreFlags:], CoreHostRegs)
-	}
-	le.PutUint32(core[coreEnclaves:], uint32(len(encls)))
-	nb.add(NoteOwner, NoteCore, core)
+	nb.add(NoteOwner, NoteCore, coreNote(pid, ev.Tid, src.Pending(), regsErr == nil, len(encls)))
 	stop, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("encode the stop event: %w", err)
@@ -336,60 +289,62 @@ func buildNotes(src Source, encls []target.EnclaveInfo, opts Options, sum *Summa
 		nb.add(NoteOwner, NoteSECS, secsNote(&encls[i]))
 		sum.Enclaves++
 		if ref, ok := opts.Images[encls[i].Base]; ok && ref.Path != "" {
-			d := make([]byte, ImageNoteHeader+len(ref.Path))
-			le.PutUint64(d[imageBase:], encls[i].Base)
-			le.PutUint64(d[imageEntry:], ref.Entry)
-			copy(d[ImageNoteHeader:], ref.Path)
-			nb.add(NoteOwner, NoteImage, d)
+			nb.add(NoteOwner, NoteImage, imageNote(encls[i].Base, ref))
 		}
 	}
 	for _, t := range tcses {
-		d := make([]byte, TCSNoteSize)
-		le.PutUint64(d[tcsAddr:], t.addr)
-		le.PutUint64(d[tcsEnclave:], t.encl.Base)
-		copy(d[tcsRaw:], t.raw)
-		nb.add(NoteOwner, NoteTCS, d)
+		nb.add(NoteOwner, NoteTCS, tcsNote(t))
 		g := ssa.Geometry{Base: t.encl.Base, OSSA: t.tcs.OSSA, FrameSize: t.encl.SSAFrameSize}
 		for k, f := range t.frames {
-			d := make([]byte, SSANoteHeader+len(f))
-			le.PutUint64(d[ssaTCS:], t.addr)
-			le.PutUint32(d[ssaIndex:], uint32(k))
-			le.PutUint64(d[ssaAddr:], g.FrameAddr(k))
-			copy(d[SSANoteHeader:], f)
-			nb.add(NoteOwner, NoteSSA, d)
+			nb.add(NoteOwner, NoteSSA, ssaNote(t.addr, k, g.FrameAddr(k), f))
 		}
 	}
 	if regsErr == nil {
-		d := make([]byte, HostRegsNoteSize)
-		le.PutUint32(d[0:], uint32(tid))
-		putRegs(d[8:], &regs)
-		nb.add(NoteOwner, NoteHostRegs, d)
+		nb.add(NoteOwner, NoteHostRegs, hostRegsNote(ev.Tid, &regs))
 	}
 	if len(threads) > 0 {
-		d := make([]byte, 0, len(threads)*ThreadRecordSize)
-		for _, th := range threads {
-			r := make([]byte, ThreadRecordSize)
-			le.PutUint32(r[0:], uint32(th.Pid))
-			le.PutUint32(r[4:], uint32(th.Tid))
-			if th.InEnclave {
-				le.PutUint32(r[8:], ThreadInEnclave)
-			}
-			le.PutUint64(r[16:], th.Enclave)
-			le.PutUint64(r[24:], th.TCS)
-			d = append(d, r...)
-		}
-		nb.add(NoteOwner, NoteThreads, d)
+		nb.add(NoteOwner, NoteThreads, threadsNote(threads))
 	}
-	var events []byte
-	for _, e := range opts.Timeline {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s: %w", e.Kind, err)
-		}
-		events = append(append(events, b...), '\n')
+	events, err := eventsNote(opts.Timeline)
+	if err != nil {
+		return nil, err
 	}
 	nb.add(NoteOwner, NoteEvents, events)
 	return nb.b, nil
+}
+
+// gdbThreadNotes adds an NT_PRSTATUS and NT_FPREGSET per TCS with frames
+// in use and returns how many. pr_pid is the stopped thread's id for its
+// TCS, small distinct numbers for the others.
+func gdbThreadNotes(nb *noteBuf, tcses []*tcsRead, ev target.Event, pending unix.Signal) int {
+	used := map[int]bool{}
+	for _, t := range tcses {
+		if len(t.frames) > 0 && t.addr == ev.TCS && ev.Tid != 0 {
+			used[ev.Tid] = true
+		}
+	}
+	n, next := 0, 1
+	for _, t := range tcses {
+		if len(t.frames) == 0 {
+			continue
+		}
+		lwp, sig := ev.Tid, 0
+		if t.addr == ev.TCS {
+			sig = int(pending)
+		}
+		if t.addr != ev.TCS || ev.Tid == 0 {
+			for used[next] {
+				next++
+			}
+			lwp = next
+			used[lwp] = true
+		}
+		newest := t.frames[len(t.frames)-1]
+		nb.add(linuxOwner, NotePrstatus, prstatus(newest, lwp, sig))
+		nb.add(linuxOwner, NoteFPRegset, newest[:FPRegsetSize])
+		n++
+	}
+	return n
 }
 
 // mainEnclave picks the enclave whose ELF gdb relocates through AT_ENTRY:
@@ -422,67 +377,6 @@ func mainEnclave(encls []target.EnclaveInfo, tcses []*tcsRead, ev target.Event, 
 		}
 	}
 	return main, 0
-}
-
-// prstatus encodes struct elf_prstatus with the registers of an SSA frame.
-func prstatus(frame []byte, lwp, sig int) []byte {
-	g := frame[len(frame)-ssa.GPRSGXSize:]
-	u := func(off int) uint64 { return binary.LittleEndian.Uint64(g[off:]) }
-	r := ptrace.Regs{
-		R15: u(ssa.OffR8 + 56), R14: u(ssa.OffR8 + 48), R13: u(ssa.OffR8 + 40), R12: u(ssa.OffR8 + 32),
-		Rbp: u(ssa.OffRBP), Rbx: u(ssa.OffRBX), R11: u(ssa.OffR8 + 24), R10: u(ssa.OffR8 + 16),
-		R9: u(ssa.OffR8 + 8), R8: u(ssa.OffR8), Rax: u(ssa.OffRAX), Rcx: u(ssa.OffRCX), Rdx: u(ssa.OffRDX),
-		Rsi: u(ssa.OffRSI), Rdi: u(ssa.OffRDI), Orig_rax: ^uint64(0), Rip: u(ssa.OffRIP), Cs: userCS,
-		Eflags: u(ssa.OffRFLAGS), Rsp: u(ssa.OffRSP), Ss: userSS, Fs_base: u(ssa.OffFSBase), Gs_base: u(ssa.OffGSBase),
-	}
-	b := make([]byte, PrstatusSize)
-	le := binary.LittleEndian
-	le.PutUint32(b[prSigno:], uint32(sig))
-	le.PutUint16(b[prCursig:], uint16(sig))
-	le.PutUint32(b[prPid:], uint32(lwp))
-	putRegs(b[prReg:], &r)
-	le.PutUint32(b[prFPValid:], 1)
-	return b
-}
-
-// secsNote encodes NT_SGXDBG_SECS: the parameters and the page runs.
-func secsNote(e *target.EnclaveInfo) []byte {
-	type run struct{ off, n, secinfo uint64 }
-	var runs []run
-	for _, p := range e.Pages {
-		if k := len(runs) - 1; k >= 0 && runs[k].secinfo == uint64(p.Secinfo) && runs[k].off+runs[k].n*sgx.PageSize == p.Offset {
-			runs[k].n++
-			continue
-		}
-		runs = append(runs, run{p.Offset, 1, uint64(p.Secinfo)})
-	}
-	b := make([]byte, SECSNoteSize+len(runs)*PageRunSize)
-	le := binary.LittleEndian
-	le.PutUint64(b[secsBase:], e.Base)
-	le.PutUint64(b[secsSize:], e.Size)
-	le.PutUint32(b[secsSSAFrame:], e.SSAFrameSize)
-	le.PutUint32(b[secsMisc:], uint32(e.MiscSelect))
-	le.PutUint64(b[secsAttr:], uint64(e.Attributes.Flags))
-	le.PutUint64(b[secsXFRM:], e.Attributes.XFRM)
-	copy(b[secsMREnc:], e.MRENCLAVE[:])
-	copy(b[secsMRSign:], e.MRSIGNER[:])
-	var fl uint32
-	if e.Initialized {
-		fl |= SECSInitialized
-	}
-	if e.Attributes.Flags&sgx.AttrDebug != 0 {
-		fl |= SECSDumped
-	}
-	le.PutUint32(b[secsFlags:], fl)
-	le.PutUint32(b[secsPid:], uint32(e.Pid))
-	le.PutUint32(b[secsNRuns:], uint32(len(runs)))
-	for i, r := range runs {
-		o := b[SECSNoteSize+i*PageRunSize:]
-		le.PutUint64(o[0:], r.off)
-		le.PutUint64(o[8:], r.n)
-		le.PutUint64(o[16:], r.secinfo)
-	}
-	return b
 }
 
 // noteBuf accumulates ELF notes (4-byte aligned names and descriptors).
