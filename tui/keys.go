@@ -71,11 +71,6 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// actions returns the action bindings in action-bar order.
-func (k *KeyMap) actions() []*key.Binding {
-	return []*key.Binding{&k.ERESUME, &k.Handler, &k.Teardown, &k.Skip, &k.Step, &k.Continue, &k.Kill}
-}
-
 // ShortHelp is the action bar: the valid actions, then the general keys.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Step, k.Continue, k.Kill, k.Command, k.Help, k.Quit}

@@ -118,9 +118,9 @@ func (p *pane) Update(msg tea.KeyPressMsg, km KeyMap) {
 	case key.Matches(msg, km.Bottom):
 		p.off = len(p.lines)
 	}
-	p.away = false
-	p.clamp()
-	p.away = p.off < len(p.lines)-p.rows()
+	last := max(0, len(p.lines)-p.rows())
+	p.off = max(0, min(p.off, last))
+	p.away = p.off < last
 }
 
 // View draws the title rule and the visible lines, each cut or padded to

@@ -164,13 +164,15 @@ func renderDisas(r *debugger.DisasResult, st Styles) ([]string, int) {
 	return lines, cur
 }
 
-// renderMemory shows x/…x memory as rows of 16 bytes, each value padded to
-// its unit; other formats as the command renders them.
-func renderMemory(r *debugger.MemoryResult) []string {
+// renderMemory shows x/…x memory as rows of up to 16 bytes, as many values
+// as fit in w cells, each padded to its unit; other formats as the command
+// renders them.
+func renderMemory(r *debugger.MemoryResult, w int) []string {
 	if r.Format != "x" || r.Size <= 0 || len(r.Values) == 0 {
 		return renderText(r.Text())
 	}
-	per := max(1, 16/r.Size)
+	addrW := len(fmt.Sprintf("%#x:", uint64(r.Addr)+uint64(len(r.Values)*r.Size)))
+	per := max(1, min(16/r.Size, (w-addrW)/(2*r.Size+3)))
 	var lines []string
 	for i := 0; i < len(r.Values); i += per {
 		l := fmt.Sprintf("%#x:", uint64(r.Addr)+uint64(i*r.Size))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -77,9 +78,7 @@ func (h *HostIO) read(r *os.File, stderr bool) {
 	for {
 		s, err := br.ReadString('\n')
 		if s != "" {
-			s = strings.TrimRight(s, "\r\n")
-			s = strings.ReplaceAll(ansi.Strip(s), "\t", "    ")
-			l := OutputLine{Text: s, Stderr: stderr}
+			l := OutputLine{Text: cleanLine(s), Stderr: stderr}
 			h.mu.Lock()
 			h.lines = append(h.lines, l)
 			h.mu.Unlock()
@@ -89,6 +88,19 @@ func (h *HostIO) read(r *os.File, stderr bool) {
 			return
 		}
 	}
+}
+
+// cleanLine makes a line the host wrote safe to draw: valid UTF-8, tabs
+// expanded, escape sequences and every other control character removed.
+func cleanLine(s string) string {
+	s = strings.ToValidUTF8(strings.TrimRight(s, "\r\n"), "\uFFFD")
+	s = strings.ReplaceAll(ansi.Strip(s), "\t", "    ")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // Close closes sgxdbg's copies of the host's files. When the host has

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -94,9 +93,3 @@ func execCmd(s Session, line string) tea.Cmd {
 
 // isQuit reports whether err is the quit command's.
 func isQuit(err error) bool { return errors.Is(err, debugger.ErrQuit) }
-
-// commandWord is the first word of a command line.
-func commandWord(line string) string {
-	w, _, _ := strings.Cut(strings.TrimSpace(line), " ")
-	return w
-}

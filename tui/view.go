@@ -111,9 +111,11 @@ func (m *Model) helpScreen(h int) []string {
 	lines := []string{m.styles.Bar.Render("Keys") + m.styles.Dim.Render("  (? or esc closes)"), ""}
 	lines = append(lines, strings.Split(full.FullHelpView(m.keys.FullHelp()), "\n")...)
 	lines = append(lines, "",
-		"Registers: ≠ the host's value differs from the enclave's · * changed since the last stop · H set by the handler",
-		"Disassembly: => marks the instruction at the SSA frame's RIP; the source line is above it.",
-		"The action bar shows only the actions valid at this stop; `:` runs any command (`help` lists them).")
+		"Registers: ≠ the host's value differs from the enclave's",
+		"           * the enclave's value changed since the last stop",
+		"           H set by the handler (after h, EENTER handler)",
+		"Disassembly: => marks the instruction at the SSA frame's RIP, under its source line.",
+		"The action bar shows only the actions valid now; `:` runs any command (`help` lists them).")
 	out := make([]string, h)
 	for i := range out {
 		if i < len(lines) {
@@ -264,6 +266,9 @@ func (m *Model) fill(id paneID, w int) {
 		p.SetLines(nil)
 		return
 	}
+	if m.state == stateExited {
+		defer func() { p.detail = strings.TrimPrefix(p.detail+" · at the last stop", " · ") }()
+	}
 	if res.err != nil {
 		if id == paneMemory {
 			p.detail = res.line
@@ -287,7 +292,7 @@ func (m *Model) fill(id paneID, w int) {
 		p.SetLines(renderBT(r, st))
 	case *debugger.MemoryResult:
 		p.detail = res.line
-		p.SetLines(renderMemory(r))
+		p.SetLines(renderMemory(r, w))
 	default:
 		p.SetLines(renderText(r.Text()))
 	}

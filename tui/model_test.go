@@ -1,0 +1,204 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+)
+
+// must fails unless every want is on the screen.
+func must(t *testing.T, screen string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(screen, w) {
+			t.Errorf("the screen lacks %q:\n%s", w, screen)
+		}
+	}
+}
+
+// mustNot fails if any of the strings is on the screen.
+func mustNot(t *testing.T, screen string, not ...string) {
+	t.Helper()
+	for _, w := range not {
+		if strings.Contains(screen, w) {
+			t.Errorf("the screen shows %q:\n%s", w, screen)
+		}
+	}
+}
+
+// actionBar is the screen's action bar (the line above the status line).
+func actionBar(screen string) string {
+	lines := strings.Split(screen, "\n")
+	return lines[len(lines)-2]
+}
+
+// The #PF story: the host reads an untrusted pointer (0x10000) inside the
+// enclave; the AEX view shows the vector, the fault address and error
+// code, both register columns and the faulting instruction; ERESUME
+// faults again; continue lets the host see its SIGSEGV.
+func TestStoryPageFault(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+	s := st.golden("pf_stop")
+	must(t, s, "AEX #PF page fault in fault_read_untrusted", "#0 #PF page fault · hardware exception",
+		"maddr 0x10000 · errcd 0x4", "page not present, read access, user mode",
+		"enclave (SSA)", "host sees (synthetic)", "=> 0x7f0000013120  mov (%rdi),%rax",
+		"samples/pf_untrusted.c:11", "#0  0x7f0000013120 fault_read_untrusted+0x0")
+	if got := actionBar(s); !strings.HasPrefix(got, "e ERESUME  h EENTER handler  t teardown  s skip  i step  c continue  K kill  : cmd") {
+		t.Errorf("action bar %q, want every action", got)
+	}
+
+	st.key("e")
+	s = st.golden("pf_eresume")
+	must(t, s, "ERESUME TCS 0x7f0000000000 from SSA frame 0", "AEX #PF page fault in fault_read_untrusted")
+	if n := strings.Count(strings.Join(st.m.panes[paneTimeline].lines, "\n"), "aex "); n != 2 {
+		t.Errorf("timeline has %d AEXs after ERESUME, want 2 (the fault recurs)", n)
+	}
+
+	st.key("c")
+	s = st.golden("pf_exit")
+	must(t, s, "exited with status 2")
+	if got := actionBar(s); strings.Contains(got, "ERESUME") || strings.Contains(got, "continue") {
+		t.Errorf("action bar %q offers actions after the host's end", got)
+	}
+	if out := st.hostOutput(); out != "unhandled enclave exception: #PF (SIGSEGV)\n" {
+		t.Errorf("host output %q", out)
+	}
+}
+
+// The #UD story: the sample's handler emulates CPUID. After h the SSA
+// fields the handler changed are marked H; ERESUME runs on with them.
+func TestStoryUDHandler(t *testing.T) {
+	st := newStory(t, 100, 30, "ud", "0")
+	must(t, st.screen(), "AEX #UD invalid opcode in emulated_cpuid")
+
+	st.key("h")
+	s := st.golden("ud_handler")
+	must(t, s, "handler: EEXIT RDI 0x2 RSI 0x6 (handled: the …", "H rax      0x0 → 0x5347",
+		"rax    0x0000000000005347  H", "rip    0x00007f00000131a7  H")
+	// Registers the handler left alone carry no H.
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "rsi ") && strings.Contains(l, " H ") {
+			t.Errorf("rsi marked as changed by the handler: %q", l)
+		}
+	}
+
+	st.key("e")
+	if out := st.hostOutput(); out != "ecall 0 returned 0x5347584442470001\n" {
+		t.Errorf("host output %q", out)
+	}
+	st.feedOutput()
+	must(t, st.golden("ud_exit"), "exited with status 0", "ecall 0 returned 0x5347584442470001")
+}
+
+// The nested story: the host's own exception handling enters the
+// enclave's handler, which faults itself: a second AEX on frame 1 with
+// CSSA 2 of NSSA 2. The registers changed since the first stop are
+// marked *, and EENTER handler is no longer offered (no free SSA frame).
+func TestStoryNested(t *testing.T) {
+	st := newStory(t, 100, 30, "nested", "0")
+	s := st.golden("nested_first")
+	must(t, s, "AEX #UD invalid opcode in nested_first_fault", "CSSA 1/NSSA 2")
+	mustNot(t, s, " *  0x", "H  0x")
+
+	st.key("c")
+	s = st.golden("nested_second")
+	must(t, s, "AEX #PF page fault in nested_handler", "SSA frame 1", "CSSA 2/NSSA 2",
+		"#1 #PF page fault · hardware exception", "#0 #UD invalid opcode · hardware exception")
+	if !strings.Contains(s, " *  0x") {
+		t.Errorf("no register marked changed since the first stop:\n%s", s)
+	}
+	if got := actionBar(s); strings.Contains(got, "EENTER handler") || !strings.Contains(got, "e ERESUME") {
+		t.Errorf("action bar %q: want ERESUME but no EENTER handler at CSSA = NSSA", got)
+	}
+
+	st.key("c")
+	must(t, st.golden("nested_exit"), "exited with status 3")
+	if out := st.hostOutput(); out != "EENTER failed: #GP (TCS busy or no free SSA frame)\n" {
+		t.Errorf("host output %q", out)
+	}
+}
+
+// The teardown story: t asks first, n cancels, y destroys the enclave;
+// only continue and kill remain, and the host sees the lost enclave.
+func TestStoryTeardown(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+	st.key("t")
+	must(t, st.golden("teardown_confirm"), "Tear down enclave 0x7f0000000000? Its pages go away and the host sees a lost enclave. (y/n)")
+	st.key("n")
+	must(t, st.screen(), "cancelled", "AEX #PF page fault")
+
+	st.key("t")
+	st.key("y")
+	s := st.golden("teardown_done")
+	must(t, s, "enclave 0x7f0000000000 destroyed", "no enclaves")
+	if got := actionBar(s); !strings.HasPrefix(got, "c continue  K kill  : cmd  ? help  q quit") {
+		t.Errorf("action bar after teardown %q, want only continue and kill", got)
+	}
+
+	st.key("c")
+	if out := st.hostOutput(); out != "enclave lost\n" {
+		t.Errorf("host output %q", out)
+	}
+	st.feedOutput()
+	must(t, st.golden("teardown_exit"), "exited with status 4", "enclave-removed", "enclave lost")
+}
+
+// At 200×50 the panes spread over three columns.
+func TestStoryWide(t *testing.T) {
+	st := newStory(t, 200, 50, "pf_untrusted", "0", "0x10000")
+	s := st.golden("pf_stop_200x50")
+	must(t, s, "─ Timeline", "─ Memory · x/8xg ssa.rsp", "#3  0x7f000001307b enclave_entry+0x7b")
+}
+
+// The command prompt: a memory view goes to the memory pane, another view
+// to the console, an error to the status line; history recalls lines; ?
+// shows every key.
+func TestStoryPromptAndHelp(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+
+	st.key(":")
+	st.typeText("x/2xg ssa.rsp")
+	must(t, st.screen(), "(sgxdbg) x/2xg ssa.rsp")
+	st.key("enter")
+	s := st.screen()
+	must(t, s, "─ Memory · x/2xg ssa.rsp", "memory: x/2xg ssa.rsp")
+
+	st.key(":")
+	st.typeText("info thr")
+	st.key("backspace")
+	st.typeText("reads")
+	st.key("enter")
+	must(t, st.golden("prompt_console"), "━ Console", "(sgxdbg) info threads", "* thread 1000 outside any enclave")
+
+	st.key(":")
+	st.typeText("x/2xg 0x10")
+	st.key("enter")
+	s = st.screen()
+	lines := strings.Split(s, "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "error: read 16 bytes at 0x10") {
+		t.Errorf("status line %q, want the read error", last)
+	}
+	must(t, s, "AEX #PF page fault")
+
+	// History: up recalls the last line, up again the one before.
+	st.key(":")
+	st.key("up")
+	st.key("up")
+	must(t, st.screen(), "(sgxdbg) info threads")
+	st.key("esc")
+	mustNot(t, st.screen(), "(sgxdbg) info threads ")
+
+	st.key("?")
+	s = st.golden("help")
+	must(t, s, "e ERESUME", "h EENTER handler", "K kill", "tab", "next pane", "ctrl+c", "H set by the handler")
+	st.key("esc")
+	must(t, st.screen(), "━ Console")
+
+	// Tab moves the focus (the heavy rule) to the next pane.
+	st.key("tab")
+	must(t, st.screen(), "━ Enclaves & TCS")
+	// z zooms the focused pane to the whole area.
+	st.key("z")
+	s = st.screen()
+	must(t, s, "━ Enclaves & TCS")
+	mustNot(t, s, "─ Registers", "─ Timeline")
+}
