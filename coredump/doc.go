@@ -100,6 +100,9 @@
 // busy TCS, that the PT_LOADs hold exactly the debuggable pages of the
 // dumped enclaves, and every event's JSON. A bad file is a *FormatError
 // whose Err says ErrNotELF, ErrForeign, ErrTruncated or ErrCorrupt; its
-// allocations are bounded by the file's size. Core files contain enclave
-// secrets: the dump command writes them with mode 0600.
+// allocations are bounded by the file's size. The image path of
+// NT_SGXDBG_IMAGE is only a hint: `sgxdbg core` opens it as an enclave
+// image (a checked parse) and uses it only if its MRENCLAVE matches the
+// enclave's. Core files contain enclave secrets: the dump command writes
+// them with mode 0600.
 package coredump
