@@ -119,7 +119,10 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 		return "", 0
 	}
 	r := &DisasResult{}
-	for pc := start; pc-start < uint64(len(buf)) && countAfter(r.Lines, addr) < n; {
+	for pc, after := start, 0; pc-start < uint64(len(buf)) && after < n; {
+		if pc >= addr {
+			after++
+		}
 		b := buf[pc-start:]
 		l, text, err := decodeInsn(b, pc, symLookup)
 		if err != nil {
@@ -131,16 +134,6 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 		pc += uint64(l)
 	}
 	return r, nil
-}
-
-func countAfter(lines []DisasLine, addr uint64) int {
-	n := 0
-	for _, l := range lines {
-		if uint64(l.Addr) >= addr {
-			n++
-		}
-	}
-	return n
 }
 
 func (s *Session) viewDisas(st target.Stop, addr uint64, n int) (Result, error) {

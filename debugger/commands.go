@@ -191,6 +191,9 @@ func cmdRegs(s *Session, _ []string) (Result, error) { return s.atStop(s.viewReg
 
 func cmdBT(s *Session, _ []string) (Result, error) { return s.atStop(s.viewBacktrace) }
 
+// maxDisas bounds disas's instruction count, as x/N bounds its units.
+const maxDisas = 4096
+
 func cmdDisas(s *Session, args []string) (Result, error) {
 	n := 8
 	return s.atStop(func(st target.Stop) (Result, error) {
@@ -204,8 +207,8 @@ func cmdDisas(s *Session, args []string) (Result, error) {
 		}
 		if len(args) > 1 {
 			v, err := strconv.Atoi(args[1])
-			if err != nil || v <= 0 {
-				return nil, fmt.Errorf("disas: count %q", args[1])
+			if err != nil || v <= 0 || v > maxDisas {
+				return nil, fmt.Errorf("disas: count %q out of range (1..%d)", args[1], maxDisas)
 			}
 			n = v
 		}
