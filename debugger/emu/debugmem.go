@@ -95,13 +95,25 @@ func (em *Emulator) debugIO(pid int, buf []byte, addr uint64, write bool) (int, 
 		if err := e.debugAccess(word, write); err != nil {
 			return done, err
 		}
+		off := a - e.base()
+		if p := e.page(a); p.secinfo.PageType() == sgx.PageTypeREG {
+			// A regular page takes the same rules for every word: the
+			// rest of it in one go.
+			n := min(uint64(len(buf)-done), sgx.PageSize-off%sgx.PageSize)
+			if write {
+				e.writeRange(off, buf[done:done+int(n)])
+			} else {
+				e.unpatched(buf[done:done+int(n)], off)
+			}
+			done += int(n)
+			continue
+		}
 		var w [8]byte
-		off := word - e.base()
-		e.unpatched(w[:], off)
+		e.unpatched(w[:], word-e.base())
 		var n int
 		if write {
 			n = copy(w[a-word:], buf[done:])
-			e.writeWord(off, w)
+			e.writeRange(word-e.base(), w[:])
 		} else {
 			n = copy(buf[done:], w[a-word:])
 		}
@@ -110,14 +122,16 @@ func (em *Emulator) debugIO(pid int, buf []byte, addr uint64, write bool) (int, 
 	return done, nil
 }
 
-// writeWord stores a debugger write; rewritten instructions it touches
-// are restored to what the debugger wrote.
-func (e *enclave) writeWord(off uint64, w [8]byte) {
+// writeRange stores a debugger write at off; rewritten instructions it
+// touches are restored to what the debugger wrote.
+func (e *enclave) writeRange(off uint64, data []byte) {
+	end := off + uint64(len(data))
 	for at, orig := range e.original {
-		if at+1 >= off && at < off+8 {
+		if at+1 >= off && at < end {
 			copy(e.mem[at:at+2], orig[:])
 			delete(e.original, at)
+			delete(e.shown, at)
 		}
 	}
-	copy(e.mem[off:off+8], w[:])
+	copy(e.mem[off:end], data)
 }
