@@ -57,7 +57,7 @@ func emuLauncher(o debugger.LaunchOptions, onEvent func(target.Event), onStop fu
 
 // run is one sample host under a session.
 type run struct {
-	t        *testing.T
+	t        testing.TB
 	s        *debugger.Session
 	dir      string
 	host     string
@@ -70,7 +70,7 @@ type run struct {
 
 // start launches `host --no-vdso FLAGS… NAME.elf NAME.elf.sig ARGS…` under a session
 // with the policy; the host's stdout and stderr go to files.
-func start(t *testing.T, policy debugger.Policy, flags []string, name string, args ...string) *run {
+func start(t testing.TB, policy debugger.Policy, flags []string, name string, args ...string) *run {
 	t.Helper()
 	// --no-vdso: the host enters through its own ENCLU, so every AEX
 	// reaches it as a signal at host_aep, which the tests predict exactly.
@@ -79,7 +79,7 @@ func start(t *testing.T, policy debugger.Policy, flags []string, name string, ar
 
 // startHost launches `host FLAGS… NAME.elf NAME.elf.sig ARGS…`: without
 // --no-vdso the host calls the enclave through the vDSO when there is one.
-func startHost(t *testing.T, policy debugger.Policy, flags []string, name string, args ...string) *run {
+func startHost(t testing.TB, policy debugger.Policy, flags []string, name string, args ...string) *run {
 	t.Helper()
 	dir := samplesDir(t)
 	r := &run{t: t, dir: dir, host: filepath.Join(dir, "host"), elf: filepath.Join(dir, name+".elf")}
