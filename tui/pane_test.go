@@ -3,9 +3,12 @@ package tui
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
 func numbered(n int) []string {
@@ -168,5 +171,26 @@ func TestPrompt(t *testing.T) {
 	}
 	if len(p.history) != 2 {
 		t.Fatalf("history %q, want the two lines entered", p.history)
+	}
+}
+
+// While the host loads an enclave the top bar counts what it has added.
+func TestLoadProgress(t *testing.T) {
+	evs := []target.Event{
+		{Kind: target.EvEnclaveCreated, Enclave: 0x7f0000000000, Size: 0x100000},
+		{Kind: target.EvPagesAdded, Enclave: 0x7f0000000000, Length: 0x1000},
+		{Kind: target.EvPagesAdded, Enclave: 0x7f0000000000, Length: 0x8000},
+	}
+	if got, want := loadProgress(evs), "loading enclave 0x7f0000000000: 36 KiB added"; got != want {
+		t.Errorf("loadProgress = %q, want %q", got, want)
+	}
+	evs = append(evs, target.Event{Kind: target.EvEnclaveInitialized, Enclave: 0x7f0000000000})
+	if got := loadProgress(evs); got != "" {
+		t.Errorf("after EINIT: %q, want nothing", got)
+	}
+	m := New(Config{Title: "host"})
+	m.timeline = evs[:3]
+	if bar := ansi.Strip(m.topBar()); !strings.Contains(bar, "running · loading enclave 0x7f0000000000: 36 KiB added") {
+		t.Errorf("top bar while loading: %q", bar)
 	}
 }

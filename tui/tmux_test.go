@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +25,30 @@ type tmux struct {
 	socket string
 }
 
-// buildSgxdbg builds the binary under test.
+// binDir holds the sgxdbg binary the end-to-end tests share; TestMain
+// removes it.
+var (
+	binDir   string
+	binOnce  sync.Once
+	binBuild error
+)
+
+// buildSgxdbg builds the binary under test, once for the package.
 func buildSgxdbg(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sgxdbg")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sgxdbg").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		binDir, binBuild = os.MkdirTemp("", "sgxdbg-tui-test")
+		if binBuild != nil {
+			return
+		}
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "sgxdbg"), "../cmd/sgxdbg").CombinedOutput(); err != nil {
+			binBuild = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binBuild != nil {
+		t.Fatal(binBuild)
 	}
-	return bin
+	return filepath.Join(binDir, "sgxdbg")
 }
 
 // startTmux runs the shell command line in a w×h detached tmux session.
@@ -125,6 +142,12 @@ func TestTmuxPageFault(t *testing.T) {
 		t.Errorf("no rax row with the host's synthetic 3:\n%s", s)
 	}
 	must(t, actionBar(strings.TrimRight(s, "\n")), "e ERESUME", "h EENTER handler", "t teardown", "c continue", "K kill")
+	// SGXDBG_TUI_CAPTURE=FILE keeps this screen (README.md shows it).
+	if f := os.Getenv("SGXDBG_TUI_CAPTURE"); f != "" {
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 
 	tm.press("h")
 	tm.waitFor("handler: EEXIT RDI 0x3 RSI 0xe (unhandled)", "the handler changed nothing")
@@ -199,7 +222,11 @@ func TestMain(m *testing.M) {
 		fmt.Println("Run returned:", err)
 		os.Exit(3)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // TestTmuxPanic: a panic inside the UI gives the terminal back (canonical
