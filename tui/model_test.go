@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -201,4 +202,26 @@ func TestStoryPromptAndHelp(t *testing.T) {
 	s = st.screen()
 	must(t, s, "━ Enclaves & TCS")
 	mustNot(t, s, "─ Registers", "─ Timeline")
+}
+
+// Skip and step: s moves the SSA RIP past the IDIV, i runs one enclave
+// instruction and stops at its #DB, where the registers it changed are
+// marked *; c lets the enclave run on to the host's end.
+func TestStorySkipStep(t *testing.T) {
+	st := newStory(t, 100, 30, "de", "0", "42", "0")
+	must(t, st.screen(), "AEX #DE divide error in fault_divide")
+	st.key("s")
+	s := st.screen()
+	must(t, s, `skipped "idiv %rcx" (3 bytes) at 0x7f00000132d8; ERESUME continues at 0x7f00000132db`)
+	if !regexp.MustCompile(`(?m)^rip +0x00007f00000132db `).MatchString(s) {
+		t.Errorf("SSA RIP not moved past the IDIV:\n%s", s)
+	}
+	st.key("i")
+	s = st.golden("step")
+	must(t, s, "AEX #DB debug in enclave_ecall", "stepping TCS 0x7f0000000000 from 0x7f00000132db (")
+	if !regexp.MustCompile(`(?m)^rip +0x[0-9a-f]{16} \* `).MatchString(s) {
+		t.Errorf("rip not marked changed since the last stop:\n%s", s)
+	}
+	st.key("c")
+	must(t, st.screen(), "exited with status")
 }
