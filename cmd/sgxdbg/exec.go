@@ -243,7 +243,12 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		out.stop(st.Event)
 		dumps.stop(s, st.Event, out)
 		if interactive {
-			if quit := prompt(s, in, out, cmd.OutOrStdout()); quit {
+			// The prompt goes to stderr when stdout carries JSON lines.
+			pw := cmd.OutOrStdout()
+			if o.json {
+				pw = cmd.ErrOrStderr()
+			}
+			if quit := prompt(s, in, out, pw); quit {
 				return exitCode(130)
 			}
 			continue
