@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -421,6 +422,12 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Kill):
 		return m.run("kill")
 	default:
+		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Step, k.Continue, k.Kill, k.Command} {
+			if slices.Contains(b.Keys(), msg.String()) {
+				m.setMessage(fmt.Sprintf("%s (%s) is not available now", b.Help().Key, b.Help().Desc), true)
+				return nil
+			}
+		}
 		m.panes[m.focus].Update(msg, m.keys)
 	}
 	return nil

@@ -225,3 +225,16 @@ func TestStorySkipStep(t *testing.T) {
 	st.key("c")
 	must(t, st.screen(), "exited with status")
 }
+
+// A key whose action is not valid now says so and does nothing.
+func TestStoryInvalidAction(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+	st.key("t")
+	st.key("y")
+	st.key("e")
+	lines := strings.Split(st.screen(), "\n")
+	if got := strings.TrimSpace(lines[len(lines)-1]); got != "error: e (ERESUME) is not available now" {
+		t.Errorf("status line %q", got)
+	}
+	must(t, st.screen(), "no enclaves")
+}

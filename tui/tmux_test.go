@@ -121,6 +121,13 @@ func (tm *tmux) waitFor(want ...string) string {
 	return ""
 }
 
+// waitStopped is waitFor at a stop with no command running: only then
+// does the action bar offer continue.
+func (tm *tmux) waitStopped(want ...string) string {
+	tm.t.Helper()
+	return tm.waitFor(append(want, "c continue  K kill")...)
+}
+
 // TestTmuxPageFault is the #PF story in a real terminal: the AEX view,
 // then the handler, ERESUME (the fault recurs), teardown with its
 // confirmation, continue to the host's end, and the terminal given back
@@ -130,7 +137,7 @@ func TestTmuxPageFault(t *testing.T) {
 	b := samples(t)
 	tm := startTmux(t, 100, 30, []string{"TERM=xterm-256color"}, fmt.Sprintf("%s exec -- %s/host %s/pf_untrusted.elf %s/pf_untrusted.elf.sig 0 0x10000", bin, b, b, b))
 
-	s := tm.waitFor("AEX #PF page fault in fault_read_untrusted", "stopped: AEX #PF")
+	s := tm.waitStopped("AEX #PF page fault in fault_read_untrusted", "stopped: AEX #PF")
 	must(t, s, "#0 #PF page fault · hardware exception", "maddr 0x10000 · errcd 0x4",
 		"enclave (SSA)", "host sees (synthetic)", "=> 0x", "mov (%rdi),%rax")
 	// Both register columns: the enclave's rdi is the untrusted pointer;
@@ -150,16 +157,15 @@ func TestTmuxPageFault(t *testing.T) {
 	}
 
 	tm.press("h")
-	tm.waitFor("handler: EEXIT RDI 0x3 RSI 0xe (unhandled)", "the handler changed nothing")
+	tm.waitStopped("handler: EEXIT RDI 0x3 RSI 0xe (unhandled)", "the handler changed nothing")
 
 	tm.press("e")
-	s = tm.waitFor("(sgxdbg) eresume", "ERESUME TCS 0x", "stopped: AEX #PF")
-	must(t, s, "AEX #PF page fault in fault_read_untrusted")
+	tm.waitStopped("(sgxdbg) eresume", "ERESUME TCS 0x", "stopped: AEX #PF", "AEX #PF page fault in fault_read_untrusted")
 
 	tm.press("t")
 	tm.waitFor("Tear down enclave 0x", "(y/n)")
 	tm.press("y")
-	s = tm.waitFor("destroyed: its mappings are gone", "no enclaves")
+	s = tm.waitStopped("destroyed: its mappings are gone", "no enclaves")
 	if bar := actionBar(strings.TrimRight(s, "\n")); strings.Contains(bar, "ERESUME") || !strings.Contains(bar, "c continue") {
 		t.Errorf("action bar after teardown: %q", bar)
 	}
@@ -191,9 +197,9 @@ func TestTmuxNoColorAndCtrlC(t *testing.T) {
 				env = append(env, "NO_COLOR=1")
 			}
 			tm := startTmux(t, 100, 30, env, cmd)
-			tm.waitFor("AEX #UD invalid opcode", "stopped: AEX #UD")
+			tm.waitStopped("AEX #UD invalid opcode", "stopped: AEX #UD")
 			tm.press("h")
-			tm.waitFor("H rax")
+			tm.waitStopped("H rax")
 			s := tm.capture(true)
 			if got := sgrColour.MatchString(s); got == noColor {
 				t.Errorf("NO_COLOR=%v: colour escapes on screen: %v", noColor, got)
