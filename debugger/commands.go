@@ -371,6 +371,11 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 		if err := st.ERESUME(false); err != nil {
 			return nil, fmt.Errorf("eresume: %w", err)
 		}
+		if !st.Resumed() {
+			// The frame belonged to a handler run by eenter-handler: it ran
+			// on to its EEXIT and the thread is back at this AEX.
+			return &ActionResult{Action: "eresume", Message: fmt.Sprintf("ERESUME TCS %#x from SSA frame %d: the handler eenter-handler started ran to its EEXIT; still stopped at the AEX", ts.addr, ts.tcs.CSSA-1)}, nil
+		}
 		return &ActionResult{Action: "eresume", Message: fmt.Sprintf("ERESUME TCS %#x from SSA frame %d", ts.addr, ts.tcs.CSSA-1)}, nil
 	})
 }

@@ -466,3 +466,26 @@ func TestBothEntryPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestNestedHandlerResumed: after eenter-handler's run faulted (nested
+// AEX, SSA frame 1), fixing frame 1 and `eresume` finish that handler run:
+// it returns through the debugger's trampoline, and the thread is back at
+// the first AEX with CSSA 1 (the host never sees the trampoline).
+func TestNestedHandlerResumed(t *testing.T) {
+	r := start(t, debugger.Policy{}, nil, "nested", "0")
+	r.stop()
+	r.exec("eenter-handler")
+	r.exec(fmt.Sprintf("set ssa.rdi %#x", r.sym("readonly_page")))
+	check(t, "eresume", r.exec("eresume"), fmt.Sprintf(`{"action":"eresume","message":"ERESUME TCS %#x from SSA frame 1: the handler eenter-handler started ran to its EEXIT; still stopped at the AEX"}`, r.tcs(0)))
+	if !r.s.IsStopped() {
+		t.Fatal("after resuming the handler run the session is not stopped")
+	}
+	v, _, _ := r.frames()
+	check(t, "CSSA after the handler run", fmt.Sprint(v.CSSA), "1")
+	r.exec("continue") // the host's own handler run faults again: a nested AEX
+	r.stop()
+	r.exec("continue")
+	if st := r.end(); st != 3 {
+		t.Errorf("host exit status %d, want 3 (its own handler run faults again: EENTER #GP)", st)
+	}
+}

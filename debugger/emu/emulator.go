@@ -74,6 +74,9 @@ type thread struct {
 	afterSyscall func(r *ptrace.Regs) error
 	// onFirstStop runs at a new process's first stop.
 	onFirstStop func() error
+	// handler is the debugger-started exception handler a nested AEX
+	// suspended on this thread, if any.
+	handler *handlerRun
 	// retried is the address of the last fault retried because another
 	// thread had already made its page accessible.
 	retried uint64

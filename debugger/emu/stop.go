@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 
@@ -133,6 +134,22 @@ func (s *Stop) ERESUME(step bool) error {
 		r.Eflags |= tf
 	}
 	r.Rax = uint64(sgx.LeafERESUME)
+	if h := s.th.handler; h != nil && !step {
+		raw := make([]byte, 32)
+		if _, err := s.ReadEnclave(raw, r.Rbx); err != nil {
+			return err
+		}
+		if binary.LittleEndian.Uint32(raw[tcsCSSA:]) > h.cssa {
+			// The newest frame belongs to the handler the debugger ran:
+			// it returns to the trampoline, which brings the thread back here.
+			res, err := s.runTrampoline(sgx.LeafERESUME, func(*ptrace.Regs) {})
+			if err == nil && res.Event != nil {
+				err = fmt.Errorf("the handler faulted again: %v", res.Event)
+			}
+			return err
+		}
+		s.th.handler = nil
+	}
 	s.d = nil
 	return s.end(s.em.eresume(s.th, &r))
 }
@@ -148,6 +165,20 @@ func (s *Stop) EnterHandler(rdi, rsi, rdx uint64) (*HandlerResult, error) {
 	if s.Resumed() {
 		return nil, ErrResumed
 	}
+	return s.runTrampoline(sgx.LeafEENTER, func(r *ptrace.Regs) { r.Rdi, r.Rsi, r.Rdx = rdi, rsi, rdx })
+}
+
+// handlerRun is a debugger-started exception handler that a nested AEX
+// suspended: its frames return to the trampoline, not to the host.
+type handlerRun struct {
+	cssa uint32 // the TCS's CSSA when the handler was entered
+}
+
+// runTrampoline executes ENCLU[leaf] on the stopped thread's TCS at the
+// scratch page's `enclu; int3` (which is also the AEP), waits for the
+// enclave to EEXIT to the int3 or to take a nested AEX, and puts the
+// thread back in the state it was in.
+func (s *Stop) runTrampoline(leaf sgx.EncluLeaf, setup func(*ptrace.Regs)) (*HandlerResult, error) {
 	th, pr := s.th, s.th.proc
 	saved, err := ptrace.GetRegs(th.tid)
 	if err != nil {
@@ -157,12 +188,20 @@ func (s *Stop) EnterHandler(rdi, rsi, rdx uint64) (*HandlerResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	tcs := saved.Rbx
+	if leaf == sgx.LeafEENTER {
+		raw := make([]byte, 32)
+		if _, err := s.ReadEnclave(raw, tcs); err != nil {
+			return nil, err
+		}
+		th.handler = &handlerRun{cssa: binary.LittleEndian.Uint32(raw[tcsCSSA:])}
+	}
 	tramp := pr.scratch + ptrace.ScratchENCLU
 	r := saved
-	r.Rax, r.Rbx, r.Rcx, r.Rip = uint64(sgx.LeafEENTER), saved.Rbx, tramp, tramp
-	r.Rdi, r.Rsi, r.Rdx = rdi, rsi, rdx
+	r.Rax, r.Rbx, r.Rcx, r.Rip = uint64(leaf), tcs, tramp, tramp
 	r.Rsp = (saved.Rsp - 1024) &^ 15
 	r.Orig_rax = ^uint64(0)
+	setup(&r)
 	if err := ptrace.SetRegs(th.tid, &r); err != nil {
 		return nil, err
 	}
@@ -184,6 +223,7 @@ func (s *Stop) EnterHandler(rdi, rsi, rdx uint64) (*HandlerResult, error) {
 			}
 			if out.Rip == tramp+uint64(len(encluBytes))+1 {
 				res.Exited, res.Regs = true, out
+				th.handler = nil
 				break
 			}
 		}
