@@ -4,6 +4,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // must fails unless every want is on the screen.
@@ -237,4 +240,29 @@ func TestStoryInvalidAction(t *testing.T) {
 		t.Errorf("status line %q", got)
 	}
 	must(t, st.screen(), "no enclaves")
+}
+
+// Any terminal size gives a screen of exactly that size, and sizes can
+// change at any time.
+func TestStoryResize(t *testing.T) {
+	st := newStory(t, 100, 30, "nested", "0")
+	for _, sz := range [][2]int{{200, 50}, {150, 40}, {80, 24}, {60, 20}, {40, 10}, {20, 5}, {3, 3}, {1, 1}, {0, 0}, {100, 30}} {
+		st.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		for _, zoom := range []bool{false, true} {
+			st.m.zoom = zoom
+			st.m.sync()
+			lines := strings.Split(st.screen(), "\n")
+			if sz[1] > 0 && len(lines) != sz[1] {
+				t.Errorf("%dx%d zoom %v: %d lines", sz[0], sz[1], zoom, len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); sz[1] > 0 && w != sz[0] {
+					t.Errorf("%dx%d zoom %v: line %d is %d wide: %q", sz[0], sz[1], zoom, i+1, w, l)
+				}
+			}
+		}
+	}
+	st.m.zoom = false
+	st.m.sync()
+	st.golden("nested_first")
 }

@@ -19,13 +19,16 @@ const chrome = 3
 // View draws the whole screen.
 func (m *Model) View() tea.View {
 	rows := []string{fit(m.topBar(), m.w)}
-	area := m.h - chrome
+	area := max(0, m.h-chrome)
 	if m.showHelp {
 		rows = append(rows, m.helpScreen(area)...)
 	} else {
 		rows = append(rows, m.paneArea(area)...)
 	}
 	rows = append(rows, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.w), fit(m.statusLine(), m.w))
+	if m.h > 0 && len(rows) > m.h {
+		rows = rows[:m.h] // a terminal too small for the bars
+	}
 	v := tea.NewView(strings.Join(rows, "\n"))
 	v.AltScreen = true
 	v.WindowTitle = "sgxdbg " + m.cfg.Title
@@ -149,6 +152,13 @@ func (m *Model) columns() []column {
 	left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneConsole, min: 3, flex: true}}
 	code := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
 		{id: paneDisas, min: 2, cap: 12, prio: 3}, {id: paneBT, min: 2, cap: 6, prio: 2}}
+	if m.w < 60 {
+		// Too narrow for two columns: the views that matter most first.
+		return []column{{m.w, []slot{{id: paneRegs, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
+			{id: paneDisas, min: 2, cap: 8, prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
+			{id: paneEnclaves, min: 2, prio: 4}, {id: paneMemory, min: 2, cap: 5, prio: 5},
+			{id: paneTimeline, min: 2, cap: 8, prio: 6}, {id: paneConsole, min: 2, flex: true}}}}
+	}
 	if m.w >= 150 {
 		lw := 52
 		mw := (m.w - lw - 2) * 11 / 20
