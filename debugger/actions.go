@@ -189,17 +189,11 @@ func (s *Session) skip(st target.Stop) (Result, error) {
 
 // writeMemory writes enclave memory through EDBGWR.
 func (s *Session) writeMemory(st target.Stop, addr uint64, data []byte) (Result, error) {
-	var encl *target.EnclaveInfo
-	for _, e := range st.Enclaves() {
-		if addr >= e.Base && addr < e.Base+e.Size {
-			e := e
-			encl = &e
-		}
-	}
-	if encl == nil {
+	encl, ok := enclaveAt(st, addr)
+	if !ok {
 		return nil, fmt.Errorf("write: %#x is not enclave memory", addr)
 	}
-	if err := debugEnclave(*encl); err != nil {
+	if err := debugEnclave(encl); err != nil {
 		return nil, err
 	}
 	old := make([]byte, len(data))

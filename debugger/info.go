@@ -221,15 +221,23 @@ func signExtend(v uint64, size int) int64 {
 	return int64(v<<shift) >> shift
 }
 
-// readMemory reads enclave memory through EDBGRD, host memory otherwise.
-func (s *Session) readMemory(st target.Stop, buf []byte, addr uint64) (int, error) {
+// enclaveAt returns the enclave whose ELRANGE holds addr.
+func enclaveAt(st target.Stop, addr uint64) (target.EnclaveInfo, bool) {
 	for _, e := range st.Enclaves() {
 		if addr >= e.Base && addr < e.Base+e.Size {
-			if err := debugEnclave(e); err != nil {
-				return 0, err
-			}
-			return st.ReadEnclave(buf, addr)
+			return e, true
 		}
+	}
+	return target.EnclaveInfo{}, false
+}
+
+// readMemory reads enclave memory through EDBGRD, host memory otherwise.
+func (s *Session) readMemory(st target.Stop, buf []byte, addr uint64) (int, error) {
+	if e, ok := enclaveAt(st, addr); ok {
+		if err := debugEnclave(e); err != nil {
+			return 0, err
+		}
+		return st.ReadEnclave(buf, addr)
 	}
 	return st.ReadHost(buf, addr)
 }
@@ -238,13 +246,8 @@ func (s *Session) viewMemory(st target.Stop, count int, format string, size int,
 	r := &MemoryResult{Addr: Hex(addr), Format: format, Size: size}
 	switch format {
 	case "i":
-		base := uint64(0)
-		for _, e := range st.Enclaves() {
-			if addr >= e.Base && addr < e.Base+e.Size {
-				base = e.Base
-			}
-		}
-		d, err := s.disassemble(st, base, addr, 0, count)
+		e, _ := enclaveAt(st, addr)
+		d, err := s.disassemble(st, e.Base, addr, 0, count)
 		if err != nil {
 			return nil, err
 		}
