@@ -54,7 +54,7 @@ func renderRegs(r *debugger.RegsResult, m regMarks, st Styles) []string {
 	} else {
 		lines = append(lines, st.Error.Render("synthetic state differs from the architecture: "+strings.Join(r.Mismatches, ", ")))
 	}
-	lines = append(lines, st.Dim.Render("≠ host differs · * changed since last stop · H set by the handler"))
+	lines = append(lines, st.Dim.Render("≠ host differs · * changed since last stop · H handler"))
 	return lines
 }
 

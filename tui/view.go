@@ -160,10 +160,11 @@ func (m *Model) columns() []column {
 			{id: paneTimeline, min: 2, cap: 8, prio: 6}, {id: paneConsole, min: 2, flex: true}}}}
 	}
 	if m.w >= 150 {
-		lw := 52
-		mw := (m.w - lw - 2) * 11 / 20
-		return []column{{lw, left}, {mw, code}, {m.w - lw - mw - 2, []slot{
-			{id: paneTimeline, min: 3, flex: true}, {id: paneMemory, min: 2, cap: 10, prio: 0}}}}
+		lw := 56
+		mw := (m.w - lw - 2) * 9 / 20
+		code[2].cap, code[3].cap = 24, 12
+		code = append(code, slot{id: paneMemory, min: 2, flex: true})
+		return []column{{lw, left}, {mw, code}, {m.w - lw - mw - 2, []slot{{id: paneTimeline, min: 3, flex: true}}}}
 	}
 	lw := min(51, m.w/2)
 	right := append(code, slot{id: paneMemory, min: 2, cap: 5, prio: 4}, slot{id: paneTimeline, min: 3, flex: true})
