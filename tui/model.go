@@ -24,6 +24,20 @@ const (
 	stateExited               // the host has ended
 )
 
+func (s state) String() string {
+	switch s {
+	case stateRunning:
+		return "running"
+	case stateBusy:
+		return "busy"
+	case stateStopped:
+		return "stopped"
+	case stateExited:
+		return "exited"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
 // Config is what a Model shows and drives.
 type Config struct {
 	Session Session

@@ -194,3 +194,18 @@ func TestLoadProgress(t *testing.T) {
 		t.Errorf("top bar while loading: %q", bar)
 	}
 }
+
+func TestNames(t *testing.T) {
+	for _, tc := range []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{paneRegs, "Registers"}, {paneConsole, "Console"}, {numPanes, "pane(8)"},
+		{stateRunning, "running"}, {stateExited, "exited"}, {state(9), "state(9)"},
+		{promptDone, "done"}, {promptResult(7), "promptResult(7)"},
+	} {
+		if got := tc.v.String(); got != tc.want {
+			t.Errorf("%#v.String() = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -37,6 +38,18 @@ const (
 	promptDone                 // enter: the line is ready
 	promptCancel               // esc, or backspace on an empty line
 )
+
+func (r promptResult) String() string {
+	switch r {
+	case promptEditing:
+		return "editing"
+	case promptDone:
+		return "done"
+	case promptCancel:
+		return "cancel"
+	}
+	return fmt.Sprintf("promptResult(%d)", int(r))
+}
 
 // Update edits the line. On promptDone the line has been added to the
 // history and the prompt is closed.
