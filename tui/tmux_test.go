@@ -33,9 +33,13 @@ var (
 	binBuild error
 )
 
-// buildSgxdbg builds the binary under test, once for the package.
+// buildSgxdbg builds the binary under test, once for the package, unless
+// $SGXDBG names one (`make test` builds it first).
 func buildSgxdbg(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("SGXDBG"); bin != "" {
+		return bin
+	}
 	binOnce.Do(func() {
 		binDir, binBuild = os.MkdirTemp("", "sgxdbg-tui-test")
 		if binBuild != nil {
