@@ -97,9 +97,16 @@ func (em *Emulator) debugIO(pid int, buf []byte, addr uint64, write bool) (int, 
 		}
 		off := a - e.base()
 		if p := e.page(a); p.secinfo.PageType() == sgx.PageTypeREG {
-			// A regular page takes the same rules for every word: the
-			// rest of it in one go.
+			// Regular pages take the same rules for every word: the run of
+			// them from here in one go.
 			n := min(uint64(len(buf)-done), sgx.PageSize-off%sgx.PageSize)
+			for next := off - off%sgx.PageSize + sgx.PageSize; n < uint64(len(buf)-done); next += sgx.PageSize {
+				q := e.pages[next]
+				if q == nil || q.secinfo.PageType() != sgx.PageTypeREG || next >= e.size() {
+					break
+				}
+				n = min(uint64(len(buf)-done), n+sgx.PageSize)
+			}
 			if write {
 				e.writeRange(off, buf[done:done+int(n)])
 			} else {
