@@ -210,7 +210,7 @@ func (r *MemoryResult) Text() string {
 		case "u":
 			fmt.Fprintf(&b, " %d", uint64(v))
 		default:
-			fmt.Fprintf(&b, " %#0*x", 2+2*r.Size, uint64(v))
+			fmt.Fprintf(&b, " 0x%0*x", 2*r.Size, uint64(v))
 		}
 	}
 	return b.String()

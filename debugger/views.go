@@ -257,6 +257,12 @@ func (s *Session) viewRegs(st target.Stop) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The host's state is the synthetic state of the AEX it stopped at,
+	// which is not the newest frame after eenter-handler's run faulted.
+	at := f
+	if ev := st.Event(); ev.Kind == target.EvAEX && ev.SSA < len(ts.frames) {
+		at = ts.frames[ev.SSA]
+	}
 	regs, err := st.Regs()
 	if err != nil {
 		return nil, err
@@ -264,7 +270,7 @@ func (s *Session) viewRegs(st target.Stop) (Result, error) {
 	host := ssa.Regs{RAX: regs.Rax, RBX: regs.Rbx, RCX: regs.Rcx, RDX: regs.Rdx, RSI: regs.Rsi, RDI: regs.Rdi,
 		RSP: regs.Rsp, RBP: regs.Rbp, R8: regs.R8, R9: regs.R9, R10: regs.R10, R11: regs.R11, R12: regs.R12,
 		R13: regs.R13, R14: regs.R14, R15: regs.R15, RIP: regs.Rip, RFLAGS: regs.Eflags, FSBase: regs.Fs_base, GSBase: regs.Gs_base}
-	want := ssa.Synthetic(ts.addr, regs.Rip, f, regs.Fs_base, regs.Gs_base, regs.Eflags)
+	want := ssa.Synthetic(ts.addr, regs.Rip, at, regs.Fs_base, regs.Gs_base, regs.Eflags)
 	r := &RegsResult{TCS: Hex(ts.addr), Frame: f.Index}
 	for _, name := range ssa.RegNames() {
 		e, _ := ssaReg(&f.GPR, strings.ToLower(name))

@@ -323,6 +323,7 @@ func runTUI(cmd *cobra.Command, o execOptions, args []string, launch debugger.La
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  events.Push,
+		Dumper:   coreDumper(io.Discard), // no progress line over the UI
 	})
 	if err != nil {
 		hostIO.Close(false)
