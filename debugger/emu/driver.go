@@ -300,8 +300,10 @@ func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
 // addPage is EADD (and, when measure, 16 EEXTENDs) of one page.
 // addPages is EADD (and, when measure, EEXTEND) of length bytes of pages
 // copied from src in the host to off in the enclave. It returns how many
-// bytes were added and the ioctl's result. The copy runs a chunk ahead of
-// the measurement on another goroutine, so that the two overlap.
+// bytes were added and the ioctl's result. A second goroutine reads the
+// host's pages a chunk ahead of the measurement; each chunk is measured from
+// that buffer and written to the memfd with pwrite (on this VM, a first
+// touch through a mapping costs a fault per page, a file write does not).
 func (em *Emulator) addPages(pr *process, e *enclave, src, off, length uint64, flags sgx.SecinfoFlags, measure bool) (uint64, int64) {
 	// A page already added ends the run (the driver's xa_insert fails)
 	// before anything is copied over it.
@@ -313,21 +315,51 @@ func (em *Emulator) addPages(pr *process, e *enclave, src, off, length uint64, f
 		}
 	}
 	const chunk = 1 << 20
+	if limit <= sgx.PageSize {
+		// One page (loaders that add page by page): no pipeline.
+		if limit == 0 {
+			return 0, ret
+		}
+		page := make([]byte, sgx.PageSize)
+		if _, err := pr.mem.ReadMemory(page, src); err != nil {
+			return 0, -int64(unix.EFAULT)
+		}
+		if r := em.addPage(e, off, page, flags, measure); r != 0 {
+			return 0, r
+		}
+		if _, err := e.file.WriteAt(page, int64(off)); err != nil {
+			delete(e.pages, off)
+			return 0, -int64(unix.ENOMEM)
+		}
+		return sgx.PageSize, ret
+	}
 	type piece struct {
 		at, n uint64
+		buf   []byte
 		err   error
 	}
-	pieces := make(chan piece, 2)
+	free := make(chan []byte, 3)
+	for i := 0; i < cap(free); i++ {
+		free <- make([]byte, min(chunk, limit))
+	}
+	pieces := make(chan piece, cap(free))
+	writes := make(chan piece, cap(free))
 	stop := make(chan struct{})
+	// Stage 1 reads the host's pages, stage 2 (this goroutine) measures
+	// them, stage 3 writes them to the memfd; the stages overlap.
 	go func() {
 		defer close(pieces)
 		for at := uint64(0); at < limit; {
 			n := min(chunk, limit-at)
-			dst := e.mem[off+at : off+at+n]
-			_ = unix.Madvise(dst, unix.MADV_POPULATE_WRITE) // allocate the chunk at once
-			_, err := pr.mem.ReadMemory(dst, src+at)
+			var buf []byte
 			select {
-			case pieces <- piece{at, n, err}:
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			_, err := pr.mem.ReadMemory(buf[:n], src+at)
+			select {
+			case pieces <- piece{at, n, buf, err}:
 			case <-stop:
 				return
 			}
@@ -337,33 +369,61 @@ func (em *Emulator) addPages(pr *process, e *enclave, src, off, length uint64, f
 			at += n
 		}
 	}()
-	defer func() {
-		close(stop)
-		for range pieces {
+	var written uint64 // bytes the writer stored, in order
+	var werr error
+	wdone := make(chan struct{})
+	go func() {
+		defer close(wdone)
+		for w := range writes {
+			if werr == nil {
+				if _, werr = e.file.WriteAt(w.buf[:w.n], int64(off+w.at)); werr == nil {
+					written = w.at + w.n
+				}
+			}
+			free <- w.buf
 		}
 	}()
 	var done uint64
 	for pc := range pieces {
-		for p := pc.at; p < pc.at+pc.n; p += sgx.PageSize {
-			dst := e.mem[off+p : off+p+sgx.PageSize]
+		good := uint64(0)
+		for p := uint64(0); p < pc.n; p += sgx.PageSize {
+			page := pc.buf[p : p+sgx.PageSize]
 			if pc.err != nil {
 				// Find the first page of the chunk that cannot be read.
-				if _, err := pr.mem.ReadMemory(dst, src+p); err != nil {
-					clear(e.mem[off+p : off+limit])
-					return done, -int64(unix.EFAULT)
+				if _, err := pr.mem.ReadMemory(page, src+pc.at+p); err != nil {
+					ret = -int64(unix.EFAULT)
+					break
 				}
 			}
-			if r := em.addPage(e, off+p, dst, flags, measure); r != 0 {
-				clear(e.mem[off+p : off+limit])
-				return done, r
+			if r := em.addPage(e, off+pc.at+p, page, flags, measure); r != 0 {
+				ret = r
+				break
 			}
-			done += sgx.PageSize
+			good += sgx.PageSize
 		}
+		writes <- piece{at: pc.at, n: good, buf: pc.buf}
+		done += good
+		if good < pc.n {
+			break
+		}
+	}
+	close(writes)
+	<-wdone
+	close(stop)
+	for range pieces {
+	}
+	if werr != nil {
+		// Pages the memfd did not take were not added.
+		for p := written; p < done; p += sgx.PageSize {
+			delete(e.pages, off+p)
+		}
+		return written, -int64(unix.ENOMEM)
 	}
 	return done, ret
 }
 
-// addPage is EADD (and EEXTENDs) of one page whose bytes are in place.
+// addPage is EADD (and EEXTENDs) of one page, given its bytes in dst
+// (which it changes as EADD changes a TCS).
 func (em *Emulator) addPage(e *enclave, off uint64, dst []byte, flags sgx.SecinfoFlags, measure bool) int64 {
 	if flags.PageType() == sgx.PageTypeTCS {
 		var t sgx.TCS
@@ -371,9 +431,9 @@ func (em *Emulator) addPage(e *enclave, off uint64, dst []byte, flags sgx.Secinf
 			return -int64(unix.EIO) // EADD #GP on a malformed TCS
 		}
 		// EADD forces these fields (SDM EADD operation).
-		e.putTCS64(e.base()+off, tcsState, 0)
-		e.putTCS32(e.base()+off, tcsCSSA, 0)
-		e.putTCS64(e.base()+off, tcsAEP, 0)
+		binary.LittleEndian.PutUint64(dst[tcsState:], 0)
+		binary.LittleEndian.PutUint32(dst[tcsCSSA:], 0)
+		binary.LittleEndian.PutUint64(dst[tcsAEP:], 0)
 		binary.LittleEndian.PutUint64(dst[tcsFlags:], uint64(t.Flags&^sgx.TCSDbgOptIn))
 	}
 	if err := e.meas.AddPage(off, flags, dst, measure); err != nil {
