@@ -76,11 +76,7 @@ func gprDiff(before, after *ssa.GPRSGX) []Change {
 }
 
 func (s *Session) eenterHandler(st target.Stop, abi ABI, rdi, rsi, rdx uint64) (Result, error) {
-	ts, err := s.stopTCS(st)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ts.newest()
+	ts, f, err := s.stopFrame(st)
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +126,7 @@ func (s *Session) writeSSAReg(st target.Stop, name string, val uint64) (Result, 
 		sort.Strings(names)
 		return nil, fmt.Errorf("no SSA register %q (one of %v)", name, names)
 	}
-	ts, err := s.stopTCS(st)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ts.newest()
+	ts, f, err := s.stopFrame(st)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +143,7 @@ func (s *Session) writeSSAReg(st target.Stop, name string, val uint64) (Result, 
 
 // skip advances the newest SSA frame's RIP past the faulting instruction.
 func (s *Session) skip(st target.Stop) (Result, error) {
-	ts, err := s.stopTCS(st)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ts.newest()
+	_, f, err := s.stopFrame(st)
 	if err != nil {
 		return nil, err
 	}

@@ -186,11 +186,7 @@ type edbgrd struct{ st target.Stop }
 func (m edbgrd) ReadMemory(buf []byte, addr uint64) (int, error) { return m.st.ReadEnclave(buf, addr) }
 
 func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
-	ts, err := s.stopTCS(st)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ts.newest()
+	ts, f, err := s.stopFrame(st)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,16 @@ func (ts *tcsState) newest() (*ssa.Frame, error) {
 	return ts.frames[len(ts.frames)-1], nil
 }
 
+// stopFrame returns the TCS of the current stop and its newest SSA frame.
+func (s *Session) stopFrame(st target.Stop) (*tcsState, *ssa.Frame, error) {
+	ts, err := s.stopTCS(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := ts.newest()
+	return ts, f, err
+}
+
 // stopTCS returns the TCS of the current stop.
 func (s *Session) stopTCS(st target.Stop) (*tcsState, error) {
 	ev := st.Event()
@@ -249,11 +259,7 @@ func (r *RegsResult) Text() string {
 }
 
 func (s *Session) viewRegs(st target.Stop) (Result, error) {
-	ts, err := s.stopTCS(st)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ts.newest()
+	ts, f, err := s.stopFrame(st)
 	if err != nil {
 		return nil, err
 	}
