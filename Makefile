@@ -32,7 +32,7 @@ bench: build enclaves
 
 # Each fuzz target for a few seconds (go test -fuzz takes one target at a time).
 FUZZTIME ?= 5s
-fuzz-short:
+fuzz-short: build enclaves
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
