@@ -391,3 +391,10 @@ func dumpableSecinfo(s sgx.SecinfoFlags) bool {
 	t := s.PageType()
 	return (t == sgx.PageTypeREG || t == sgx.PageTypeTCS) && s&(sgx.SecinfoPending|sgx.SecinfoModified) == 0
 }
+
+// decodeEvent reads one event of the timeline notes.
+func decodeEvent(b []byte) (target.Event, error) {
+	var e target.Event
+	err := e.UnmarshalJSON(b)
+	return e, err
+}

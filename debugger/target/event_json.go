@@ -1,4 +1,4 @@
-package coredump
+package target
 
 import (
 	"bytes"
@@ -6,23 +6,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-
-	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
-// decodeEvent reads one event in the JSON form target.Event.MarshalJSON
-// writes (the contract of `sgxdbg emulate --json`): every key that form
-// has for the event's kind must be present with its type.
-func decodeEvent(b []byte) (target.Event, error) {
+// UnmarshalJSON reads one event in the JSON form MarshalJSON writes (the
+// contract of `sgxdbg emulate --json`): every key that form has for the
+// event's kind must be present with its type. Core files keep the
+// timeline this way.
+func (ev *Event) UnmarshalJSON(b []byte) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
-		return target.Event{}, err
+		return err
 	}
 	f := fields{m: m}
-	var e target.Event
-	e.Kind = target.EventKind(f.str("event"))
+	var e Event
+	e.Kind = EventKind(f.str("event"))
 	switch e.Kind {
-	case target.EvEnclaveCreated:
+	case EvEnclaveCreated:
 		e.Pid = f.int("pid")
 		e.Enclave = f.hex("enclave")
 		e.Size = f.hex("size")
@@ -30,24 +29,24 @@ func decodeEvent(b []byte) (target.Event, error) {
 		e.MiscSelect = uint32(f.hexN("miscselect", 32))
 		e.Attributes = f.hex("attributes")
 		e.XFRM = f.hex("xfrm")
-	case target.EvPagesAdded:
+	case EvPagesAdded:
 		e.Enclave = f.hex("enclave")
 		e.Offset = f.hex("offset")
 		e.Length = f.hex("length")
 		e.Secinfo = f.hex("secinfo")
 		e.Measure = f.bool("measure")
-	case target.EvEnclaveInitialized:
+	case EvEnclaveInitialized:
 		e.Enclave = f.hex("enclave")
 		e.MRENCLAVE = f.digest("mrenclave")
 		e.MRSIGNER = f.digest("mrsigner")
-	case target.EvEENTER, target.EvERESUME:
+	case EvEENTER, EvERESUME:
 		e.Tid = f.int("tid")
 		e.TCS = f.hex("tcs")
 		e.CSSA = f.int("cssa")
-	case target.EvEEXIT:
+	case EvEEXIT:
 		e.Tid = f.int("tid")
 		e.TCS = f.hex("tcs")
-	case target.EvAEX:
+	case EvAEX:
 		e.Tid = f.int("tid")
 		e.Enclave = f.hex("enclave")
 		e.TCS = f.hex("tcs")
@@ -62,7 +61,7 @@ func decodeEvent(b []byte) (target.Event, error) {
 		e.RIP = f.hex("rip")
 		e.AEP = f.hex("aep")
 		e.Signal = f.str("signal")
-	case target.EvENCLUFault:
+	case EvENCLUFault:
 		e.Tid = f.int("tid")
 		e.TCS = f.hex("tcs")
 		e.Leaf = f.str("leaf")
@@ -71,10 +70,10 @@ func decodeEvent(b []byte) (target.Event, error) {
 		e.Reason = f.str("reason")
 		e.RIP = f.hex("rip")
 		e.Signal = f.str("signal")
-	case target.EvEnclaveRemoved:
+	case EvEnclaveRemoved:
 		e.Pid = f.int("pid")
 		e.Enclave = f.hex("enclave")
-	case target.EvExit:
+	case EvExit:
 		e.Pid = f.int("pid")
 		e.Status = f.int("status")
 		if _, ok := m["killed"]; ok {
@@ -85,7 +84,11 @@ func decodeEvent(b []byte) (target.Event, error) {
 			f.err = fmt.Errorf("unknown event kind %q", e.Kind)
 		}
 	}
-	return e, f.err
+	if f.err != nil {
+		return f.err
+	}
+	*ev = e
+	return nil
 }
 
 // fields reads typed values from a JSON object, keeping the first error.
