@@ -52,7 +52,7 @@ func init() {
 			Help: "EENTER the enclave's exception path on the same TCS and run it to its EEXIT.\nThen show which SSA fields the handler changed; the thread stays at the AEX.", run: cmdHandler},
 		{Name: "teardown", Usage: "teardown", Help: "Destroy the enclave as a lost enclave looks to the host (pages and mappings gone, fd closed).\nThe host's pending exception is then delivered, and its runtime sees the loss.", run: cmdTeardown},
 		{Name: "skip", Usage: "skip", Help: "Advance the newest SSA frame's RIP past the faulting instruction (then eresume).", run: cmdSkip},
-		{Name: "set", Usage: "set ssa.REG VALUE", Help: "Change a register of the newest SSA frame (EDBGWR).", run: cmdSet},
+		{Name: "set", Usage: "set ssa.REG VALUE", Help: "Change a register of the newest SSA frame (EDBGWR).\nVALUE is a number, SYMBOL[+OFF] or ssa.REG.", run: cmdSet},
 		{Name: "write", Usage: "write ADDR HEXBYTES", Help: "Write bytes into enclave memory (EDBGWR).", run: cmdWrite},
 		{Name: "step", Aliases: []string{"s", "si"}, Resumes: true, Usage: "step", Help: "Run one enclave instruction (DBGOPTIN and TF), then stop at its #DB.", run: cmdStep},
 		{Name: "continue", Aliases: []string{"c"}, Resumes: true, Usage: "continue", Help: "Let the host go on as it would without a debugger (it gets the AEX's signal).", run: cmdContinue},
@@ -466,11 +466,12 @@ func cmdSet(s *Session, args []string) (Result, error) {
 	if len(args) != 2 || !strings.HasPrefix(args[0], "ssa.") {
 		return nil, errors.New("usage: set ssa.REG VALUE")
 	}
-	v, err := strconv.ParseUint(args[1], 0, 64)
-	if err != nil {
-		return nil, fmt.Errorf("set: value %q is not a number", args[1])
-	}
 	return s.atStop(func(st target.Stop) (Result, error) {
+		// A number, SYMBOL[+OFF] of a matched image, or another ssa.REG.
+		v, err := s.parseAddr(st, args[1])
+		if err != nil {
+			return nil, fmt.Errorf("set: value %q is not a number, a symbol or ssa.REG", args[1])
+		}
 		return s.writeSSAReg(st, strings.ToLower(strings.TrimPrefix(args[0], "ssa.")), v)
 	})
 }

@@ -71,7 +71,7 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"stop-on aex #XX", `stop-on: "#XX" is not an exception vector (#PF, PF or 14)`},
 		{"set rax 1", "usage: set ssa.REG VALUE"},
 		{"set ssa.foo 1", `no SSA register "foo" (one of [fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp])`},
-		{"set ssa.rax zz", `set: value "zz" is not a number`},
+		{"set ssa.rax zz", `set: value "zz" is not a number, a symbol or ssa.REG`},
 		{"write 0x10000 00", "write: 0x10000 is not enclave memory"},
 		{fmt.Sprintf("write %#x zz", base), `write: "zz" is not hex bytes`},
 		{fmt.Sprintf("write %#x", base), "usage: write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)"},

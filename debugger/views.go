@@ -186,7 +186,7 @@ func (s *Session) viewSSA(st target.Stop, which int) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &SSAResult{TCS: Hex(ts.addr), CSSA: ts.tcs.CSSA, NSSA: ts.tcs.NSSA}
+	r := &SSAResult{TCS: Hex(ts.addr), CSSA: ts.tcs.CSSA, NSSA: ts.tcs.NSSA, Frames: []FrameView{}}
 	for _, f := range ts.frames {
 		if which < 0 || f.Index == which {
 			r.Frames = append(r.Frames, s.frameView(ts.encl.Base, f))
