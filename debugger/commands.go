@@ -361,11 +361,8 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 		if err := needAEX(st); err != nil {
 			return nil, err
 		}
-		ts, err := s.stopTCS(st)
+		ts, _, err := s.stopFrame(st)
 		if err != nil {
-			return nil, err
-		}
-		if _, err := ts.newest(); err != nil {
 			return nil, err
 		}
 		if err := st.ERESUME(false); err != nil {
@@ -385,11 +382,7 @@ func cmdStep(s *Session, _ []string) (Result, error) {
 		if err := needAEX(st); err != nil {
 			return nil, err
 		}
-		ts, err := s.stopTCS(st)
-		if err != nil {
-			return nil, err
-		}
-		f, err := ts.newest()
+		ts, f, err := s.stopFrame(st)
 		if err != nil {
 			return nil, err
 		}

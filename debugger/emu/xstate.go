@@ -47,6 +47,14 @@ func (h hostXSave) toSSA(dst, host []byte, xfrm uint64) error {
 	clear(dst[512:576])
 	bv := binary.LittleEndian.Uint64(host[xstateBVOff:]) & xfrm
 	binary.LittleEndian.PutUint64(dst[xstateBVOff:], bv)
+	return h.eachComponent(host, xfrm, func(c sgx.XComponent, hostPart []byte) {
+		copy(dst[c.Off:c.Off+c.Size], hostPart)
+	})
+}
+
+// eachComponent calls f for every extended component in xfrm with its
+// bytes in the host buffer.
+func (h hostXSave) eachComponent(host []byte, xfrm uint64, f func(c sgx.XComponent, hostPart []byte)) error {
 	for _, c := range sgx.XSaveComponents {
 		if xfrm&(1<<c.Feature) == 0 {
 			continue
@@ -55,7 +63,7 @@ func (h hostXSave) toSSA(dst, host []byte, xfrm uint64) error {
 		if !ok || ho+c.Size > len(host) {
 			return fmt.Errorf("XFRM component %d not available on this CPU", c.Feature)
 		}
-		copy(dst[c.Off:c.Off+c.Size], host[ho:ho+c.Size])
+		f(c, host[ho:ho+c.Size])
 	}
 	return nil
 }
@@ -72,17 +80,9 @@ func (h hostXSave) fromSSA(host, src []byte, xfrm uint64) error {
 	sbv := binary.LittleEndian.Uint64(src[xstateBVOff:]) & xfrm
 	hbv := binary.LittleEndian.Uint64(host[xstateBVOff:])&^xfrm | sbv
 	binary.LittleEndian.PutUint64(host[xstateBVOff:], hbv)
-	for _, c := range sgx.XSaveComponents {
-		if xfrm&(1<<c.Feature) == 0 {
-			continue
-		}
-		ho, ok := h.off[c.Feature]
-		if !ok || ho+c.Size > len(host) {
-			return fmt.Errorf("XFRM component %d not available on this CPU", c.Feature)
-		}
-		copy(host[ho:ho+c.Size], src[c.Off:c.Off+c.Size])
-	}
-	return nil
+	return h.eachComponent(host, xfrm, func(c sgx.XComponent, hostPart []byte) {
+		copy(hostPart, src[c.Off:c.Off+c.Size])
+	})
 }
 
 // initState puts the components of xfrm into their initial state in a
