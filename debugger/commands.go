@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
@@ -20,7 +18,10 @@ type Command struct {
 	Help    string // first line is the summary
 	// Resumes marks commands that let the host run (the stop ends).
 	Resumes bool
-	run     func(s *Session, args []string) (Result, error)
+	// local commands do not use the backend (they answer while the host
+	// runs); the others run on the backend's thread.
+	local bool
+	run   func(s *Session, args []string) (Result, error)
 }
 
 // Summary is the first line of the help.
@@ -36,7 +37,7 @@ var commands []*Command
 
 func init() {
 	commands = []*Command{
-		{Name: "help", Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", run: cmdHelp},
+		{Name: "help", Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
 		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads",
 			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA) or the host's threads.", run: cmdInfo},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
@@ -44,9 +45,9 @@ func init() {
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
 		{Name: "bt", Aliases: []string{"backtrace"}, Usage: "bt", Help: "Backtrace of the enclave stack at the newest SSA frame (CFI, frame pointers as fallback).", run: cmdBT},
 		{Name: "x", Usage: "x/NFU ADDR", Help: "Examine memory: N units of U (b,h,w,g) in format F (x,d,u,s,i).\nEnclave memory is read through EDBGRD; ADDR may be a number, SYMBOL[+OFF] or ssa.REG.", run: cmdExamine},
-		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", run: cmdEvents},
+		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", local: true, run: cmdEvents},
 		{Name: "dump", Usage: "dump [FILE]", Help: "Write an ELF core file of every enclave (EDBGRD), its TCS, SSA frames and the timeline (mode 0600).\nThe default FILE is sgxdbg-PID-N.core; open it with `sgxdbg core FILE` or gdb ENCLAVE.elf FILE.", run: cmdDump},
-		{Name: "stop-on", Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|all|none ...", Help: "Choose where to stop; with no words, show the current policy.", run: cmdStopOn},
+		{Name: "stop-on", Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|enclu-fault|all|none ...", Help: "Choose where to stop; with no words, show the current policy.\nenclu-fault stops where an EENTER or ERESUME fails an SDM check (TCS busy, CSSA >= NSSA, ...).", local: true, run: cmdStopOn},
 		{Name: "eresume", Resumes: true, Usage: "eresume", Help: "ERESUME the enclave from its newest SSA frame, without telling the host.", run: cmdEresume},
 		{Name: "eenter-handler", Aliases: []string{"handler"}, Usage: "eenter-handler [--abi samples|intel-sdk|raw] [--rdi V] [--rsi V] [--rdx V]",
 			Help: "EENTER the enclave's exception path on the same TCS and run it to its EEXIT.\nThen show which SSA fields the handler changed; the thread stays at the AEX.", run: cmdHandler},
@@ -56,8 +57,8 @@ func init() {
 		{Name: "write", Usage: "write ADDR HEXBYTES", Help: "Write bytes into enclave memory (EDBGWR).", run: cmdWrite},
 		{Name: "step", Aliases: []string{"s", "si"}, Resumes: true, Usage: "step", Help: "Run one enclave instruction (DBGOPTIN and TF), then stop at its #DB.", run: cmdStep},
 		{Name: "continue", Aliases: []string{"c"}, Resumes: true, Usage: "continue", Help: "Let the host go on as it would without a debugger (it gets the AEX's signal).", run: cmdContinue},
-		{Name: "kill", Resumes: true, Usage: "kill", Help: "Kill the host.", run: cmdKill},
-		{Name: "quit", Aliases: []string{"q"}, Resumes: true, Usage: "quit", Help: "Kill the host and leave.", run: cmdQuit},
+		{Name: "kill", Resumes: true, Usage: "kill", Help: "Kill the host.", local: true, run: cmdKill},
+		{Name: "quit", Aliases: []string{"q"}, Resumes: true, Usage: "quit", Help: "Kill the host and leave.", local: true, run: cmdQuit},
 	}
 }
 
@@ -92,17 +93,23 @@ func (s *Session) Exec(line string) (Result, error) {
 	if c == nil {
 		return nil, fmt.Errorf("unknown command %q (try help)", words[0])
 	}
-	return c.run(s, args)
-}
-
-// IsResuming reports whether line is a command that ends the stop.
-func IsResuming(line string) bool {
-	words := strings.Fields(line)
-	if len(words) == 0 {
-		return false
+	if c.local {
+		return c.run(s, args)
 	}
-	c := lookup(words[0])
-	return c != nil && c.Resumes
+	s.mu.Lock()
+	running := s.running
+	s.mu.Unlock()
+	if running {
+		return nil, fmt.Errorf("%s: the host is running: %w", c.Name, ErrNotStopped)
+	}
+	var r Result
+	err := s.p.Do(func() error {
+		var err error
+		r, err = c.run(s, args)
+		s.setStop(s.cur)
+		return err
+	})
+	return r, err
 }
 
 // HelpResult lists commands.
@@ -149,15 +156,15 @@ func cmdHelp(_ *Session, args []string) (Result, error) {
 	return r, nil
 }
 
-// atStop runs a view on the current stop.
+// atStop runs a view or an action on the current stop. Backend thread.
 func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
-	var r Result
-	err := s.do(func(st target.Stop) error {
-		var err error
-		r, err = f(st)
-		return err
-	})
-	return r, err
+	switch {
+	case s.Exited():
+		return nil, ErrExited
+	case s.cur == nil || s.cur.Resumed():
+		return nil, ErrNotStopped
+	}
+	return f(s.cur)
 }
 
 func cmdInfo(s *Session, args []string) (Result, error) {
@@ -338,12 +345,12 @@ func cmdStopOn(s *Session, args []string) (Result, error) {
 			return nil, err
 		}
 		s.mu.Lock()
-		s.opts.Policy = p
+		s.policy = p
 		s.mu.Unlock()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &PolicyResult{StopOn: s.opts.Policy.String()}, nil
+	return &PolicyResult{StopOn: s.policy.String()}, nil
 }
 
 // needAEX checks that the current stop is an AEX.
@@ -365,15 +372,26 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		msg := fmt.Sprintf("ERESUME TCS %#x from SSA frame %d", ts.addr, ts.tcs.CSSA-1)
+		inHandler := st.InHandler()
 		if err := st.ERESUME(false); err != nil {
 			return nil, fmt.Errorf("eresume: %w", err)
 		}
-		if !st.Resumed() {
-			// The frame belonged to a handler run by eenter-handler: it ran
-			// on to its EEXIT and the thread is back at this AEX.
-			return &ActionResult{Action: "eresume", Message: fmt.Sprintf("ERESUME TCS %#x from SSA frame %d: the handler eenter-handler started ran to its EEXIT; still stopped at the AEX", ts.addr, ts.tcs.CSSA-1)}, nil
+		if !inHandler {
+			return &ActionResult{Action: "eresume", Message: msg}, nil
 		}
-		return &ActionResult{Action: "eresume", Message: fmt.Sprintf("ERESUME TCS %#x from SSA frame %d", ts.addr, ts.tcs.CSSA-1)}, nil
+		// The frame belonged to a handler eenter-handler started: it runs on
+		// to its end, and the thread is back at the AEX it started from.
+		hs, err := s.pullHandler()
+		if err != nil {
+			return nil, fmt.Errorf("eresume: %w", err)
+		}
+		res := hs.Handler()
+		if res.Exited {
+			s.answer = &HandlerView{Exited: true, RDI: Hex(res.Regs.Rdi), RSI: Hex(res.Regs.Rsi)}
+			return &ActionResult{Action: "eresume", Message: msg + fmt.Sprintf(": the handler eenter-handler started ran to its EEXIT (RDI %#x RSI %#x); still stopped at the AEX", res.Regs.Rdi, res.Regs.Rsi)}, nil
+		}
+		return &ActionResult{Action: "eresume", Message: msg + ": the handler faulted again: " + res.Event.String()}, nil
 	})
 }
 
@@ -400,22 +418,34 @@ func cmdStep(s *Session, _ []string) (Result, error) {
 }
 
 func cmdContinue(s *Session, _ []string) (Result, error) {
-	stepDone := s.stepDone
 	return s.atStop(func(st target.Stop) (Result, error) {
-		if stepDone {
+		switch {
+		case s.stepDone:
 			// The #DB of our own step is the debugger's, not the host's.
 			if err := st.ERESUME(false); err != nil {
 				return nil, err
 			}
 			return &ActionResult{Action: "continue", Message: "ERESUME after the step"}, nil
+		case s.answer != nil && s.answer.Handled:
+			// The handler already ran and said handled: the host would
+			// ERESUME; delivering the AEX would run the handler again.
+			if err := st.ERESUME(false); err != nil {
+				return nil, err
+			}
+			return &ActionResult{Action: "continue", Message: "the handler eenter-handler ran said handled: ERESUME, as the host would"}, nil
 		}
-		sig := st.Pending()
+		d := st.Pending()
 		if err := st.Continue(); err != nil {
 			return nil, err
 		}
 		msg := "continuing"
-		if sig != 0 {
-			msg = fmt.Sprintf("continuing: the host gets %s at the AEP", unix.SignalName(sig))
+		switch {
+		case s.answer != nil:
+			msg = fmt.Sprintf("the handler eenter-handler ran did not say handled (%s): continuing, the host gets the AEX (%s) and answers it itself", s.answer.Status, d)
+		case d.VDSO:
+			msg = "continuing: the host's vDSO call returns with the exception"
+		case d.Signal != 0:
+			msg = fmt.Sprintf("continuing: the host gets %s at the AEP", d)
 		}
 		return &ActionResult{Action: "continue", Message: msg}, nil
 	})
@@ -444,9 +474,11 @@ func cmdTeardown(s *Session, _ []string) (Result, error) {
 			return nil, err
 		}
 		base := st.Event().Enclave
-		if err := st.Teardown(); err != nil {
+		evs, err := st.Teardown()
+		if err != nil {
 			return nil, err
 		}
+		s.record(evs)
 		return &ActionResult{Action: "teardown", Message: fmt.Sprintf("enclave %#x destroyed: its mappings are gone and its file descriptors closed; continue to let the host see the loss", base)}, nil
 	})
 }

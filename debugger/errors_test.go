@@ -67,7 +67,7 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"disas fault_divide 0", `disas: count "0" out of range (1..4096)`},
 		{"disas fault_divide 999999999999999999", `disas: count "999999999999999999" out of range (1..4096)`},
 		{"events -1", `events: count "-1"`},
-		{"stop-on frob", `stop-on: unknown event "frob" (want aex [VECTORS], eenter, eexit, eresume, all or none)`},
+		{"stop-on frob", `stop-on: unknown event "frob" (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)`},
 		{"stop-on aex #XX", `stop-on: "#XX" is not an exception vector (#PF, PF or 14)`},
 		{"set rax 1", "usage: set ssa.REG VALUE"},
 		{"set ssa.foo 1", `no SSA register "foo" (one of [fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp])`},

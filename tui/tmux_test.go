@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // The end-to-end tests run the real sgxdbg binary in a detached tmux
@@ -138,7 +139,7 @@ func (tm *tmux) waitStopped(want ...string) string {
 // with the host's output printed again.
 func TestTmuxPageFault(t *testing.T) {
 	bin := buildSgxdbg(t)
-	b := samples(t)
+	b := fixtures.Samples(t)
 	tm := startTmux(t, 100, 30, []string{"TERM=xterm-256color"}, fmt.Sprintf("%s exec -- %s/host %s/pf_untrusted.elf %s/pf_untrusted.elf.sig 0 0x10000", bin, b, b, b))
 
 	s := tm.waitStopped("AEX #PF page fault in fault_read_untrusted", "stopped: AEX #PF")
@@ -192,7 +193,7 @@ var sgrColour = regexp.MustCompile(`\x1b\[(?:[0-9]*[;:])*(?:3[0-8]|4[0-8]|9[0-7]
 // and restores the terminal.
 func TestTmuxNoColorAndCtrlC(t *testing.T) {
 	bin := buildSgxdbg(t)
-	b := samples(t)
+	b := fixtures.Samples(t)
 	cmd := fmt.Sprintf("%s exec -- %s/host %s/ud.elf %s/ud.elf.sig 0", bin, b, b, b)
 	for _, noColor := range []bool{false, true} {
 		t.Run(fmt.Sprintf("NO_COLOR=%v", noColor), func(t *testing.T) {

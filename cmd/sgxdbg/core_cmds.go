@@ -64,10 +64,7 @@ func coreSession(c *coredump.Core, st *corefile.Stop, enclaves []string) (*debug
 	if err != nil {
 		return nil, err
 	}
-	s, err := debugger.Start(debugger.Options{Launcher: corefile.Launcher(c, st), Enclaves: paths, Policy: all})
-	if err != nil {
-		return nil, err
-	}
+	s := debugger.New(corefile.Open(c, st), debugger.Options{Enclaves: paths, Policy: all})
 	stopped, err := s.Wait()
 	if err == nil && stopped.Exited {
 		err = errors.New("the core's stop was not handed to the session")
@@ -416,7 +413,7 @@ func (r *InspectReport) Text() string {
 		b.WriteString("\n" + r.Enclaves.Text() + "\n")
 	}
 	for _, t := range r.Threads {
-		fmt.Fprintf(&b, "\n== TCS %#x: SSA frame %d written by the %s AEX of thread %d ==\n", uint64(t.TCS), t.Event.SSA, t.Event.VectorName, t.Event.Tid)
+		fmt.Fprintf(&b, "\n== TCS %#x: SSA frame %d written by the %s AEX of thread %d ==\n", uint64(t.TCS), t.Event.SSA, t.Event.VectorName(), t.Event.Tid)
 		if t.SSA != nil {
 			b.WriteString(t.SSA.Text() + "\n")
 		}

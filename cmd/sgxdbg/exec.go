@@ -71,26 +71,24 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	return cmd
 }
 
-// launcherFor picks the backend.
-func launcherFor(name string, stderr io.Writer) (debugger.Launcher, error) {
+// backends are the debugger's backends by name; "auto" picks one.
+var backends = map[string]target.Backend{"emu": emu.Backend}
+
+// backendFor picks the backend.
+func backendFor(name string, stderr io.Writer) (target.Backend, error) {
 	switch name {
-	case "emu":
-		return emuLauncher, nil
 	case "auto":
 		if _, err := os.Stat(emu.DevicePath); err == nil {
 			fmt.Fprintf(stderr, "sgxdbg: %s exists, but the hardware backend is not implemented yet: using the emulator\n", emu.DevicePath)
 		}
-		return emuLauncher, nil
+		return backends["emu"], nil
 	case "hw":
-		return nil, errors.New("the hardware backend is not implemented yet; use --backend emu")
+		return target.Backend{}, errors.New("the hardware backend is not implemented yet; use --backend emu")
 	}
-	return nil, fmt.Errorf("unknown backend %q (auto, emu or hw)", name)
-}
-
-func emuLauncher(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
-	st, err := emu.Run(emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
-		OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }})
-	return st.ShellCode(), err
+	if b, ok := backends[name]; ok {
+		return b, nil
+	}
+	return target.Backend{}, fmt.Errorf("unknown backend %q (auto, emu or hw)", name)
 }
 
 // printer writes events and results, in order, as text or JSON lines.
@@ -165,7 +163,7 @@ func loadScript(o execOptions) ([]scriptLine, error) {
 }
 
 func runExec(cmd *cobra.Command, o execOptions, args []string) error {
-	launch, err := launcherFor(o.backend, cmd.ErrOrStderr())
+	backend, err := backendFor(o.backend, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -186,12 +184,10 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	}
 	interactive := o.batch == "" && o.cmds == ""
 	if interactive && !o.noTUI && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
-		return runTUI(cmd, o, args, launch, policy)
+		return runTUI(cmd, o, args, backend, policy)
 	}
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
-	s, err := debugger.Start(debugger.Options{
-		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}},
-		Launcher: launch,
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}, debugger.Options{
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  out.event,
@@ -311,15 +307,13 @@ func isTerminal(f *os.File) bool {
 
 // runTUI runs the session in the terminal UI. The host's output goes to
 // the UI's console and is printed again once the terminal is restored.
-func runTUI(cmd *cobra.Command, o execOptions, args []string, launch debugger.Launcher, policy debugger.Policy) error {
+func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Backend, policy debugger.Policy) error {
 	hostIO, err := tui.NewHostIO()
 	if err != nil {
 		return err
 	}
 	events := tui.NewFeed[target.Event]()
-	s, err := debugger.Start(debugger.Options{
-		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()},
-		Launcher: launch,
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()}, debugger.Options{
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  events.Push,

@@ -232,7 +232,7 @@ func testExecUD(t *testing.T, bin, dir string) {
 	checkAEP(t, dir, r.stops[0])
 	checkLines(t, "stops", r.stops, []string{aexStop(t, r.stops[0], r, r.pid, tcs, 0, 1, 6, "#UD", "hardware", 0, 0, rip, "SIGILL")})
 	checkLines(t, "commands", r.commands, []string{
-		cmdJSON(t, "eenter-handler", fmt.Sprintf(`{"abi":"samples","exited":true,"rdi":"0x2","rsi":"0x6","status":"handled: the host would ERESUME",`+
+		cmdJSON(t, "eenter-handler", fmt.Sprintf(`{"abi":"samples","exited":true,"rdi":"0x2","rsi":"0x6","status":"handled: the host would ERESUME","handled":true,`+
 			`"frame":0,"changes":[{"field":"rax","old":"0x27","new":"0xffffffffffffffda"},{"field":"rip","old":"%#x","new":"%#x"}]}`, rip, rip+2)),
 		cmdJSON(t, "eresume", fmt.Sprintf(`{"action":"eresume","message":"ERESUME TCS %#x from SSA frame 0"}`, tcs)),
 	})

@@ -253,8 +253,8 @@ func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
 		return -int64(unix.ENOMEM)
 	}
 	em.emit(Event{Kind: EvEnclaveCreated, Pid: pr.pid, Enclave: secs.BaseAddr, Size: secs.Size,
-		SSAFrameSize: secs.SSAFrameSize, MiscSelect: uint32(secs.MiscSelect),
-		Attributes: uint64(secs.Attributes.Flags), XFRM: secs.Attributes.XFRM})
+		SSAFrameSize: secs.SSAFrameSize, MiscSelect: secs.MiscSelect,
+		Attributes: secs.Attributes})
 	return 0
 }
 
@@ -292,7 +292,7 @@ func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
 	}
 	if done > 0 {
 		em.emit(Event{Kind: EvPagesAdded, Pid: pr.pid, Enclave: e.base(), Offset: a.Offset, Length: done,
-			Secinfo: uint64(si.Flags), Measure: measure})
+			Secinfo: si.Flags, Measure: measure})
 	}
 	return ret
 }

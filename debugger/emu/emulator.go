@@ -6,10 +6,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
 // Options describe the host program to run under the emulator.
@@ -20,32 +22,20 @@ type Options struct {
 	Dir   string
 	Files []*os.File // stdin, stdout, stderr; nil: sgxdbg's
 
-	// OnEvent is called on the tracer thread for every event, in order.
-	OnEvent func(Event)
 	// NoVDSO leaves the host without the synthetic vDSO (it then calls
 	// ENCLU itself and gets exceptions as signals).
 	NoVDSO bool
-	// OnStop, if set, is called on the tracer thread after each AEX (before
-	// its signal reaches the host) and each EENTER, ERESUME and EEXIT. The
-	// Stop's methods may be used until it returns; if none resumed the
-	// thread, it goes on as it would without a debugger.
-	OnStop func(*Stop)
+
+	// OnEvent and OnStop are for Wait and Run, which drive the emulator
+	// without a debugger: Wait passes them each event and each stop that
+	// ContinueOnce returns, from its own loop, then goes on. A stop that
+	// OnStop did not end continues as it would without a debugger.
+	OnEvent func(Event)
+	OnStop  func(*Stop)
 }
 
 // ExitStatus is how the host's main process ended.
-type ExitStatus struct {
-	Code   int         // exit code, when Signal is 0
-	Signal unix.Signal // the signal that killed it, or 0
-}
-
-// ShellCode returns the status the way a shell reports it: the exit code,
-// or 128 + the signal number.
-func (s ExitStatus) ShellCode() int {
-	if s.Signal != 0 {
-		return 128 + int(s.Signal)
-	}
-	return s.Code
-}
+type ExitStatus = target.ExitStatus
 
 // process is one traced thread group.
 type process struct {
@@ -80,11 +70,10 @@ type thread struct {
 	// retried is the address of the last fault retried because another
 	// thread had already made its page accessible.
 	retried uint64
-	// hold keeps the thread stopped at an AEX or failed ENCLU instead of
-	// delivering it (EnterHandler), recording the event in held.
-	hold bool
-	held *Event
-	// gone is set once the thread has been killed by a stop's action.
+	// run is the trampoline run (EnterHandler, or ERESUME of a frame a
+	// handler run left) in flight on this thread.
+	run *trampolineRun
+	// gone is set once the thread has exited or been killed.
 	gone bool
 	// running is set when the thread was resumed since its last stop.
 	running bool
@@ -103,10 +92,24 @@ type Emulator struct {
 	threads map[int]*thread
 	mainPid int
 	exit    *ExitStatus
+
+	// events happened since ContinueOnce last returned.
+	events []Event
+	// cur is the stop ContinueOnce last returned; next, one an action
+	// caused, for the next ContinueOnce to return.
+	cur, next *Stop
+	// focus is the thread running a debugger-started handler: until the
+	// run ends, only its stops are waited for.
+	focus *thread
+
+	// pids are the live processes, for Kill from any goroutine.
+	pidMu  sync.Mutex
+	pids   map[int]bool
+	killed bool
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
-// main process ends, and returns how it ended.
+// main process ends (see Wait), and returns how it ended.
 func Run(opts Options) (ExitStatus, error) {
 	tr := ptrace.NewTracer()
 	defer tr.Close()
@@ -141,6 +144,7 @@ func Start(opts Options) (*Emulator, error) {
 		procs:   map[int]*process{},
 		threads: map[int]*thread{},
 		mainPid: p.Pid,
+		pids:    map[int]bool{p.Pid: true},
 	}
 	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
 	em.procs[p.Pid] = pr
@@ -189,41 +193,118 @@ func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
 	return pr.mem.InstallSeccomp(tid, scratch, seccompFilter(scratch))
 }
 
-func (em *Emulator) emit(ev Event) {
-	if em.opts.OnEvent != nil {
-		em.opts.OnEvent(ev)
-	}
-}
+// emit records an event for ContinueOnce to return.
+func (em *Emulator) emit(ev Event) { em.events = append(em.events, ev) }
 
 // Pid returns the host's process id.
 func (em *Emulator) Pid() int { return em.mainPid }
 
-// Wait runs the emulation loop until the host's main process has ended.
-// Tracer thread only.
+// Wait runs the host to the end of its main process: it calls
+// ContinueOnce in a loop, handing each event to Options.OnEvent and each
+// stop to Options.OnStop. Tracer thread only.
 func (em *Emulator) Wait() (ExitStatus, error) {
-	for em.exit == nil {
-		st, err := ptrace.Wait(-1)
+	for {
+		tr, err := em.ContinueOnce()
+		if err != nil {
+			return ExitStatus{}, err
+		}
+		if em.opts.OnEvent != nil {
+			for _, ev := range tr.Events {
+				em.opts.OnEvent(ev)
+			}
+		}
+		if tr.Exited {
+			return tr.Status, nil
+		}
+		if s, ok := tr.Stop.(*Stop); ok && em.opts.OnStop != nil {
+			em.opts.OnStop(s)
+		}
+	}
+}
+
+// ContinueOnce lets the stop it returned last go on (as without a
+// debugger, unless an action already let it go), waits until something
+// happens, and returns the events and the stop, if any (target.Process).
+// Tracer thread only.
+func (em *Emulator) ContinueOnce() (target.Trap, error) {
+	if s := em.cur; s != nil {
+		em.cur = nil
+		if !s.Resumed() && !em.isKilled() {
+			if err := s.Continue(); err != nil && !errors.Is(err, unix.ESRCH) {
+				return target.Trap{}, err
+			}
+		}
+	}
+	for em.exit == nil && em.next == nil && len(em.events) == 0 {
+		tid := -1
+		if em.focus != nil {
+			tid = em.focus.tid
+		}
+		st, err := ptrace.Wait(tid)
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
-				return ExitStatus{}, fmt.Errorf("host %d vanished without an exit status", em.mainPid)
+				if tid > 0 {
+					em.focus = nil // the handler's thread is gone
+					continue
+				}
+				return target.Trap{}, fmt.Errorf("host %d vanished without an exit status", em.mainPid)
 			}
-			return ExitStatus{}, err
+			return target.Trap{}, err
+		}
+		if th := em.focus; th != nil && th.run != nil {
+			if done, err := em.trampolineReturned(th, st); done || err != nil {
+				if err != nil {
+					return target.Trap{}, err
+				}
+				continue
+			}
 		}
 		if err := em.handle(st); err != nil {
 			if errors.Is(err, unix.ESRCH) {
 				continue // the thread died meanwhile; its exit comes next
 			}
-			_ = unix.Kill(em.mainPid, unix.SIGKILL)
-			return ExitStatus{}, err
+			em.Kill()
+			return target.Trap{}, err
 		}
 	}
-	return *em.exit, nil
+	tr := target.Trap{Events: em.events}
+	em.events = nil
+	if em.next != nil {
+		em.cur, em.next = em.next, nil
+		tr.Stop = em.cur
+	}
+	if em.exit != nil {
+		tr.Exited, tr.Status = true, *em.exit
+	}
+	return tr, nil
 }
 
-// Kill ends the host.
+// Kill ends the host. Any goroutine.
 func (em *Emulator) Kill() {
-	for pid := range em.procs {
+	em.pidMu.Lock()
+	defer em.pidMu.Unlock()
+	em.killed = true
+	for pid := range em.pids {
 		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+func (em *Emulator) isKilled() bool {
+	em.pidMu.Lock()
+	defer em.pidMu.Unlock()
+	return em.killed
+}
+
+func (em *Emulator) trackPid(pid int, live bool) {
+	em.pidMu.Lock()
+	defer em.pidMu.Unlock()
+	if live {
+		em.pids[pid] = true
+		if em.killed {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+	} else {
+		delete(em.pids, pid)
 	}
 }
 
@@ -315,6 +396,10 @@ func (em *Emulator) resume(th *thread, sig unix.Signal) error {
 
 func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 	delete(em.threads, th.tid)
+	th.gone = true
+	if em.focus == th {
+		em.focus, th.run = nil, nil
+	}
 	if th.inEnclave() {
 		// A logical processor left the enclave without EEXIT or AEX (the
 		// thread was killed): the TCS is no longer busy.
@@ -329,6 +414,7 @@ func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 	}
 	pr.mem.Close()
 	delete(em.procs, pr.pid)
+	em.trackPid(pr.pid, false)
 	for tid, t := range em.threads {
 		if t.proc == pr {
 			delete(em.threads, tid)
@@ -338,7 +424,7 @@ func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 		ev := Event{Kind: EvExit, Pid: pr.pid}
 		if st.Kind == ptrace.Killed {
 			em.exit = &ExitStatus{Signal: st.Sig}
-			ev.Killed = unix.SignalName(st.Sig)
+			ev.Killed = st.Sig
 			ev.Status = 128 + int(st.Sig)
 		} else {
 			em.exit = &ExitStatus{Code: st.Code}
@@ -401,6 +487,7 @@ func (em *Emulator) forked(parent *process, pid int) error {
 	}
 	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
 	em.procs[pid] = pr
+	em.trackPid(pid, true)
 	th := em.threads[pid]
 	if th == nil {
 		th = &thread{tid: pid}

@@ -85,7 +85,7 @@ func TestKillHostInEnclave(t *testing.T) {
 	if want := conformLoadEvents() + " eenter enclave-removed exit"; events.kinds() != want {
 		t.Errorf("events\n got %s\nwant %s", events.kinds(), want)
 	}
-	if last := events[len(events)-1]; last.Kind != EvExit || last.Killed != "SIGKILL" || last.Status != 137 || last.Pid != r.pid {
+	if last := events[len(events)-1]; last.Kind != EvExit || last.Killed != unix.SIGKILL || last.Status != 137 || last.Pid != r.pid {
 		t.Errorf("exit event %+v, want pid %d killed by SIGKILL, status 137", last, r.pid)
 	}
 	checkNothingLeft(t, r)
@@ -113,7 +113,7 @@ func TestHostExitsInsideEnclave(t *testing.T) {
 			if (who == "main") != (spinner == r.pid) {
 				t.Errorf("EENTER on thread %d, host %d: want the %s thread inside", spinner, r.pid, who)
 			}
-			if last := events[len(events)-1]; last.Status != 3 || last.Killed != "" {
+			if last := events[len(events)-1]; last.Status != 3 || last.Killed != 0 {
 				t.Errorf("exit event %+v, want status 3", last)
 			}
 			checkNothingLeft(t, r, spinner)

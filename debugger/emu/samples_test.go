@@ -261,8 +261,8 @@ func checkSample(t *testing.T, dir, mode string, sc sampleScenario) {
 			t.Errorf("AEX %d EXITINFO %v, want %v", i, g.ExitInfo, wantExit)
 		}
 		wantSig := map[bool]string{true: "vdso-fixup", false: "SIG"}[mode == "vdso" && want.Vector != int(sgx.VectorBP) && want.Vector != int(sgx.VectorDB)]
-		if !strings.HasPrefix(got.ev.Signal, wantSig) {
-			t.Errorf("AEX %d reached the host as %q, want %s… in %s mode", i, got.ev.Signal, wantSig, mode)
+		if !strings.HasPrefix(got.ev.Delivery.String(), wantSig) {
+			t.Errorf("AEX %d reached the host as %q, want %s… in %s mode", i, got.ev.Delivery.String(), wantSig, mode)
 		}
 		if rip := base + resolveSym(t, syms, want.RIP); g.RIP != rip {
 			t.Errorf("AEX %d SSA.RIP %#x, want %s = %#x", i, g.RIP, want.RIP, rip)
