@@ -13,7 +13,6 @@ var (
 	ErrNoEnclave = target.ErrNotEnclave
 )
 
-
 // debugAccess checks the EDBGRD/EDBGWR rules (target.DebugPage) for the
 // 8-byte word at addr.
 func (e *enclave) debugAccess(addr uint64, write bool) error {
