@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // coreRun runs the built sgxdbg in dir and returns stdout, stderr and the
@@ -82,38 +84,14 @@ func parseStops(t *testing.T, out string) []*jsonStop {
 // coreViews are the views compared between the live session and the core.
 var coreViews = []string{"ssa", "regs", "bt", "disas", "info enclaves", "info tcs", "info threads", "events", "x/4xg ssa.rsp", "ssa 0"}
 
-// sampleAEX is what samples.json expects of one AEX.
-type sampleAEX struct {
-	Symbol string `json:"symbol"`
-	Vector int    `json:"vector"`
-}
-
-// faultingSamples reads samples.json's scenarios with the names given.
-func faultingSamples(t *testing.T, names ...string) []struct {
-	Name  string      `json:"name"`
-	Ecall int         `json:"ecall"`
-	Args  []string    `json:"args"`
-	AEX   []sampleAEX `json:"aex"`
-} {
+// faultingSamples returns samples.json's scenarios of ecall 0 with the
+// names given.
+func faultingSamples(t *testing.T, names ...string) []fixtures.Scenario {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "enclaves", "debug", "samples.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Scenarios []struct {
-			Name  string      `json:"name"`
-			Ecall int         `json:"ecall"`
-			Args  []string    `json:"args"`
-			AEX   []sampleAEX `json:"aex"`
-		} `json:"scenarios"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	out := doc.Scenarios[:0]
+	var out []fixtures.Scenario
+	all := fixtures.Scenarios(t)
 	for _, name := range names {
-		for _, s := range doc.Scenarios {
+		for _, s := range all {
 			if s.Name == name && s.Ecall == 0 {
 				out = append(out, s)
 				break
@@ -137,11 +115,11 @@ var gdbRIP = regexp.MustCompile(`(?m)^rip\s+(0x[0-9a-f]+)`)
 // "info registers rip" -ex "bt 8" ENCLAVE.elf FILE; a whole bt of the
 // stack overflow takes gdb seconds).
 func TestCoreSamples(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	_, gdbErr := exec.LookPath("gdb")
 	for _, sc := range faultingSamples(t, "pf_untrusted", "pf_readonly", "pf_tcs", "gp", "ud", "de", "int3", "nested", "stackoverflow") {
 		t.Run(sc.Name, func(t *testing.T) {
@@ -342,11 +320,11 @@ func hostArgv(samples, name string, args ...string) []string {
 // ends badly; exit keeps the last stop's whatever the status; no
 // temporary file is left behind.
 func TestDumpOn(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	tests := []struct {
 		name   string
 		flags  []string
@@ -404,11 +382,11 @@ func TestDumpOn(t *testing.T) {
 // used as given, every core is 0600 and the three cores of one stop are
 // byte-identical; bad uses are errors.
 func TestDumpCommand(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	dir := t.TempDir()
 	args := append([]string{"exec", "--json", "-x", "dump; dump; dump mine.core; dump a b; dump nodir/x.core; continue", "--"},
 		hostArgv(samples, "pf_untrusted", "0", "0x10000")...)
@@ -451,11 +429,11 @@ func CoreName(pid, n int) string {
 // reason, by core and inspect alike; in a core, actions say the host is
 // not running and reads follow EDBGRD's rules.
 func TestCoreErrors(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	dir := t.TempDir()
 	_, _, _ = coreRun(t, bin, dir, append([]string{"exec", "-x", "dump good.core; continue", "--"}, hostArgv(samples, "pf_untrusted", "0", "0x10000")...)...)
 	good, err := os.ReadFile(filepath.Join(dir, "good.core"))
@@ -538,11 +516,11 @@ func TestCoreErrors(t *testing.T) {
 // TestCorePrompt: without a script, core reads commands at a line prompt
 // after showing the SSA frames; quit and end of input both leave with 0.
 func TestCorePrompt(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	dir := t.TempDir()
 	_, _, _ = coreRun(t, bin, dir, append([]string{"exec", "-x", "dump de.core; continue", "--"}, hostArgv(samples, "de", "0", "42", "0")...)...)
 	for _, in := range []string{"info tcs\neresume\nquit\nssa\n", "info tcs\neresume\n"} {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -22,36 +23,6 @@ import (
 // sessions (-x, --batch) with --json, the interactive prompt, errors with
 // their script position, and sgxdbg killed in the middle of a session
 // (exec_kill_test.go).
-
-// buildBinary builds sgxdbg into a temporary directory of tb.
-func buildBinary(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "sgxdbg")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// execSamples is the directory of the built samples, as an absolute path
-// ($SGXDBG_SAMPLES or the source tree's); missing samples fail the test.
-func execSamples(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "enclaves", "debug", "build")
-	}
-	for _, f := range []string{"host", "int3.elf", "int3.elf.sig"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			tb.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-		}
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return abs
-}
 
 // hostArgs is the host's command line for a sample: the host pinned to its
 // own ENCLU (every AEX reaches it as a signal), FLAGS, the image and its
@@ -204,8 +175,8 @@ func aexStop(t *testing.T, got string, r *execOutput, tid int, tcs uint64, ssa, 
 
 // TestExec runs scripted sessions through the built binary.
 func TestExec(t *testing.T) {
-	dir := execSamples(t)
-	bin := buildBinary(t)
+	dir := fixtures.Samples(t)
+	bin := fixtures.Binary(t)
 	t.Run("ud-handler-eresume", func(t *testing.T) { testExecUD(t, bin, dir) })
 	t.Run("de-skip", func(t *testing.T) { testExecSkip(t, bin, dir) })
 	t.Run("teardown", func(t *testing.T) { testExecTeardown(t, bin, dir) })

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // Robustness: hosts that die or leave at awkward moments, sgxdbg itself
@@ -129,10 +130,7 @@ func TestSgxdbgKilled(t *testing.T) {
 	bin, code, _ := buildConform(t)
 	dir := t.TempDir()
 	blob, sig := k.writeSigned(t, dir, conformEnclave{code: code})
-	sgxdbg := filepath.Join(dir, "sgxdbg")
-	if out, err := exec.Command("go", "build", "-o", sgxdbg, "github.com/sgxdbg/sgxdbg/cmd/sgxdbg").CombinedOutput(); err != nil {
-		t.Fatalf("go build sgxdbg: %v\n%s", err, out)
-	}
+	sgxdbg := fixtures.Binary(t)
 	events := filepath.Join(dir, "events")
 	cmd := exec.Command(sgxdbg, "emulate", "--json", "-o", events, "--", bin, blob, sig, "enter", "1")
 	if err := cmd.Start(); err != nil {
