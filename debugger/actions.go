@@ -88,7 +88,7 @@ func (s *Session) eenterHandler(st target.Stop, abi ABI, rdi, rsi, rdx uint64) (
 		rdi, rsi, rdx = ^uint64(2), 0, 0 // ECMD_EXCEPT
 	case ABIRaw:
 	default:
-		return nil, fmt.Errorf("eenter-handler: unknown ABI %q (samples, intel-sdk or raw)", abi)
+		return nil, errorf(ErrUsage, "eenter-handler: unknown ABI %q (samples, intel-sdk or raw)", abi)
 	}
 	before := f.GPR
 	if err := st.EnterHandler(rdi, rsi, rdx); err != nil {
@@ -151,7 +151,7 @@ func (s *Session) writeSSAReg(st target.Stop, name string, val uint64) (Result, 
 	if !ok {
 		names := append([]string(nil), ssaRegs...)
 		sort.Strings(names)
-		return nil, fmt.Errorf("no SSA register %q (one of %v)", name, names)
+		return nil, errorf(ErrNoSymbol, "no SSA register %q (one of %v)", name, names)
 	}
 	ts, f, err := s.stopFrame(st)
 	if err != nil {
@@ -206,7 +206,7 @@ func (s *Session) skip(st target.Stop) (Result, error) {
 func (s *Session) writeMemory(st target.Stop, addr uint64, data []byte) (Result, error) {
 	encl, ok := enclaveAt(st, addr)
 	if !ok {
-		return nil, fmt.Errorf("write: %#x is not enclave memory", addr)
+		return nil, fmt.Errorf("write: %#x: %w", addr, target.ErrNotEnclave)
 	}
 	if err := debugEnclave(encl); err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func lookup(name string) *Command {
 func (s *Session) Exec(line string) (Result, error) {
 	words := strings.Fields(line)
 	if len(words) == 0 {
-		return nil, errors.New("empty command")
+		return nil, errorf(ErrUsage, "empty command")
 	}
 	name, args := words[0], words[1:]
 	if strings.HasPrefix(name, "x/") {
@@ -91,7 +91,7 @@ func (s *Session) Exec(line string) (Result, error) {
 	}
 	c := lookup(name)
 	if c == nil {
-		return nil, fmt.Errorf("unknown command %q (try help)", words[0])
+		return nil, errorf(ErrUnknownCommand, "unknown command %q (try help)", words[0])
 	}
 	if c.local {
 		return c.run(s, args)
@@ -151,7 +151,7 @@ func cmdHelp(_ *Session, args []string) (Result, error) {
 		r.Commands = append(r.Commands, HelpEntry{Name: c.Name, Aliases: c.Aliases, Usage: c.Usage, Help: c.Help})
 	}
 	if len(r.Commands) == 0 {
-		return nil, fmt.Errorf("help: no command %q", args[0])
+		return nil, errorf(ErrUnknownCommand, "help: no command %q", args[0])
 	}
 	return r, nil
 }
@@ -169,7 +169,7 @@ func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, errors.New("usage: info enclaves|tcs|threads")
+		return nil, usage("info enclaves|tcs|threads")
 	}
 	switch args[0] {
 	case "enclaves", "enclave", "e":
@@ -179,7 +179,7 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 	case "threads", "thread", "t":
 		return s.atStop(s.viewThreads)
 	}
-	return nil, fmt.Errorf("info: unknown subject %q (enclaves, tcs or threads)", args[0])
+	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs or threads)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {
@@ -187,7 +187,7 @@ func cmdSSA(s *Session, args []string) (Result, error) {
 	if len(args) > 0 {
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("ssa: frame number %q", args[0])
+			return nil, errorf(ErrUsage, "ssa: frame number %q", args[0])
 		}
 		which = n
 	}
@@ -215,7 +215,7 @@ func cmdDisas(s *Session, args []string) (Result, error) {
 		if len(args) > 1 {
 			v, err := strconv.Atoi(args[1])
 			if err != nil || v <= 0 || v > maxDisas {
-				return nil, fmt.Errorf("disas: count %q out of range (1..%d)", args[1], maxDisas)
+				return nil, errorf(ErrUsage, "disas: count %q out of range (1..%d)", args[1], maxDisas)
 			}
 			n = v
 		}
@@ -240,7 +240,7 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 		}
 		v, ok := ssaReg(&f.GPR, reg)
 		if !ok {
-			return 0, fmt.Errorf("no SSA register %q", reg)
+			return 0, errorf(ErrNoSymbol, "no SSA register %q", reg)
 		}
 		return v, nil
 	}
@@ -249,7 +249,7 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 	if offs != "" {
 		v, err := strconv.ParseUint(offs, 0, 64)
 		if err != nil {
-			return 0, fmt.Errorf("bad offset in %q", w)
+			return 0, errorf(ErrUsage, "bad offset in %q", w)
 		}
 		off = v
 	}
@@ -265,12 +265,12 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("%q is not an address, a symbol of a matched enclave image, or ssa.REG", w)
+	return 0, errorf(ErrNoSymbol, "%q is not an address, a symbol of a matched enclave image, or ssa.REG", w)
 }
 
 func cmdExamine(s *Session, args []string) (Result, error) {
 	if len(args) != 2 || !strings.HasPrefix(args[0], "/") {
-		return nil, errors.New("usage: x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)")
+		return nil, usage("x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)")
 	}
 	count, format, size, err := parseFormat(args[0][1:])
 	if err != nil {
@@ -295,7 +295,7 @@ func parseFormat(f string) (count int, format string, size int, err error) {
 		count, _ = strconv.Atoi(f[:i])
 	}
 	if count <= 0 || count > 4096 {
-		return 0, "", 0, fmt.Errorf("x: count %q out of range (1..4096)", f[:i])
+		return 0, "", 0, errorf(ErrUsage, "x: count %q out of range (1..4096)", f[:i])
 	}
 	for _, c := range f[i:] {
 		switch c {
@@ -310,7 +310,7 @@ func parseFormat(f string) (count int, format string, size int, err error) {
 		case 'g':
 			size = 8
 		default:
-			return 0, "", 0, fmt.Errorf("x: unknown format letter %q (formats x d u s i, units b h w g)", c)
+			return 0, "", 0, errorf(ErrUsage, "x: unknown format letter %q (formats x d u s i, units b h w g)", c)
 		}
 	}
 	return count, format, size, nil
@@ -321,7 +321,7 @@ func cmdEvents(s *Session, args []string) (Result, error) {
 	if len(args) > 0 {
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("events: count %q", args[0])
+			return nil, errorf(ErrUsage, "events: count %q", args[0])
 		}
 		if n < len(ev) {
 			ev = ev[len(ev)-n:]
@@ -356,7 +356,7 @@ func cmdStopOn(s *Session, args []string) (Result, error) {
 // needAEX checks that the current stop is an AEX.
 func needAEX(st target.Stop) error {
 	if ev := st.Event(); ev.Kind != target.EvAEX {
-		return fmt.Errorf("not stopped at an AEX (stopped at %s)", ev.Kind)
+		return errorf(ErrNotAtAEX, "not stopped at an AEX (stopped at %s)", ev.Kind)
 	}
 	return nil
 }
@@ -489,13 +489,13 @@ func cmdSkip(s *Session, _ []string) (Result, error) {
 
 func cmdSet(s *Session, args []string) (Result, error) {
 	if len(args) != 2 || !strings.HasPrefix(args[0], "ssa.") {
-		return nil, errors.New("usage: set ssa.REG VALUE")
+		return nil, usage("set ssa.REG VALUE")
 	}
 	return s.atStop(func(st target.Stop) (Result, error) {
 		// A number, SYMBOL[+OFF] of a matched image, or another ssa.REG.
 		v, err := s.parseAddr(st, args[1])
 		if err != nil {
-			return nil, fmt.Errorf("set: value %q is not a number, a symbol or ssa.REG", args[1])
+			return nil, errorf(ErrNoSymbol, "set: value %q is not a number, a symbol or ssa.REG", args[1])
 		}
 		return s.writeSSAReg(st, strings.ToLower(strings.TrimPrefix(args[0], "ssa.")), v)
 	})
@@ -503,11 +503,11 @@ func cmdSet(s *Session, args []string) (Result, error) {
 
 func cmdWrite(s *Session, args []string) (Result, error) {
 	if len(args) < 2 {
-		return nil, errors.New("usage: write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)")
+		return nil, usage("write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)")
 	}
 	data, err := hex.DecodeString(strings.Join(args[1:], ""))
 	if err != nil || len(data) == 0 {
-		return nil, fmt.Errorf("write: %q is not hex bytes", strings.Join(args[1:], " "))
+		return nil, errorf(ErrUsage, "write: %q is not hex bytes", strings.Join(args[1:], " "))
 	}
 	return s.atStop(func(st target.Stop) (Result, error) {
 		addr, err := s.parseAddr(st, args[0])
@@ -524,7 +524,7 @@ func cmdHandler(s *Session, args []string) (Result, error) {
 	for i := 0; i < len(args); i++ {
 		flag := args[i]
 		if i+1 >= len(args) {
-			return nil, fmt.Errorf("eenter-handler: %s needs a value", flag)
+			return nil, errorf(ErrUsage, "eenter-handler: %s needs a value", flag)
 		}
 		val := args[i+1]
 		i++
@@ -536,7 +536,7 @@ func cmdHandler(s *Session, args []string) (Result, error) {
 			if err != nil {
 				n, err2 := strconv.ParseInt(val, 0, 64)
 				if err2 != nil {
-					return nil, fmt.Errorf("eenter-handler: %s %q is not a number", flag, val)
+					return nil, errorf(ErrUsage, "eenter-handler: %s %q is not a number", flag, val)
 				}
 				v = uint64(n)
 			}
@@ -550,7 +550,7 @@ func cmdHandler(s *Session, args []string) (Result, error) {
 			}
 			abi = ABIRaw
 		default:
-			return nil, fmt.Errorf("eenter-handler: unknown flag %q", flag)
+			return nil, errorf(ErrUsage, "eenter-handler: unknown flag %q", flag)
 		}
 	}
 	return s.atStop(func(st target.Stop) (Result, error) {

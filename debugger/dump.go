@@ -106,7 +106,7 @@ func CreateCoreFile(dir string, pid int) (*os.File, error) {
 
 func cmdDump(s *Session, args []string) (Result, error) {
 	if len(args) > 1 {
-		return nil, errors.New("usage: dump [FILE]")
+		return nil, usage("dump [FILE]")
 	}
 	if s.opts.Dumper == nil {
 		return nil, ErrNoDumper

@@ -1,7 +1,6 @@
 package debugger
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,9 +105,9 @@ func ParsePolicy(words []string) (Policy, error) {
 		case "enclu-fault":
 			p.ENCLUFault = true
 		case "":
-			return Policy{}, fmt.Errorf("stop-on: empty word (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)")
+			return Policy{}, errorf(ErrUsage, "stop-on: empty word (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)")
 		default:
-			return Policy{}, fmt.Errorf("stop-on: unknown event %q (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)", words[i])
+			return Policy{}, errorf(ErrUsage, "stop-on: unknown event %q (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)", words[i])
 		}
 	}
 	return p, nil
@@ -130,7 +129,7 @@ func parseVector(s string) (sgx.Vector, error) {
 	}
 	n, err := strconv.ParseUint(s, 0, 8)
 	if err != nil || n > 31 {
-		return 0, fmt.Errorf("stop-on: %q is not an exception vector (#PF, PF or 14)", s)
+		return 0, errorf(ErrUsage, "stop-on: %q is not an exception vector (#PF, PF or 14)", s)
 	}
 	return sgx.Vector(n), nil
 }

@@ -337,10 +337,10 @@ func TestDumpOn(t *testing.T) {
 		{"fatal, #UD handled", []string{"--dump-on", "fatal"}, hostArgv(samples, "ud", "0"), 0, "", ""},
 		{"fatal, nested: the last AEX", []string{"--dump-on", "fatal"}, hostArgv(samples, "nested", "0"), 3, "aex", ""},
 		{"fatal, no AEX", []string{"--dump-on", "fatal"}, hostArgv(samples, "clean", "7"), 1, "",
-			`{"command":"dump","error":"--dump-on fatal: the host ended with status 1 without an AEX stop, nothing was dumped"}`},
+			`{"code":"error","command":"dump","error":"--dump-on fatal: the host ended with status 1 without an AEX stop, nothing was dumped"}`},
 		{"exit, clean", []string{"--dump-on", "exit", "--stop-on", "eexit"}, hostArgv(samples, "clean", "0", "1", "2", "3"), 0, "eexit", ""},
 		{"exit, no stop", []string{"--dump-on", "exit"}, hostArgv(samples, "clean", "0", "1"), 0, "",
-			`{"command":"dump","error":"--dump-on exit: the host never stopped, nothing was dumped (--stop-on eexit stops after each ecall)"}`},
+			`{"code":"error","command":"dump","error":"--dump-on exit: the host never stopped, nothing was dumped (--stop-on eexit stops after each ecall)"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,10 +412,10 @@ func TestDumpCommand(t *testing.T) {
 			t.Errorf("%s differs from %s", want[i], want[0])
 		}
 	}
-	if got := stops[0].results["dump a b"]; got != `{"error":"usage: dump [FILE]"}` {
+	if got := stops[0].results["dump a b"]; got != `{"code":"usage","error":"usage: dump [FILE]"}` {
 		t.Errorf("dump a b: %s", got)
 	}
-	if got := stops[0].results["dump nodir/x.core"]; !strings.HasPrefix(got, `{"error":"dump: open nodir/.x.core.`) || !strings.HasSuffix(got, `.tmp: no such file or directory"}`) {
+	if got := stops[0].results["dump nodir/x.core"]; !strings.HasPrefix(got, `{"code":"error","error":"dump: open nodir/.x.core.`) || !strings.HasSuffix(got, `.tmp: no such file or directory"}`) {
 		t.Errorf("dump nodir/x.core: %s", got)
 	}
 }
@@ -467,20 +467,20 @@ func TestCoreErrors(t *testing.T) {
 		t.Fatalf("status %d\n%s%s", status, out, stderr)
 	}
 	notRunning := "core file: the host is not running"
-	for cmd, want := range map[string]string{
-		"eresume":        "eresume: " + notRunning,
-		"continue":       notRunning,
-		"eenter-handler": "eenter-handler: " + notRunning,
-		"teardown":       notRunning,
-		"skip":           "set ssa.rip: " + notRunning,
-		"set ssa.rax 1":  "set ssa.rax: " + notRunning,
-		"step":           "step: " + notRunning,
-		"x/1xg 0x1000":   "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core",
-		"dump":           "this session cannot write core files",
-		"ssa":            "the host has exited",
+	for cmd, want := range map[string][2]string{
+		"eresume":        {"read-only", "eresume: " + notRunning},
+		"continue":       {"read-only", notRunning},
+		"eenter-handler": {"read-only", "eenter-handler: " + notRunning},
+		"teardown":       {"read-only", notRunning},
+		"skip":           {"read-only", "set ssa.rip: " + notRunning},
+		"set ssa.rax 1":  {"read-only", "set ssa.rax: " + notRunning},
+		"step":           {"read-only", "step: " + notRunning},
+		"x/1xg 0x1000":   {"error", "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core"},
+		"dump":           {"no-dumper", "this session cannot write core files"},
+		"ssa":            {"exited", "the host has exited"},
 	} {
-		if got := stops[0].results[cmd]; got != canonical(t, map[string]string{"error": want}) {
-			t.Errorf("%s: %s, want error %q", cmd, got, want)
+		if got := stops[0].results[cmd]; got != canonical(t, map[string]string{"code": want[0], "error": want[1]}) {
+			t.Errorf("%s: %s, want error %q (%s)", cmd, got, want[1], want[0])
 		}
 	}
 	if got := stops[0].results["write fault_read_untrusted 00"]; !strings.HasSuffix(got, ": "+notRunning+`"}`) {
@@ -507,8 +507,8 @@ func TestCoreErrors(t *testing.T) {
 	out, _, _ = coreRun(t, bin, dir, "core", "--json", "-x", "x/1xg "+in+"; x/1xg "+past+"; x/2xg "+in, "good.core")
 	res := parseStops(t, out)[0].results
 	if !strings.HasPrefix(res["x/1xg "+in], `{"result":{"addr":"`+in+`"`) ||
-		res["x/1xg "+past] != canonical(t, map[string]string{"error": "read 8 bytes at " + past + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) ||
-		res["x/2xg "+in] != canonical(t, map[string]string{"error": "read 16 bytes at " + in + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) {
+		res["x/1xg "+past] != canonical(t, map[string]string{"code": "debug-access", "error": "read 8 bytes at " + past + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) ||
+		res["x/2xg "+in] != canonical(t, map[string]string{"code": "debug-access", "error": "read 16 bytes at " + in + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) {
 		t.Errorf("TCS reads: %v", res)
 	}
 }

@@ -124,7 +124,7 @@ func (p *printer) stop(ev target.Event) {
 
 func (p *printer) result(cmd string, r debugger.Result, err error) {
 	if err != nil {
-		p.line(map[string]any{"command": cmd, "error": err.Error()}, "error: "+err.Error())
+		p.line(map[string]any{"command": cmd, "error": err.Error(), "code": debugger.Code(err)}, "error: "+err.Error())
 		return
 	}
 	if r == nil {

@@ -134,8 +134,8 @@ func cmdJSON(t *testing.T, cmd string, result any) string {
 	return canonical(t, map[string]any{"command": cmd, "result": v})
 }
 
-func cmdErrJSON(t *testing.T, cmd, msg string) string {
-	return canonical(t, map[string]any{"command": cmd, "error": msg})
+func cmdErrJSON(t *testing.T, cmd, code, msg string) string {
+	return canonical(t, map[string]any{"command": cmd, "code": code, "error": msg})
 }
 
 func checkLines(t *testing.T, what string, got, want []string) {
@@ -373,15 +373,15 @@ func testExecErrors(t *testing.T, bin, dir string) {
 	}
 	regs := "[fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp]"
 	checkLines(t, "commands", r.commands, []string{
-		cmdErrJSON(t, "frobnicate", `unknown command "frobnicate" (try help)`),
-		cmdErrJSON(t, "eresume", "not stopped at an AEX (stopped at eenter)"),
-		cmdErrJSON(t, "set ssa.bogus 1", fmt.Sprintf(`no SSA register "bogus" (one of %s)`, regs)),
-		cmdErrJSON(t, "write 0x10000 00", "write: 0x10000 is not enclave memory"),
+		cmdErrJSON(t, "frobnicate", "unknown-command", `unknown command "frobnicate" (try help)`),
+		cmdErrJSON(t, "eresume", "not-at-aex", "not stopped at an AEX (stopped at eenter)"),
+		cmdErrJSON(t, "set ssa.bogus 1", "no-symbol", fmt.Sprintf(`no SSA register "bogus" (one of %s)`, regs)),
+		cmdErrJSON(t, "write 0x10000 00", "not-enclave", "write: 0x10000: address is not in an enclave"),
 		cmdJSON(t, "info tcs", fmt.Sprintf(`{"tcs":[{"index":0,"addr":"%#x","state":1,"flags":"0","cssa":0,"nssa":2,"ossa":"%#x","oentry":"%#x","thread":%d}]}`,
 			tcs, im.TCS[0].TCS.OSSA, im.TCS[0].TCS.OENTRY, r.pid)),
 		cmdJSON(t, "continue", `{"action":"continue","message":"continuing"}`),
 		cmdJSON(t, "continue", `{"action":"continue","message":"continuing"}`),
-		cmdErrJSON(t, "ssa", "the host has exited"),
+		cmdErrJSON(t, "ssa", "exited", "the host has exited"),
 		cmdJSON(t, "events 1", fmt.Sprintf(`{"events":[{"event":"exit","pid":%d,"status":0}]}`, r.pid)),
 	})
 	checkLines(t, "host stdout", r.host, []string{"ecall 1 returned 0xd15ab1ed"})
@@ -402,9 +402,9 @@ func testExecBatch(t *testing.T, bin, dir string) {
 	}
 	regs := "[fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp]"
 	checkLines(t, "errors", []string{r.commands[1], r.commands[2], r.commands[5]}, []string{
-		cmdErrJSON(t, "frobnicate", file+`:4: unknown command "frobnicate" (try help)`),
-		cmdErrJSON(t, "set ssa.bogus 1", fmt.Sprintf(`%s:5: no SSA register "bogus" (one of %s)`, file, regs)),
-		cmdErrJSON(t, "regs", file+":8: the host has exited"),
+		cmdErrJSON(t, "frobnicate", "unknown-command", file+`:4: unknown command "frobnicate" (try help)`),
+		cmdErrJSON(t, "set ssa.bogus 1", "no-symbol", fmt.Sprintf(`%s:5: no SSA register "bogus" (one of %s)`, file, regs)),
+		cmdErrJSON(t, "regs", "exited", file+":8: the host has exited"),
 	})
 	checkLines(t, "host stdout", r.host, []string{"ecall 0 returned 0x2a"})
 
