@@ -29,7 +29,6 @@ type Stop struct {
 	c        *coredump.Core
 	ev       target.Event
 	enclaves []target.EnclaveInfo
-	ended    bool
 }
 
 var _ target.Stop = (*Stop)(nil)

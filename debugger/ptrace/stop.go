@@ -118,17 +118,6 @@ func ContSyscall(tid int, sig unix.Signal) error {
 	return nil
 }
 
-// SingleStep executes one instruction of tid, delivering sig (0 for none;
-// with a signal, the thread stops at the handler's first instruction).
-// Tracer thread only.
-func SingleStep(tid int, sig unix.Signal) error {
-	_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SINGLESTEP, uintptr(tid), 0, uintptr(sig), 0, 0)
-	if e != 0 {
-		return fmt.Errorf("PTRACE_SINGLESTEP %d: %w", tid, e)
-	}
-	return nil
-}
-
 // EventMsg returns the PTRACE_GETEVENTMSG value of tid's event stop (the
 // new thread's id for a clone event, the seccomp filter's data for a
 // seccomp event). Tracer thread only.
