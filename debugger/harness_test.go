@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
@@ -90,10 +91,41 @@ func startHost(t testing.TB, policy debugger.Policy, flags []string, name string
 	return r
 }
 
+// hangLimit is how long a Wait or a command may take before the test
+// calls it a hang (a deadlock detector, not a timing assertion: every
+// step here takes milliseconds).
+const hangLimit = 2 * time.Minute
+
+// noHang runs f, failing the test (and killing the host) if it does not
+// return within hangLimit.
+func (r *run) noHang(what string, f func()) {
+	r.t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(hangLimit):
+		_ = r.s.Kill()
+		r.t.Fatalf("%s hangs", what)
+	}
+}
+
+// wait is Session.Wait under the hang detector.
+func (r *run) wait() (debugger.Stopped, error) {
+	r.t.Helper()
+	var st debugger.Stopped
+	var err error
+	r.noHang("wait", func() { st, err = r.s.Wait() })
+	return st, err
+}
+
 // stop waits for the next stop; the host must not have exited.
 func (r *run) stop() target.Event {
 	r.t.Helper()
-	st, err := r.s.Wait()
+	st, err := r.wait()
 	if err != nil {
 		r.t.Fatalf("wait: %v", err)
 	}
@@ -107,7 +139,7 @@ func (r *run) stop() target.Event {
 // status.
 func (r *run) end() int {
 	r.t.Helper()
-	st, err := r.s.Wait()
+	st, err := r.wait()
 	if err != nil {
 		r.t.Fatalf("wait: %v", err)
 	}
@@ -121,7 +153,9 @@ func (r *run) end() int {
 // exec runs a command that must succeed and returns its result's JSON.
 func (r *run) exec(cmd string) string {
 	r.t.Helper()
-	res, err := r.s.Exec(cmd)
+	var res debugger.Result
+	var err error
+	r.noHang(cmd, func() { res, err = r.s.Exec(cmd) })
 	if err != nil {
 		r.t.Fatalf("%s: %v", cmd, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -42,9 +43,22 @@ type story struct {
 }
 
 // newStory starts the host on sample NAME with the host's arguments and
-// sizes the screen w×h.
+// sizes the screen w×h, stopping at every AEX.
 func newStory(t *testing.T, w, h int, sample string, args ...string) *story {
 	t.Helper()
+	return newStoryOn(t, w, h, debugger.Policy{}, sample, args...)
+}
+
+// storyHangLimit ends a story that hangs (a deadlock detector: a story
+// takes well under a second) by crashing the test binary with every
+// goroutine's stack, rather than waiting for go test's timeout.
+const storyHangLimit = 2 * time.Minute
+
+// newStoryOn is newStory with a stop policy.
+func newStoryOn(t *testing.T, w, h int, policy debugger.Policy, sample string, args ...string) *story {
+	t.Helper()
+	watchdog := time.AfterFunc(storyHangLimit, func() { panic(t.Name() + ": the story hangs") })
+	t.Cleanup(func() { watchdog.Stop() })
 	dir := fixtures.Samples(t)
 	r, wr, err := os.Pipe()
 	if err != nil {
@@ -55,7 +69,7 @@ func newStory(t *testing.T, w, h int, sample string, args ...string) *story {
 		t.Fatal(err)
 	}
 	argv := append([]string{filepath.Join(dir, "host"), filepath.Join(dir, sample+".elf"), filepath.Join(dir, sample+".elf.sig")}, args...)
-	s, err := debugger.Launch(emu.Backend, target.LaunchOptions{Path: argv[0], Args: argv, Files: []*os.File{null, wr, wr}}, debugger.Options{})
+	s, err := debugger.Launch(emu.Backend, target.LaunchOptions{Path: argv[0], Args: argv, Files: []*os.File{null, wr, wr}}, debugger.Options{Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}

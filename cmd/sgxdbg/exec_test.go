@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sgxdbg/sgxdbg/enclave"
 	"github.com/sgxdbg/sgxdbg/internal/fixtures"
@@ -47,16 +49,25 @@ type execOutput struct {
 	pid      int
 }
 
+// execHangLimit is how long one `sgxdbg exec` may run before the test
+// calls it a hang (a deadlock detector; every run here takes well under a
+// second).
+const execHangLimit = 2 * time.Minute
+
 // execBinary runs `sgxdbg exec ARGS…` to its end with stdin as given.
 func execBinary(t *testing.T, bin string, stdin io.Reader, args ...string) *execOutput {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"exec"}, args...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), execHangLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"exec"}, args...)...)
 	var o, e bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &o, &e
 	err := cmd.Run()
 	r := &execOutput{stderr: e.String()}
 	var ee *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("sgxdbg exec %v hangs\n%s%s", args, o.String(), e.String())
 	case err == nil:
 	case errors.As(err, &ee) && ee.Exited():
 		r.status = ee.ExitCode()
