@@ -18,6 +18,7 @@ import (
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/tui"
 )
 
@@ -144,7 +145,7 @@ type scriptLine struct {
 func loadScript(o execOptions) ([]scriptLine, error) {
 	var out []scriptLine
 	if o.batch != "" {
-		b, err := os.ReadFile(o.batch)
+		b, err := inputfile.ReadFile(o.batch, inputfile.BatchFile)
 		if err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/spf13/cobra"
 )
@@ -239,7 +240,7 @@ func (o *signOptions) run(w io.Writer, path string) error {
 
 // readKey reads an RSA private key from a PKCS#1 or PKCS#8 PEM file.
 func readKey(path string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path, inputfile.SigningKey)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +311,7 @@ func (o *verifyOptions) run(w io.Writer, path, sigPath string) (ok bool, err err
 		return false, err
 	}
 	defer im.Close()
-	b, err := os.ReadFile(sigPath)
+	b, err := inputfile.ReadFile(sigPath, inputfile.SigStruct)
 	if err != nil {
 		return false, err
 	}
