@@ -106,13 +106,13 @@ func Open(path string, k Kind) (*os.File, int64, error) {
 		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
 			return nil, 0, &Error{Path: path, Kind: k.Name, Type: typeName(fi.Mode()), Err: ErrNotRegular}
 		}
-		return nil, 0, &fs.PathError{Op: "open " + k.Name, Path: path, Err: err}
+		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	// Regular files ignore O_NONBLOCK; clear it anyway so that the file
 	// behaves as os.Open's would.
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
-		return nil, 0, &fs.PathError{Op: "open " + k.Name, Path: path, Err: err}
+		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	f := os.NewFile(uintptr(fd), path)
 	fi, err := f.Stat()

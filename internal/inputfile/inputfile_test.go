@@ -89,7 +89,7 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("got %q, %v", b, err)
 	}
 	_, err = ReadFile(filepath.Join(dir, "missing"), BatchFile)
-	if !errors.Is(err, fs.ErrNotExist) || err.Error() != "open batch file "+filepath.Join(dir, "missing")+": no such file or directory" {
+	if !errors.Is(err, fs.ErrNotExist) || err.Error() != "open "+filepath.Join(dir, "missing")+": no such file or directory" {
 		t.Errorf("missing file: %v", err)
 	}
 	// Exactly the bound is accepted.

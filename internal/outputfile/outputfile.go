@@ -51,6 +51,9 @@ func (e *Error) Error() string {
 // Unwrap returns the sentinel.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes an ErrExists error match fs.ErrExist too.
+func (e *Error) Is(target error) bool { return e.Err == ErrExists && target == fs.ErrExist }
+
 // Options say how to create the file.
 type Options struct {
 	Mode  fs.FileMode // permissions of a new file (before the umask)

@@ -59,7 +59,7 @@ func TestCreateRefuses(t *testing.T) {
 		}
 		want := tt.want
 		want.Path = path
-		if *e != want || err.Error() != strings.Replace(tt.text, "%s", path, 1) {
+		if *e != want || err.Error() != strings.Replace(tt.text, "%s", path, 1) || errors.Is(err, os.ErrExist) != (want.Err == ErrExists) {
 			t.Errorf("%s: got %+v %q, want %+v", tt.name, *e, err, want)
 		}
 	}
