@@ -157,8 +157,8 @@ func imageJSON(im *enclave.Image, mr [32]byte) measureJSON {
 
 // signOptions are sign's flags.
 type signOptions struct {
-	key  string
-	out  string
+	key   string
+	out   string
 	date  string
 	json  bool
 	force bool
