@@ -3,6 +3,7 @@ package emu
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -203,6 +204,9 @@ func (em *Emulator) Pid() int { return em.mainPid }
 func (em *Emulator) Wait() (ExitStatus, error) {
 	for em.exit == nil {
 		st, err := ptrace.Wait(-1)
+		if errors.Is(err, ptrace.ErrVanished) {
+			continue // killed at its stop; its exit comes next
+		}
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
 				return ExitStatus{}, fmt.Errorf("host %d vanished without an exit status", em.mainPid)
@@ -210,7 +214,7 @@ func (em *Emulator) Wait() (ExitStatus, error) {
 			return ExitStatus{}, err
 		}
 		if err := em.handle(st); err != nil {
-			if errors.Is(err, unix.ESRCH) {
+			if dying(st.Tid, err) {
 				continue // the thread died meanwhile; its exit comes next
 			}
 			_ = unix.Kill(em.mainPid, unix.SIGKILL)
@@ -218,6 +222,24 @@ func (em *Emulator) Wait() (ExitStatus, error) {
 		}
 	}
 	return *em.exit, nil
+}
+
+// dying reports whether err, from handling a stop of tid, comes from the
+// thread being killed while the tracer worked on it (its process exiting,
+// a SIGKILL): ESRCH from a ptrace request, or EIO or EOF from
+// /proc/PID/mem once the address space is being torn down (fs/proc/base.c
+// mem_rw: no mm gives 0 bytes, an unreadable page EIO) — and the thread no
+// longer answers ptrace requests. Its exit status is then the next thing
+// wait reports; the session goes on. An EIO from a live thread (a read of
+// an unmapped address) stays an error.
+func dying(tid int, err error) bool {
+	if errors.Is(err, unix.ESRCH) {
+		return true
+	}
+	if !errors.Is(err, unix.EIO) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false
+	}
+	return !ptrace.Examinable(tid)
 }
 
 // Kill ends the host.
@@ -236,6 +258,12 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 	}
 	th.running = false
+	if st.Kind == ptrace.SignalStop && th.proc != nil && (th.deliver == nil || st.Sig != unix.Signal(th.deliver.Signo)) {
+		// A signal an injected syscall deferred: its own siginfo back.
+		if _, err := th.proc.mem.Requeued(&st); err != nil {
+			return err
+		}
+	}
 	if f := th.onFirstStop; f != nil && (st.Kind == ptrace.SignalStop || st.Kind == ptrace.GroupStop) {
 		th.onFirstStop = nil
 		if err := f(); err != nil {
@@ -315,6 +343,9 @@ func (em *Emulator) resume(th *thread, sig unix.Signal) error {
 
 func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 	delete(em.threads, th.tid)
+	if th.proc != nil && th.proc.mem != nil {
+		th.proc.mem.Forget(th.tid)
+	}
 	if th.inEnclave() {
 		// A logical processor left the enclave without EEXIT or AEX (the
 		// thread was killed): the TCS is no longer busy.
