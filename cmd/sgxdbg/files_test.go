@@ -229,6 +229,11 @@ func TestWriteErrors(t *testing.T) {
 			t.Errorf("%v: status %d stderr %q, want 1 and %q", tt.args[:3], status, stderr, tt.msg)
 		}
 	}
+	// A core file that cannot be written: the dump fails, nothing is left.
+	stdout, _, _ := runFiles(t, f.bin, f.dir, nil, append([]string{"exec", "--json", "-x", "dump /dev/full; continue", "--"}, host...)...)
+	if want := `{"command":"dump /dev/full","error":"dump: write core headers: write /dev/full: no space left on device"}` + "\n"; !strings.Contains(stdout, want) {
+		t.Errorf("dump /dev/full: no line %s in\n%s", want, stdout)
+	}
 	// Events on stderr: the message cannot be read, the status says it.
 	cmd := exec.Command(f.bin, append([]string{"emulate", "--json", "--"}, host...)...)
 	cmd.Stderr = full
