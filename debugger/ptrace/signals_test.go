@@ -1,11 +1,13 @@
 package ptrace
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -220,3 +222,76 @@ func TestExaminable(t *testing.T) {
 // sigRTMin is the first real-time signal free for programs (glibc keeps
 // 32 and 33).
 const sigRTMin = unix.Signal(34)
+
+// restartSrc has a stand-in for the injected `syscall; int3` at site: a
+// short jump to code that returns -ERESTARTNOHAND the first two times it
+// runs, then 42, counting its runs in counter, and ends at site's int3.
+const restartSrc = `long counter;
+int main(void) { for (;;); }
+__asm__(".text\n.globl site\nsite:\n jmp 1f\n int3\n"
+	"1:\n mov counter(%rip), %rax\n incq counter(%rip)\n cmp $2, %rax\n jae 2f\n"
+	" mov $-514, %rax\n jmp site+2\n"
+	"2:\n mov $42, %rax\n jmp site+2\n");
+`
+
+// TestInjectRestarts: a call that ends with ERESTART* at the int3 is
+// issued again until it returns something else.
+func TestInjectRestarts(t *testing.T) {
+	dir := t.TempDir()
+	src, bin := dir+"/restart.c", dir+"/restart"
+	if err := os.WriteFile(src, []byte(restartSrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-O1", "-no-pie", "-o", bin, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	sym := func(name string) uint64 {
+		out, err := exec.Command("nm", bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[2] == name {
+				v, err := strconv.ParseUint(f[0], 16, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+		}
+		t.Fatalf("no %s in nm %s", name, bin)
+		return 0
+	}
+	site, counter := sym("site"), sym("counter")
+	run(t, func() error {
+		p, err := Launch(LaunchOptions{Path: bin, Args: []string{bin}})
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		defer p.Kill()
+		before, err := GetRegs(p.Pid)
+		if err != nil {
+			return err
+		}
+		rax, err := p.InjectSyscall(p.Pid, site, unix.SYS_GETPID)
+		if err != nil || rax != 42 {
+			t.Errorf("injected call: %d, %v; want 42 on the third run", rax, err)
+		}
+		var b [8]byte
+		if _, err := p.ReadMemory(b[:], counter); err != nil {
+			return err
+		}
+		if n := binary.LittleEndian.Uint64(b[:]); n != 3 {
+			t.Errorf("the call ran %d times, want 3", n)
+		}
+		after, err := GetRegs(p.Pid)
+		if err != nil {
+			return err
+		}
+		if after != before {
+			t.Errorf("registers not restored:\n%+v\n%+v", before, after)
+		}
+		return nil
+	})
+}
