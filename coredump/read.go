@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -93,19 +93,14 @@ type Segment struct {
 	Off         int64
 }
 
-// Open reads the core file at path; it stays open for ReadMemory until
-// Close.
+// Open reads the core file at path, which must be a regular file
+// (inputfile.CoreFile); it stays open for ReadMemory until Close.
 func Open(path string) (*Core, error) {
-	f, err := os.Open(path)
+	f, size, err := inputfile.Open(path, inputfile.CoreFile)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	c, err := New(f, fi.Size())
+	c, err := New(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

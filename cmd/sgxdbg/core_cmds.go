@@ -77,6 +77,9 @@ func coreSession(c *coredump.Core, st *corefile.Stop, enclaves []string) (*debug
 }
 
 func runCore(cmd *cobra.Command, o coreOptions, file string) error {
+	if err := checkEnclaveImages(o.enclaves); err != nil {
+		return err
+	}
 	c, err := coredump.Open(file)
 	if err != nil {
 		return err
@@ -98,14 +101,33 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 		prompt(s, bufio.NewScanner(cmd.InOrStdin()), out, cmd.OutOrStdout())
 		return nil
 	}
+	failed, ran := 0, 0
 	for _, line := range script {
 		r, err := s.Exec(line.cmd)
 		if errors.Is(err, debugger.ErrQuit) {
 			break
 		}
+		ran++
+		if err != nil {
+			failed++
+		}
 		out.result(line.cmd, r, wrapWhere(line, err))
 	}
+	if failed > 0 {
+		return fmt.Errorf("core %s: %w", file, &ScriptError{Failed: failed, Ran: ran})
+	}
 	return nil
+}
+
+// ScriptError: commands of a batch script failed (each error was printed
+// where it happened); sgxdbg exits 1.
+type ScriptError struct {
+	Failed, Ran int
+}
+
+// Error renders "2 of 5 script commands failed".
+func (e *ScriptError) Error() string {
+	return fmt.Sprintf("%d of %d script commands failed", e.Failed, e.Ran)
 }
 
 // coreDumper wires the core-file writer into sessions; on a terminal it
@@ -185,7 +207,7 @@ func (d *dumpOn) stop(s *debugger.Session, ev target.Event, out *printer) {
 		return
 	}
 	tmp.Close()
-	r, err := s.Exec("dump " + tmp.Name())
+	r, err := s.Exec("dump --force " + tmp.Name())
 	if err != nil {
 		os.Remove(tmp.Name())
 		out.result("dump", nil, err)
@@ -288,6 +310,9 @@ type InspectThread struct {
 }
 
 func runInspect(cmd *cobra.Command, o inspectOptions, file string) error {
+	if err := checkEnclaveImages(o.enclaves); err != nil {
+		return err
+	}
 	c, err := coredump.Open(file)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/tui"
 )
 
@@ -57,7 +58,12 @@ file and only the last one is kept, only if the host ends badly); "exit"
 at the last stop before the host ends, whatever its status (the enclave is
 gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runExec(cmd, o, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(cmd.Flags().Changed("dump-on")); err != nil {
+				return err
+			}
+			return runExec(cmd, o, args)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.backend, "backend", "auto", "`auto`, emu or hw (auto: hw where /dev/sgx_enclave exists)")
@@ -142,7 +148,7 @@ type scriptLine struct {
 func loadScript(o execOptions) ([]scriptLine, error) {
 	var out []scriptLine
 	if o.batch != "" {
-		b, err := os.ReadFile(o.batch)
+		b, err := inputfile.ReadFile(o.batch, inputfile.BatchFile)
 		if err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}

@@ -3,6 +3,7 @@ package emu
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -241,6 +242,9 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 			tid = em.focus.tid
 		}
 		st, err := ptrace.Wait(tid)
+		if errors.Is(err, ptrace.ErrVanished) {
+			continue // killed at its stop; its exit comes next
+		}
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
 				if tid > 0 {
@@ -260,7 +264,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 			}
 		}
 		if err := em.handle(st); err != nil {
-			if errors.Is(err, unix.ESRCH) {
+			if dying(st.Tid, err) {
 				continue // the thread died meanwhile; its exit comes next
 			}
 			em.Kill()
@@ -277,6 +281,24 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 		tr.Exited, tr.Status = true, *em.exit
 	}
 	return tr, nil
+}
+
+// dying reports whether err, from handling a stop of tid, comes from the
+// thread being killed while the tracer worked on it (its process exiting,
+// a SIGKILL): ESRCH from a ptrace request, or EIO or EOF from
+// /proc/PID/mem once the address space is being torn down (fs/proc/base.c
+// mem_rw: no mm gives 0 bytes, an unreadable page EIO) — and the thread no
+// longer answers ptrace requests. Its exit status is then the next thing
+// wait reports; the session goes on. An EIO from a live thread (a read of
+// an unmapped address) stays an error.
+func dying(tid int, err error) bool {
+	if errors.Is(err, unix.ESRCH) {
+		return true
+	}
+	if !errors.Is(err, unix.EIO) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false
+	}
+	return !ptrace.Examinable(tid)
 }
 
 // Kill ends the host. Any goroutine.
@@ -317,6 +339,12 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 	}
 	th.running = false
+	if st.Kind == ptrace.SignalStop && th.proc != nil && (th.deliver == nil || st.Sig != unix.Signal(th.deliver.Signo)) {
+		// A signal an injected syscall deferred: its own siginfo back.
+		if _, err := th.proc.mem.Requeued(&st); err != nil {
+			return err
+		}
+	}
 	if f := th.onFirstStop; f != nil && (st.Kind == ptrace.SignalStop || st.Kind == ptrace.GroupStop) {
 		th.onFirstStop = nil
 		if err := f(); err != nil {
@@ -399,6 +427,9 @@ func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 	th.gone = true
 	if em.focus == th {
 		em.focus, th.run = nil, nil
+	}
+	if th.proc != nil && th.proc.mem != nil {
+		th.proc.mem.Forget(th.tid)
 	}
 	if th.inEnclave() {
 		// A logical processor left the enclave without EEXIT or AEX (the
