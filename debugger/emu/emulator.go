@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
 // Options describe the host program to run under the emulator.
@@ -30,6 +31,10 @@ type Options struct {
 	// Stop's methods may be used until it returns; if none resumed the
 	// thread, it goes on as it would without a debugger.
 	OnStop func(*Stop)
+	// CPUSecret pins the emulated processor's 32-byte secret, from which
+	// EGETKEY's keys and EREPORT's MACs are derived. Nil: $SGXDBG_CPU_SECRET,
+	// else the per-user file (CPUSecretPath), created on first use.
+	CPUSecret []byte
 }
 
 // ExitStatus is how the host's main process ended.
@@ -103,6 +108,7 @@ type Emulator struct {
 	threads map[int]*thread
 	mainPid int
 	exit    *ExitStatus
+	keys    *sgx.KeyHierarchy // loaded at the first EREPORT or EGETKEY
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
