@@ -1,0 +1,190 @@
+package emu
+
+import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// testCPUSecret pins the emulated processor's secret in tests, so that no
+// test reads or creates the user's secret file.
+var testCPUSecret = func() []byte {
+	b := make([]byte, sgx.CPUSecretSize)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}()
+
+// keyRun is one run of the sample host: its stdout lines and the
+// identities of the enclaves it initialized, in order.
+type keyRun struct {
+	out   []string
+	encls []Event
+}
+
+func runKeysHost(t *testing.T, secret []byte, args ...string) keyRun {
+	t.Helper()
+	dir := samplesDir(t)
+	argv := []string{filepath.Join(dir, "host")}
+	for _, a := range args {
+		if strings.HasSuffix(a, ".elf") || strings.HasSuffix(a, ".sig") {
+			a = filepath.Join(dir, a)
+		}
+		argv = append(argv, a)
+	}
+	outF, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outF.Close()
+	var r keyRun
+	st, err := Run(Options{Path: argv[0], Args: argv, Files: []*os.File{os.Stdin, outF, os.Stderr}, CPUSecret: secret,
+		OnEvent: func(ev Event) {
+			if ev.Kind == EvEnclaveInitialized {
+				r.encls = append(r.encls, ev)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ShellCode() != 0 {
+		t.Fatalf("host %v: exit %d", args, st.ShellCode())
+	}
+	b, _ := os.ReadFile(outF.Name())
+	r.out = lines(string(b))
+	return r
+}
+
+// expectedSealKeys computes, with the sgx package, the two lines a key
+// sample prints for its seal keys (runtime/sgxkeys.c get_seal_key: SEAL_KEY,
+// ATTRIBUTEMASK {0xFF0000000000000B, 0}, MISCMASK 0xF0000000, ISVSVN,
+// CPUSVN and KEYID zero), from the secret, the MRENCLAVE the emulator
+// measured and the sample's SIGSTRUCT.
+func expectedSealKeys(t *testing.T, secret []byte, name string, mrenclave [32]byte) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(samplesDir(t), name+".elf.sig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sig sgx.SigStruct
+	if err := sig.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	// The samples' SECS (README "Memory layout"): MISCSELECT EXINFO,
+	// ATTRIBUTES DEBUG|MODE64BIT, XFRM 3.
+	secs := sgx.SECS{MiscSelect: sgx.MiscEXINFO, Attributes: sgx.Attributes{Flags: sgx.AttrDebug | sgx.AttrMode64Bit, XFRM: 3},
+		MRENCLAVE: mrenclave}
+	id := sgx.IdentityAfterEINIT(&secs, &sig)
+	h, err := sgx.NewKeyHierarchy(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range []struct {
+		policy sgx.KeyPolicy
+		label  string
+	}{{sgx.PolicyMRENCLAVE, "mrenclave"}, {sgx.PolicyMRSIGNER, "mrsigner"}} {
+		k, err := h.GetKey(&id, &sgx.KeyRequest{KeyName: sgx.KeySeal, KeyPolicy: p.policy,
+			AttributeMask: sgx.Attributes{Flags: 0xFF0000000000000B}, MiscMask: 0xF0000000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, "enclave: "+name+": seal "+p.label+" "+hex.EncodeToString(k[:]))
+	}
+	return out
+}
+
+func sealLines(t *testing.T, r keyRun, name string, ecall string) []string {
+	t.Helper()
+	want := "ecall " + ecall + " returned 0x2"
+	if len(r.out) != 3 || r.out[2] != want {
+		t.Fatalf("%s: stdout %q, want two key lines and %q", name, r.out, want)
+	}
+	return r.out[:2]
+}
+
+// TestSealKeys runs the keys and verifier samples' seal-key ecalls under
+// the emulator with a pinned secret and checks the exact keys, their
+// stability, and how they depend on policy, enclave, signer and secret.
+func TestSealKeys(t *testing.T) {
+	keys1 := runKeysHost(t, testCPUSecret, "keys.elf", "keys.elf.sig", "0")
+	keys2 := runKeysHost(t, testCPUSecret, "keys.elf", "keys.elf.sig", "0")
+	ver := runKeysHost(t, testCPUSecret, "verifier.elf", "verifier.elf.sig", "2")
+	k1, k2, kv := sealLines(t, keys1, "keys", "0"), sealLines(t, keys2, "keys", "0"), sealLines(t, ver, "verifier", "2")
+
+	want := expectedSealKeys(t, testCPUSecret, "keys", keys1.encls[0].MRENCLAVE)
+	if !sameLines(k1, want, false) {
+		t.Errorf("keys' seal keys %q, want %q", k1, want)
+	}
+	wantV := expectedSealKeys(t, testCPUSecret, "verifier", ver.encls[0].MRENCLAVE)
+	if !sameLines(kv, wantV, false) {
+		t.Errorf("verifier's seal keys %q, want %q", kv, wantV)
+	}
+	if !sameLines(k1, k2, false) {
+		t.Errorf("seal keys differ between two runs: %q, %q", k1, k2)
+	}
+	hexOf := func(line string) string { return line[strings.LastIndexByte(line, ' ')+1:] }
+	if hexOf(k1[0]) == hexOf(k1[1]) {
+		t.Errorf("MRENCLAVE and MRSIGNER policy give the same key %s", hexOf(k1[0]))
+	}
+	if hexOf(k1[1]) != hexOf(kv[1]) {
+		t.Errorf("MRSIGNER keys of two enclaves of one signer differ: %s, %s", hexOf(k1[1]), hexOf(kv[1]))
+	}
+	if hexOf(k1[0]) == hexOf(kv[0]) {
+		t.Errorf("MRENCLAVE keys of two enclaves are equal: %s", hexOf(k1[0]))
+	}
+	other := bytes.Repeat([]byte{0xa5}, sgx.CPUSecretSize)
+	k3 := sealLines(t, runKeysHost(t, other, "keys.elf", "keys.elf.sig", "0"), "keys", "0")
+	if hexOf(k3[0]) == hexOf(k1[0]) || hexOf(k3[1]) == hexOf(k1[1]) {
+		t.Errorf("another CPU secret gives the same keys: %q", k3)
+	}
+	if want := expectedSealKeys(t, other, "keys", keys1.encls[0].MRENCLAVE); !sameLines(k3, want, false) {
+		t.Errorf("keys under another secret %q, want %q", k3, want)
+	}
+}
+
+// TestCPUSecretSources: with no Options.CPUSecret the secret comes from
+// $SGXDBG_CPU_SECRET, else from the per-user file, made on first use with
+// mode 0600 and reused afterwards.
+func TestCPUSecretSources(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	t.Setenv(CPUSecretEnv, hex.EncodeToString(testCPUSecret))
+	fromEnv := runKeysHost(t, nil, "keys.elf", "keys.elf.sig", "0")
+	want := expectedSealKeys(t, testCPUSecret, "keys", fromEnv.encls[0].MRENCLAVE)
+	if got := sealLines(t, fromEnv, "keys", "0"); !sameLines(got, want, false) {
+		t.Errorf("keys with $%s: %q, want %q", CPUSecretEnv, got, want)
+	}
+	path := filepath.Join(cfg, "sgxdbg", "cpu-secret")
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Fatalf("the secret file was made although $%s is set: %v", CPUSecretEnv, err)
+	}
+
+	os.Unsetenv(CPUSecretEnv)
+	first := sealLines(t, runKeysHost(t, nil, "keys.elf", "keys.elf.sig", "0"), "keys", "0")
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode() != 0o600 {
+		t.Errorf("%s has mode %v, want -rw-------", path, fi.Mode())
+	}
+	raw, _ := os.ReadFile(path)
+	secret, err := ParseCPUSecret(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := expectedSealKeys(t, secret, "keys", fromEnv.encls[0].MRENCLAVE); !sameLines(first, want, false) {
+		t.Errorf("keys from the new secret file %q, want %q", first, want)
+	}
+	again := sealLines(t, runKeysHost(t, nil, "keys.elf", "keys.elf.sig", "0"), "keys", "0")
+	if !sameLines(first, again, false) {
+		t.Errorf("the secret file's keys changed between runs: %q, %q", first, again)
+	}
+}
