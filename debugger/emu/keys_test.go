@@ -188,3 +188,54 @@ func TestCPUSecretSources(t *testing.T) {
 		t.Errorf("the secret file's keys changed between runs: %q, %q", first, again)
 	}
 }
+
+// TestReportFields has the keys sample print the REPORT EREPORT wrote for
+// its own TARGETINFO and checks every field, and the MAC, against the sgx
+// package's model of the emulated processor: CPUSVN, MISCSELECT,
+// ATTRIBUTES with INIT, MRENCLAVE as measured, MRSIGNER of the SIGSTRUCT,
+// ISVPRODID/ISVSVN, CONFIGID/CONFIGSVN zero (no KSS), REPORTDATA as the
+// enclave passed it, KEYID, and the AES-CMAC under the REPORT key.
+func TestReportFields(t *testing.T) {
+	r := runKeysHost(t, testCPUSecret, "keys.elf", "keys.elf.sig", "6")
+	if len(r.out) != 2 || r.out[1] != "ecall 6 returned 0x1b0" || !strings.HasPrefix(r.out[0], "enclave: keys: report ") {
+		t.Fatalf("stdout %q", r.out)
+	}
+	raw, err := hex.DecodeString(strings.TrimPrefix(r.out[0], "enclave: keys: report "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got sgx.Report
+	if err := got.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	sigRaw, _ := os.ReadFile(filepath.Join(samplesDir(t), "keys.elf.sig"))
+	var sig sgx.SigStruct
+	if err := sig.UnmarshalBinary(sigRaw); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := sgx.NewKeyHierarchy(testCPUSecret)
+	want := sgx.Report{CPUSVN: sgx.EmulatedCPUSVN, MiscSelect: sgx.MiscEXINFO,
+		Attributes: sgx.Attributes{Flags: sgx.AttrInit | sgx.AttrDebug | sgx.AttrMode64Bit, XFRM: 3},
+		MRENCLAVE:  r.encls[0].MRENCLAVE, MRSIGNER: sig.MRSIGNER(), ISVProdID: sig.ISVProdID, ISVSVN: sig.ISVSVN,
+		KeyID: h.ReportKeyID}
+	for i := range want.ReportData {
+		want.ReportData[i] = byte(0x20 + i)
+	}
+	if want.MRENCLAVE != sig.EnclaveHash || want.MRSIGNER != r.encls[0].MRSIGNER {
+		t.Fatalf("the emulator's MRENCLAVE/MRSIGNER %x/%x differ from the SIGSTRUCT's %x/%x",
+			r.encls[0].MRENCLAVE, r.encls[0].MRSIGNER, sig.EnclaveHash, sig.MRSIGNER())
+	}
+	self := sgx.TargetInfoOf(&want)
+	mac := h.ReportKey(&self, h.ReportKeyID)
+	want.MAC, _ = sgx.CMAC(mac[:], want.Body())
+	if got != want {
+		t.Errorf("REPORT\n got %+v\nwant %+v", got, want)
+	}
+	if !h.VerifyReport(&got, &self) {
+		t.Error("the report does not verify for its own enclave")
+	}
+	got.ReportData[5] ^= 0x10
+	if h.VerifyReport(&got, &self) {
+		t.Error("a modified report verifies")
+	}
+}

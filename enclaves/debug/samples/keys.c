@@ -2,7 +2,8 @@
  * policies (ecall 0), a report to itself checked with its REPORT key
  * (1), EGETKEY's error codes (2), a misaligned KEYREQUEST (3, #GP), and
  * local attestation with the verifier sample through the host's mailbox,
- * as the reporting side (4: A reports to B; 5: answers B's challenge). */
+ * as the reporting side (4: A reports to B; 5: answers B's challenge);
+ * its report printed in hex (6); operands the processor refuses (7). */
 #include "sgxkeys.h"
 
 /* Mailbox layout (host page): TARGETINFO at 0, REPORT at 512. */
@@ -95,6 +96,62 @@ __attribute__((noinline)) uint64_t egetkey_misaligned(void)
 	return rax;
 }
 
+/* Prints the REPORT made for the TARGETINFO of this enclave with
+ * REPORTDATA 0x20, 0x21, ... as one hex line. */
+static uint64_t print_report(void)
+{
+	char msg[16 + 2 * sizeof(struct report)] = "keys: report ";
+
+	self_targetinfo(&ti);
+	fill_data(0x20);
+	sgx_ereport(&ti, data, &rep);
+	str_append_hex(msg, sizeof(msg), (const uint8_t *)&rep, sizeof(rep));
+	ocall_print(msg);
+	return sizeof(rep);
+}
+
+/* EGETKEY with the KEYREQUEST outside the enclave (the host page at
+ * 0x10000, unmapped): #GP(0), not #PF. */
+__attribute__((noinline)) uint64_t egetkey_outside(void)
+{
+	uint64_t rax = 1;
+	__asm__ volatile(".byte 0x0f, 0x01, 0xd7" : "+a"(rax) : "b"(0x10000ull), "c"(key) : "memory", "cc");
+	return rax;
+}
+
+/* EGETKEY writing the key into this thread's TCS page: a #PF with the
+ * EPCM bit, at the TCS address. */
+__attribute__((noinline)) uint64_t egetkey_into_tcs(uint64_t tcs)
+{
+	uint64_t rax = 1;
+	__asm__ volatile(".byte 0x0f, 0x01, 0xd7" : "+a"(rax) : "b"(&req), "c"(tcs) : "memory", "cc");
+	return rax;
+}
+
+/* EREPORT reading REPORTDATA from the guard page below the stack (a hole
+ * in ELRANGE: no EPC page, and the host's reservation is PROT_NONE). */
+__attribute__((noinline)) void ereport_from_guard(uint64_t guard)
+{
+	__asm__ volatile(".byte 0x0f, 0x01, 0xd7" : : "a"(0ull), "b"(&ti), "c"(guard), "d"(&rep) : "memory");
+}
+
+static uint64_t bad_operand(uint64_t which)
+{
+	memset(&req, 0, sizeof(req));
+	req.keyname = KEYNAME_SEAL;
+	switch (which) {
+	case 0:
+		return egetkey_outside();
+	case 1:
+		return egetkey_into_tcs(enclave_tcs());
+	case 2:
+		memset(&ti, 0, sizeof(ti));
+		ereport_from_guard(enclave_base() + GUARD_OFF(0));
+		return 0;
+	}
+	return (uint64_t)-1;
+}
+
 static uint8_t *mailbox(void)
 {
 	uint64_t mb = ocall_mailbox();
@@ -161,6 +218,12 @@ int enclave_ecall(uint64_t n, const struct ecall_args *args, uint64_t *ret)
 	case 5:
 		mb = mailbox();
 		*ret = mb == 0 ? 0 : report_for_mailbox(mb, 0xc0);
+		return 0;
+	case 6:
+		*ret = print_report();
+		return 0;
+	case 7:
+		*ret = bad_operand(args->count > 0 ? args->values[0] : 0);
 		return 0;
 	}
 	return -1;
