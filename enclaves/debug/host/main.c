@@ -142,13 +142,16 @@ static int read_sigstruct(const char *path, uint8_t *sig)
 	return -1;
 }
 
-/* Loads the --peer enclave NAME from the directory of the main image and
- * maps the mailbox page; on failure prints why and returns -1. */
-static int load_peer(const struct options *o, struct call_config *cfg)
+/* The --peer enclave: NAME.elf and NAME.elf.sig from the directory of the
+ * main image, parsed before anything is loaded. */
+struct peer {
+	struct image img;
+	uint8_t sigstruct[SIGSTRUCT_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	struct enclave enclave;
+};
+
+static int read_peer(const struct options *o, struct peer *p)
 {
-	static uint8_t sigstruct[SIGSTRUCT_SIZE] __attribute__((aligned(PAGE_SIZE)));
-	static struct image img;
-	static struct enclave peer;
 	char elf[4096], sig[4096], err[512];
 	const char *slash = strrchr(o->elf, '/');
 	int dirlen = slash == NULL ? 0 : (int)(slash - o->elf + 1);
@@ -158,13 +161,19 @@ static int load_peer(const struct options *o, struct call_config *cfg)
 		fprintf(stderr, "host: --peer %s: path too long\n", o->peer);
 		return -1;
 	}
-	if (image_load(elf, &img, err, sizeof(err)) != 0) {
+	if (image_load(elf, &p->img, err, sizeof(err)) != 0) {
 		fprintf(stderr, "host: %s\n", err);
 		return -1;
 	}
-	if (read_sigstruct(sig, sigstruct) != 0 || enclave_load(&img, sigstruct, &peer) != 0)
+	return read_sigstruct(sig, p->sigstruct);
+}
+
+/* Loads the peer and maps the mailbox page; on failure prints why. */
+static int load_peer(struct peer *p, struct call_config *cfg)
+{
+	if (enclave_load(&p->img, p->sigstruct, &p->enclave) != 0)
 		return -1;
-	cfg->peer = &peer;
+	cfg->peer = &p->enclave;
 	cfg->mailbox = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (cfg->mailbox == MAP_FAILED) {
 		perror("host: mmap mailbox");
@@ -186,6 +195,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t sigstruct[SIGSTRUCT_SIZE] __attribute__((aligned(PAGE_SIZE)));
 	static struct image img;
+	static struct peer peer;
 	struct options opt;
 	struct enclave enclave;
 	struct call_config cfg = {0};
@@ -205,10 +215,12 @@ int main(int argc, char **argv)
 	}
 	if (read_sigstruct(opt.sig, sigstruct) != 0)
 		return EXIT_LOAD;
+	if (opt.peer != NULL && read_peer(&opt, &peer) != 0)
+		return EXIT_LOAD;
 	if (enclave_load(&img, sigstruct, &enclave) != 0)
 		return EXIT_LOAD;
 	cfg.enclave = &enclave;
-	if (opt.peer != NULL && load_peer(&opt, &cfg) != 0)
+	if (opt.peer != NULL && load_peer(&peer, &cfg) != 0)
 		return EXIT_LOAD;
 	if (!opt.no_vdso) {
 		cfg.vdso_fn = vdso_lookup("__vdso_sgx_enter_enclave", "LINUX_2.6");
