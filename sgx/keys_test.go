@@ -165,8 +165,9 @@ func TestGetKeyPolicies(t *testing.T) {
 	}
 	enc := KeyRequest{KeyName: KeySeal, KeyPolicy: PolicyMRENCLAVE}
 	sig := KeyRequest{KeyName: KeySeal, KeyPolicy: PolicyMRSIGNER}
-	if get(&id, enc) != get(&id, enc) {
-		t.Error("seal key not stable")
+	first := get(&id, enc)
+	if again := get(&id, enc); again != first {
+		t.Errorf("seal key not stable: %x then %x", first, again)
 	}
 	if get(&id, enc) == get(&id, sig) {
 		t.Error("MRENCLAVE and MRSIGNER policy give the same key")
