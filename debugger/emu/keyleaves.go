@@ -205,9 +205,18 @@ func (em *Emulator) egetkey(th *thread, r *ptrace.Regs) error {
 }
 
 // leafDone ends an ENCLU leaf that stays in the enclave: the thread goes
-// on after the instruction.
+// on after the instruction. With RFLAGS.TF set (a debugger single-steps
+// the enclave), the emulated instruction completes like any other: the
+// single-step #DB is taken right after it, as an AEX with SSA.RIP at the
+// next instruction. (Resuming with TF would trap only after the next
+// instruction: the #UD the tracer caught came before TF's trap.)
 func (em *Emulator) leafDone(th *thread, r *ptrace.Regs) error {
 	r.Rip += uint64(len(encluBytes))
+	const tf = 0x100
+	if r.Eflags&tf != 0 {
+		return em.aex(th, r, aexInfo{vector: sgx.VectorDB, exitType: sgx.ExitHardware, rip: r.Rip,
+			sig: unix.SIGTRAP, si: ptrace.Siginfo{Signo: int32(unix.SIGTRAP), Code: ptrace.TrapTrace}})
+	}
 	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package emu
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sgxdbg/sgxdbg/sgx"
+	"github.com/sgxdbg/sgxdbg/ssa"
 )
 
 // testCPUSecret pins the emulated processor's secret in tests, so that no
@@ -237,5 +239,98 @@ func TestReportFields(t *testing.T) {
 	got.ReportData[5] ^= 0x10
 	if h.VerifyReport(&got, &self) {
 		t.Error("a modified report verifies")
+	}
+}
+
+// TestStepOverEGETKEY: at the INT3 before an EGETKEY (keys ecall 8) the
+// debugger moves SSA.RIP past the INT3 and ERESUMEs with a single step.
+// The emulated EGETKEY completes (RAX 0, the key in the enclave) and the
+// step's #DB follows it at once: SSA.RIP is the instruction after the
+// ENCLU, as on hardware — not the one after that.
+func TestStepOverEGETKEY(t *testing.T) {
+	dir := samplesDir(t)
+	elf := filepath.Join(dir, "keys.elf")
+	syms := symbols(t, elf)
+	argv := []string{filepath.Join(dir, "host"), elf, elf + ".sig", "8"}
+	outF, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outF.Close()
+	type seen struct {
+		vector uint8
+		rip    uint64
+		rax    uint64
+	}
+	var stops []seen
+	var stopErr error
+	var base uint64
+	frameOf := func(s *Stop) (addr uint64, size int) {
+		ev := s.Event()
+		for _, e := range s.Emulator().Enclaves() {
+			if e.Base == ev.Enclave {
+				tcs := make([]byte, 24)
+				if _, err := s.ReadEnclave(tcs, ev.TCS); err != nil {
+					stopErr = err
+				}
+				ossa := binary.LittleEndian.Uint64(tcs[16:])
+				size = int(e.SSAFrameSize) * sgx.PageSize
+				return e.Base + ossa + uint64(ev.SSA)*uint64(size), size
+			}
+		}
+		return 0, 0
+	}
+	st, err := Run(Options{Path: argv[0], Args: argv, Files: []*os.File{os.Stdin, outF, os.Stderr}, CPUSecret: testCPUSecret,
+		OnStop: func(s *Stop) {
+			ev := s.Event()
+			if ev.Kind != EvAEX || stopErr != nil {
+				return
+			}
+			addr, size := frameOf(s)
+			frame := make([]byte, size)
+			if _, err := s.ReadEnclave(frame, addr); err != nil {
+				stopErr = err
+				return
+			}
+			gpr := size - sgx.GPRSGXSize
+			rip := binary.LittleEndian.Uint64(frame[gpr+ssa.OffRIP:])
+			stops = append(stops, seen{ev.Vector, rip, binary.LittleEndian.Uint64(frame[gpr:])})
+			base = ev.Enclave
+			step := ev.Vector == uint8(sgx.VectorBP)
+			if step {
+				var b [8]byte
+				binary.LittleEndian.PutUint64(b[:], rip+1) // past the INT3
+				if _, err := s.WriteEnclave(b[:], addr+uint64(gpr)+ssa.OffRIP); err != nil {
+					stopErr = err
+					return
+				}
+			}
+			stopErr = s.ERESUME(step)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stopErr != nil {
+		t.Fatal(stopErr)
+	}
+	b, _ := os.ReadFile(outF.Name())
+	if got := lines(string(b)); st.ShellCode() != 0 || len(got) != 1 || got[0] != "ecall 8 returned 0x0" {
+		t.Fatalf("exit %d, stdout %q; want 0 and EGETKEY's RAX 0", st.ShellCode(), got)
+	}
+	if len(stops) != 2 {
+		t.Fatalf("stops %+v, want the #BP and the step's #DB", stops)
+	}
+	int3 := stops[0].rip
+	if stops[0].vector != uint8(sgx.VectorBP) || stops[1].vector != uint8(sgx.VectorDB) {
+		t.Fatalf("stops %+v, want #BP then #DB", stops)
+	}
+	if stops[1].rip != int3+4 {
+		t.Errorf("#DB at SSA.RIP %#x, want %#x (after the ENCLU at %#x)", stops[1].rip, int3+4, int3+1)
+	}
+	if stops[1].rax != 0 {
+		t.Errorf("RAX at the #DB %#x, want 0 (EGETKEY succeeded)", stops[1].rax)
+	}
+	if fn := base + syms["step_over_egetkey"]; int3 < fn || int3 > fn+0x40 {
+		t.Errorf("INT3 at %#x is not in step_over_egetkey at %#x", int3, fn)
 	}
 }

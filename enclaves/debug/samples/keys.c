@@ -3,7 +3,8 @@
  * (1), EGETKEY's error codes (2), a misaligned KEYREQUEST (3, #GP), and
  * local attestation with the verifier sample through the host's mailbox,
  * as the reporting side (4: A reports to B; 5: answers B's challenge);
- * its report printed in hex (6); operands the processor refuses (7). */
+ * its report printed in hex (6); operands the processor refuses (7); an
+ * INT3 right before an EGETKEY, for a debugger to step over it (8). */
 #include "sgxkeys.h"
 
 /* Mailbox layout (host page): TARGETINFO at 0, REPORT at 512. */
@@ -152,6 +153,19 @@ static uint64_t bad_operand(uint64_t which)
 	return (uint64_t)-1;
 }
 
+/* INT3, then EGETKEY(SEAL_KEY, MRENCLAVE), then a NOP: a debugger stops
+ * at the INT3 and single-steps the EGETKEY. Returns EGETKEY's RAX. */
+__attribute__((noinline)) uint64_t step_over_egetkey(void)
+{
+	uint64_t rax = 1;
+
+	memset(&req, 0, sizeof(req));
+	req.keyname = KEYNAME_SEAL;
+	req.keypolicy = KEYPOLICY_MRENCLAVE;
+	__asm__ volatile("int3\n\t.byte 0x0f, 0x01, 0xd7\n\tnop" : "+a"(rax) : "b"(&req), "c"(key) : "memory", "cc");
+	return rax;
+}
+
 static uint8_t *mailbox(void)
 {
 	uint64_t mb = ocall_mailbox();
@@ -224,6 +238,9 @@ int enclave_ecall(uint64_t n, const struct ecall_args *args, uint64_t *ret)
 		return 0;
 	case 7:
 		*ret = bad_operand(args->count > 0 ? args->values[0] : 0);
+		return 0;
+	case 8:
+		*ret = step_over_egetkey();
 		return 0;
 	}
 	return -1;
