@@ -82,3 +82,17 @@ func TestEmulatorCPUSecretOption(t *testing.T) {
 		t.Errorf("short $%s: %v", CPUSecretEnv, err)
 	}
 }
+
+// FuzzParseCPUSecret parses secret-file contents: a secret is returned
+// only for 64 hex digits with white space around them, and never a panic.
+func FuzzParseCPUSecret(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseCPUSecret(s)
+		if err != nil {
+			return
+		}
+		if len(b) != 32 || len(strings.TrimSpace(s)) != 64 {
+			t.Fatalf("%q parsed as %d bytes", s, len(b))
+		}
+	})
+}
