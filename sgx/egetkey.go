@@ -93,26 +93,13 @@ func (h *KeyHierarchy) GetKey(id *Identity, req *KeyRequest) ([KeySize]byte, err
 		if req.ConfigSVN > id.ConfigSVN {
 			return zero, &KeyError{Code: ErrInvalidISVSVN, Check: fmt.Sprintf("CONFIGSVN %d > the enclave's %d", req.ConfigSVN, id.ConfigSVN)}
 		}
-		p := req.KeyPolicy
-		if p&PolicyMRENCLAVE != 0 {
+		d.policyInputs(id, req)
+		if req.KeyPolicy&PolicyMRENCLAVE != 0 {
 			d.MRENCLAVE = id.MRENCLAVE
 		}
-		if p&PolicyMRSIGNER != 0 {
+		if req.KeyPolicy&PolicyMRSIGNER != 0 {
 			d.MRSIGNER = id.MRSIGNER
 		}
-		if p&PolicyISVFamilyID != 0 {
-			d.ISVFamilyID = id.ISVFamilyID
-		}
-		if p&PolicyNoISVProdID == 0 {
-			d.ISVProdID = id.ISVProdID
-		}
-		if p&PolicyConfigID != 0 {
-			d.ConfigID, d.ConfigSVN = id.ConfigID, req.ConfigSVN
-		}
-		if p&PolicyISVExtProdID != 0 {
-			d.ISVExtProdID = id.ISVExtProdID
-		}
-		d.KeyPolicy = p
 		d.ISVSVN = req.ISVSVN
 		d.OwnerEpoch = h.OwnerEpoch
 		d.Attributes, d.AttributeMask = attrs, req.AttributeMask
@@ -144,21 +131,44 @@ func (h *KeyHierarchy) GetKey(id *Identity, req *KeyRequest) ([KeySize]byte, err
 		if err := svnChecks(); err != nil {
 			return zero, err
 		}
+		// Neither depends on OWNEREPOCH (they survive an ownership
+		// change) nor on KEYID. The provisioning key ignores KEYPOLICY and
+		// the seal fuses; the provisioning seal key takes both, with
+		// KEYPOLICY's KSS inputs as a seal key does (but never MRENCLAVE).
 		d.ISVProdID, d.ISVSVN = id.ISVProdID, req.ISVSVN
 		d.Attributes, d.AttributeMask = attrs, req.AttributeMask
 		d.MRSIGNER = id.MRSIGNER
 		d.CPUSVN = req.CPUSVN
 		d.MiscSelect, d.MiscMask = misc, ^req.MiscMask
-		// The provisioning key depends on neither OWNEREPOCH nor the seal
-		// fuses (it must survive an ownership change); the provisioning
-		// seal key includes the fuses.
 		if req.KeyName == KeyProvisionSeal {
+			d.policyInputs(id, req)
 			d.SealKeyFuses = h.SealFuses
 		}
 	default:
 		return zero, &KeyError{Code: ErrInvalidKeyname, Check: fmt.Sprintf("KEYNAME %d is not a key", uint16(req.KeyName))}
 	}
 	return h.DeriveKey(&d), nil
+}
+
+// policyInputs sets what KEYPOLICY selects for SEAL_KEY and
+// PROVISION_SEAL_KEY: ISVFAMILYID, ISVPRODID (unless NOISVPRODID), CONFIGID
+// with the requested CONFIGSVN, ISVEXTPRODID, and KEYPOLICY itself.
+func (d *KeyDependencies) policyInputs(id *Identity, req *KeyRequest) {
+	p := req.KeyPolicy
+	d.KeyPolicy = p
+	d.ISVFamilyID, d.ISVExtProdID, d.ConfigID, d.ConfigSVN, d.ISVProdID = [16]byte{}, [16]byte{}, [64]byte{}, 0, 0
+	if p&PolicyISVFamilyID != 0 {
+		d.ISVFamilyID = id.ISVFamilyID
+	}
+	if p&PolicyNoISVProdID == 0 {
+		d.ISVProdID = id.ISVProdID
+	}
+	if p&PolicyConfigID != 0 {
+		d.ConfigID, d.ConfigSVN = id.ConfigID, req.ConfigSVN
+	}
+	if p&PolicyISVExtProdID != 0 {
+		d.ISVExtProdID = id.ISVExtProdID
+	}
 }
 
 // reportKeyDeps is the derivation data of the REPORT key of the enclave

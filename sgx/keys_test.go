@@ -199,6 +199,57 @@ func TestGetKeyPolicies(t *testing.T) {
 	if get(&id, dbg) == get(&id, m64) {
 		t.Error("ATTRIBUTEMASK MODE64BIT is not an input")
 	}
+	// PROVISION_KEY ignores KEYPOLICY, KEYID, OWNEREPOCH and the seal
+	// fuses; PROVISION_SEAL_KEY takes KEYPOLICY's inputs and the fuses.
+	prov := id
+	prov.Attributes.Flags |= AttrProvisionKey | AttrKSS
+	prov.ISVProdID = 9
+	pk := KeyRequest{KeyName: KeyProvision}
+	pkPolicy := KeyRequest{KeyName: KeyProvision, KeyPolicy: PolicyMRENCLAVE | PolicyNoISVProdID}
+	pkKeyID := KeyRequest{KeyName: KeyProvision}
+	pkKeyID.KeyID[0] = 1
+	if get(&prov, pk) != get(&prov, pkPolicy) || get(&prov, pk) != get(&prov, pkKeyID) {
+		t.Error("PROVISION_KEY depends on KEYPOLICY or KEYID")
+	}
+	epoch := *h
+	epoch.OwnerEpoch[0] = 1
+	epoch.SealFuses[0] ^= 1
+	if k, _ := epoch.GetKey(&prov, &pk); k != get(&prov, pk) {
+		t.Error("PROVISION_KEY depends on OWNEREPOCH or the seal fuses")
+	}
+	ps := KeyRequest{KeyName: KeyProvisionSeal}
+	if k, _ := epoch.GetKey(&prov, &ps); k == get(&prov, ps) {
+		t.Error("PROVISION_SEAL_KEY does not depend on the seal fuses")
+	}
+	psNoProd := KeyRequest{KeyName: KeyProvisionSeal, KeyPolicy: PolicyNoISVProdID}
+	if get(&prov, ps) == get(&prov, psNoProd) {
+		t.Error("PROVISION_SEAL_KEY ignores NOISVPRODID")
+	}
+	other9 := prov
+	other9.ISVProdID = 10
+	if get(&prov, psNoProd) != get(&other9, psNoProd) {
+		t.Error("PROVISION_SEAL_KEY with NOISVPRODID depends on ISVPRODID")
+	}
+	// MRSIGNER keys of two products of one signer: equal only with NOISVPRODID.
+	sigNoProd := KeyRequest{KeyName: KeySeal, KeyPolicy: PolicyMRSIGNER | PolicyNoISVProdID}
+	if get(&prov, sigNoProd) != get(&other9, sigNoProd) || get(&prov, sig) == get(&other9, sig) {
+		t.Error("NOISVPRODID does not remove ISVPRODID from a seal key")
+	}
+	fam := prov
+	fam.ISVFamilyID[0] = 1
+	famReq := KeyRequest{KeyName: KeySeal, KeyPolicy: PolicyMRSIGNER | PolicyISVFamilyID}
+	if get(&prov, famReq) == get(&fam, famReq) || get(&prov, sig) != get(&fam, sig) {
+		t.Error("ISVFAMILYID is an input only with its policy bit")
+	}
+	cfg := prov
+	cfg.ConfigSVN, cfg.ConfigID[0] = 5, 1
+	cfgReq := KeyRequest{KeyName: KeySeal, KeyPolicy: PolicyConfigID, ConfigSVN: 4}
+	cfgReq5 := cfgReq
+	cfgReq5.ConfigSVN = 5
+	if get(&cfg, cfgReq) == get(&cfg, cfgReq5) || get(&cfg, sig) != get(&prov, sig) {
+		t.Error("CONFIGID/CONFIGSVN are inputs only with the CONFIGID policy")
+	}
+
 	// The REPORT key ignores the policy and the SVNs.
 	rk := KeyRequest{KeyName: KeyReport, KeyPolicy: PolicyMRSIGNER}
 	rk2 := KeyRequest{KeyName: KeyReport, ISVSVN: 0}

@@ -76,29 +76,10 @@ func (em *Emulator) resolve(th *thread, e *enclave, op operand, rip uint64) (*ae
 	return &a, nil
 }
 
-// checkOperands makes the operand checks of EREPORT (grouped: every
-// alignment, then every ELRANGE check, then the pages, as its operation
-// section orders them) or EGETKEY (operand by operand). It returns the
-// AEX to raise, or nil.
-func (em *Emulator) checkOperands(th *thread, e *enclave, rip uint64, grouped bool, ops ...operand) (*aexInfo, error) {
-	if grouped {
-		for _, op := range ops {
-			if !op.aligned() {
-				return ptr(gpInfo(rip)), nil
-			}
-		}
-		for _, op := range ops {
-			if !op.inside(e) {
-				return ptr(gpInfo(rip)), nil
-			}
-		}
-		for _, op := range ops {
-			if a, err := em.resolve(th, e, op, rip); a != nil || err != nil {
-				return a, err
-			}
-		}
-		return nil, nil
-	}
+// checkOperands makes the operand checks of EREPORT and EGETKEY in their
+// operation sections' order, operand by operand: alignment and ELRANGE
+// (#GP(0)), then the page (#PF). It returns the AEX to raise, or nil.
+func (em *Emulator) checkOperands(th *thread, e *enclave, rip uint64, ops ...operand) (*aexInfo, error) {
 	for _, op := range ops {
 		if !op.aligned() || !op.inside(e) {
 			return ptr(gpInfo(rip)), nil
@@ -137,7 +118,7 @@ func (em *Emulator) ereport(th *thread, r *ptrace.Regs) error {
 	ti := operand{r.Rbx, sgx.TargetInfoAlign, sgx.TargetInfoSize, false}
 	rd := operand{r.Rcx, sgx.ReportDataAlign, sgx.ReportDataSize, false}
 	out := operand{r.Rdx, sgx.ReportAlign, sgx.ReportSize, true}
-	a, err := em.checkOperands(th, e, r.Rip, true, ti, rd, out)
+	a, err := em.checkOperands(th, e, r.Rip, ti, rd, out)
 	if err != nil {
 		return err
 	}
@@ -173,7 +154,7 @@ func (em *Emulator) egetkey(th *thread, r *ptrace.Regs) error {
 	e := th.encl
 	kr := operand{r.Rbx, sgx.KeyRequestAlign, sgx.KeyRequestSize, false}
 	out := operand{r.Rcx, sgx.KeyAlign, sgx.KeySize, true}
-	a, err := em.checkOperands(th, e, r.Rip, false, kr, out)
+	a, err := em.checkOperands(th, e, r.Rip, kr, out)
 	if err != nil {
 		return err
 	}
