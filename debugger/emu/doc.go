@@ -16,6 +16,13 @@
 //   - ENCLU. On this CPU ENCLU (0F 01 D7) raises #UD; the tracer takes the
 //     SIGILL and executes EENTER, ERESUME or EEXIT with the SDM's checks
 //     and effects on the thread's registers and the TCS and SSA pages.
+//   - EREPORT and EGETKEY, with the SDM's operand checks (#GP for alignment
+//     and ELRANGE, #PF for the operand's page and EPCM) and error codes,
+//     on an emulated key hierarchy (sgx.KeyHierarchy) made from a 32-byte
+//     CPU secret: Options.CPUSecret, else $SGXDBG_CPU_SECRET (hex), else
+//     the per-user file CPUSecretPath, created mode 0600 on first use and
+//     never through a symbolic link. Keys and MACs are architecturally
+//     equivalent to hardware's (same inputs, same key), not equal to them.
 //   - AEX. A fault a thread takes in enclave mode is turned into an
 //     Asynchronous Enclave Exit: the SSA frame is written (GPRSGX, XSAVE,
 //     EXITINFO, EXINFO), the synthetic state loaded, CSSA incremented, and
@@ -33,8 +40,9 @@
 //     original bytes. A system call made from code the sweep missed is
 //     still caught (the thread runs under PTRACE_SYSCALL in enclave mode).
 //
-// Known gaps, all documented in the README: EREPORT, EGETKEY and the SGX2
-// leaves are unsupported (an ENCLU with those leaves is reported as #UD);
+// Known gaps, all documented in the README: the SGX2 leaves and
+// EVERIFYREPORT2 are unsupported (an ENCLU with those leaves is reported as
+// #UD); keys and report MACs are not a real processor's;
 // RDTSC runs natively inside enclaves, as SGX2 processors allow; host code
 // that touches enclave memory reads the real bytes (hardware gives abort
 // page semantics); the error code, trap number and CR2 in the host's signal

@@ -468,8 +468,12 @@ func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
 		e.initErr = err
 		return -int64(unix.EPERM)
 	}
+	// EINIT's commit (SDM EINIT operation): MRENCLAVE, MRSIGNER and the
+	// ISV identity from the SIGSTRUCT, then INIT.
 	e.secs.MRENCLAVE = mr
 	e.secs.MRSIGNER = sig.MRSIGNER()
+	e.secs.ISVProdID, e.secs.ISVSVN = sig.ISVProdID, sig.ISVSVN
+	e.ident = sgx.IdentityAfterEINIT(&e.secs, &sig)
 	e.secs.Attributes.Flags |= sgx.AttrInit
 	e.inited = true
 	e.patchIllegal()

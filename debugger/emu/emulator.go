@@ -13,6 +13,7 @@ import (
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
 // Options describe the host program to run under the emulator.
@@ -33,6 +34,10 @@ type Options struct {
 	// OnStop did not end continues as it would without a debugger.
 	OnEvent func(Event)
 	OnStop  func(*Stop)
+	// CPUSecret pins the emulated processor's 32-byte secret, from which
+	// EGETKEY's keys and EREPORT's MACs are derived. Nil: $SGXDBG_CPU_SECRET,
+	// else the per-user file (CPUSecretPath), created on first use.
+	CPUSecret []byte
 }
 
 // ExitStatus is how the host's main process ended.
@@ -107,6 +112,8 @@ type Emulator struct {
 	pidMu  sync.Mutex
 	pids   map[int]bool
 	killed bool
+
+	keys *sgx.KeyHierarchy // loaded at the first EREPORT or EGETKEY
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its

@@ -109,11 +109,14 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 			return em.eexit(th, r)
 		case sgx.LeafEENTER, sgx.LeafERESUME:
 			// Inside an enclave these leaves raise #GP(0).
-			return em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
-				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
+			return em.aex(th, r, gpInfo(r.Rip))
+		case sgx.LeafEREPORT:
+			return em.ereport(th, r)
+		case sgx.LeafEGETKEY:
+			return em.egetkey(th, r)
 		}
-		// EREPORT, EGETKEY, EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA … are
-		// not emulated: the enclave sees #UD.
+		// EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA … are not emulated: the
+		// enclave sees #UD.
 		return em.aex(th, r, udInfo(r.Rip))
 	}
 	switch leaf {

@@ -73,6 +73,7 @@ func runSample(t *testing.T, dir string, sc fixtures.Scenario) (stdout, stderr s
 	var capErr error
 	st, err := Run(Options{
 		Path: args[0], Args: args, Files: []*os.File{os.Stdin, outF, errF},
+		CPUSecret: testCPUSecret,
 		OnStop: func(s *Stop) {
 			ev := s.Event()
 			if ev.Kind != EvAEX || capErr != nil {
