@@ -357,7 +357,7 @@ func (t token) describe() string {
 	return "'" + t.text + "'"
 }
 
-func (p *parser) peek() token     { return p.toks[p.pos] }
+func (p *parser) peek() token { return p.toks[p.pos] }
 func (p *parser) peekAt(k int) token {
 	if p.pos+k < len(p.toks) {
 		return p.toks[p.pos+k]
