@@ -44,7 +44,7 @@ func declare(t godwarf.Type, inner string, depth int) string {
 		for _, pt := range t.ParamType {
 			ps = append(ps, declare(pt, "", depth+1))
 		}
-		if len(ps) == 0 {
+		if len(ps) == 0 && t != typeCodePtr.Type { // $rip's type is unprototyped, as gdb's
 			ps = []string{"void"}
 		}
 		return declare(t.ReturnType, inner+"("+strings.Join(ps, ", ")+")", depth+1)

@@ -61,7 +61,7 @@ func (p *Program) newFrameCtx(base uint64, fr *Frame, mem ReadMemory, depth int)
 		c.frameBaseErr = errors.New("no frame")
 		return c
 	}
-	c.fn = p.funcAt(c.linkPC())
+	c.fn = p.funcAt(c.lookupPC())
 	c.frameBaseErr = errors.New("no function at PC")
 	if c.fn != nil {
 		c.frameBase, c.frameBaseErr = c.evalFrameBase()
@@ -77,7 +77,7 @@ func (c *frameCtx) linkPC() uint64 { return c.fr.PC - c.base }
 // lookupPC is the link address used to find scopes and location-list
 // entries: the PC, or PC-1 in a caller frame.
 func (c *frameCtx) lookupPC() uint64 {
-	if c.depth > 0 && c.linkPC() > 0 {
+	if (c.depth > 0 || c.fr.Outer) && c.linkPC() > 0 {
 		return c.linkPC() - 1
 	}
 	return c.linkPC()
@@ -191,7 +191,7 @@ func (c *frameCtx) entryValue(sub []byte) (uint64, error) {
 	if c.fr == nil || c.fn == nil {
 		return 0, unavailable(EntryValueUnavailable)
 	}
-	atEntry := c.depth == 0 && c.linkPC() == c.fn.entry
+	atEntry := c.depth == 0 && !c.fr.Outer && c.linkPC() == c.fn.entry
 	ops, err := decodeOps(sub)
 	if err != nil {
 		return 0, err

@@ -81,6 +81,11 @@ type Frame struct {
 	PC   uint64    // run-time address: RIP for the innermost frame, else the return address
 	Regs Registers // the frame's registers (RIP need not be set: PC is used)
 	CFA  uint64    // canonical frame address from the CFI unwinder; 0 if unknown
+	// Outer says PC is a return address (a frame other than the
+	// innermost): scopes and location lists are then looked up at PC-1,
+	// inside the call instruction, as gdb does. Caller frames are always
+	// taken as outer.
+	Outer bool
 	// Caller is the calling frame (PC = this frame's return address), or
 	// nil. It is used only to evaluate DW_OP_entry_value through the
 	// caller's DW_TAG_call_site parameters.
