@@ -30,6 +30,11 @@ func fileMemory(t *testing.T, path string) ReadMemory {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
+	return elfMemory(f)
+}
+
+// elfMemory reads f's loaded image (see fileMemory).
+func elfMemory(f *elf.File) ReadMemory {
 	return func(buf []byte, addr uint64) (int, error) {
 		for _, p := range f.Progs {
 			if p.Type != elf.PT_LOAD || addr < p.Vaddr || addr-p.Vaddr >= p.Memsz {
