@@ -3,7 +3,7 @@ package dwarfx
 import (
 	"bytes"
 	"debug/elf"
-		"errors"
+	"errors"
 	"flag"
 	"fmt"
 	"os"

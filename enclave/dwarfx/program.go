@@ -63,7 +63,6 @@ type function struct {
 	entry    uint64      // DW_AT_low_pc or the first range's start
 	ranges   [][2]uint64 // link addresses
 	unit     *unit
-	declFile string
 	declLine int
 }
 

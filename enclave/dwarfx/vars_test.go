@@ -167,7 +167,7 @@ func TestEntryValueFromCallSite(t *testing.T) {
 func TestOuterFrameEntryValues(t *testing.T) {
 	p := openSample(t, "de")
 	path := samplePath(t, "de")
-	ret := objdumpInsn(t, path, "enclave_ecall", "mov    %rax,(%rbx)") // after call fault_divide
+	ret := objdumpInsn(t, path, "enclave_ecall", "mov    %rax,(%rbx)")        // after call fault_divide
 	retInRuntime := objdumpInsn(t, path, "runtime_ecall", "test   %eax,%eax") // after call enclave_ecall
 	const runtimeCFA = 0x7f1200180000
 	runtime := &Frame{PC: testBase + retInRuntime, CFA: runtimeCFA}
