@@ -130,6 +130,7 @@ func FuzzProgram(f *testing.F) {
 				for r := 0; r < 17; r++ {
 					fr.Regs.Set(r, uint64(r)*0x100)
 				}
+				_, _ = p.Unwind(0, fr, mem, 4)
 				fr.Caller = &Frame{PC: pc + 0x10, CFA: 0x9000}
 				s := p.Scope(0, fr, mem)
 				args, _ := s.Args()

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/go-delve/delve/pkg/dwarf/frame"
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 	"github.com/go-delve/delve/pkg/dwarf/loclist"
 )
@@ -42,6 +43,8 @@ type Program struct {
 	typeCache map[dwarf.Offset]godwarf.Type
 	trees     map[dwarf.Offset]*godwarf.Tree
 	fixed     map[godwarf.Type]bool // types fixTypes has corrected
+	cfiDone   bool
+	fdes      frame.FrameDescriptionEntries
 }
 
 // unit is one compilation unit.
