@@ -90,7 +90,21 @@ func (s *Scope) WhatIs(expr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s.isTypeName(expr) { // whatis TYPEDEF unrolls one level
+		if td, ok := t.(*godwarf.TypedefType); ok && td.Type != nil {
+			return TypeName(td.Type), nil
+		}
+	}
 	return TypeName(t), nil
+}
+
+// isTypeName reports whether expr parses as a type name alone.
+func (s *Scope) isTypeName(expr string) bool {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	n, err := parseExpr(expr, s.isType, true)
+	_, ok := n.(*typeNode)
+	return err == nil && ok
 }
 
 // PType returns the type of an expression or type name with structs,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -196,6 +197,9 @@ func TestPTypeGlobals(t *testing.T) {
 		{"whatis", "*nullp", "char"},
 		{"ptype", "point_t", "struct point {\n    int x;\n    int y;\n}"},
 		{"whatis", "unsigned long int", "unsigned long"},
+		{"whatis", "point_t", "struct point"},
+		{"whatis", "uint64_t", "__uint64_t"},
+		{"ptype", "square", "int (int)"},
 	}
 	for _, tc := range tests {
 		f := s.PType
@@ -308,6 +312,56 @@ func TestExprErrors(t *testing.T) {
 		}
 		if err.Error() != tc.want {
 			t.Errorf("Eval(%q) error %q, want %q", tc.expr, err.Error(), tc.want)
+		}
+	}
+}
+
+// gdbPrint asks gdb 13 to print each expression in the program at path
+// (read from the file, not run); ok is false when gdb is not installed.
+func gdbPrint(t *testing.T, path string, exprs []string) ([]string, bool) {
+	t.Helper()
+	if _, err := exec.LookPath("gdb"); err != nil {
+		return nil, false
+	}
+	args := []string{"-nx", "-batch"}
+	for _, e := range exprs {
+		args = append(args, "-ex", "print "+e)
+	}
+	out, err := exec.Command("gdb", append(args, path)...).Output()
+	if err != nil {
+		t.Fatalf("gdb: %v", err)
+	}
+	var vals []string
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if _, v, ok := strings.Cut(l, " = "); ok && strings.HasPrefix(l, "$") {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) != len(exprs) {
+		t.Fatalf("gdb printed %d values for %d expressions:\n%s", len(vals), len(exprs), out)
+	}
+	return vals, true
+}
+
+// Print agrees with gdb on every expression of the program's globals.
+func TestPrintLikeGDB(t *testing.T) {
+	s, path := globalsScope(t)
+	exprs := []string{"counter", "negative", "big", "letter", "numbers", "zeros", "greeting", "origin",
+		"porigin", "*porigin", "points", "favorite", "unknown_color", "message", "record", "u64", "flag",
+		"nullp", "pfn", "square", "&origin", "&numbers[2]", "(char)counter", "(unsigned long)negative",
+		"*message", "record.w", "record.label", "sizeof(struct rec)", "-counter / 5", "~big",
+		"&record.pt", "record.next->y", "points[1]", "&points[1]", "(long)porigin - (long)&origin",
+		"numbers[1] * -3 >> 1", "'A' + 1", "counter == 42 || *nullp"}
+	want, ok := gdbPrint(t, path, exprs)
+	if !ok {
+		t.Skip("gdb not installed")
+	}
+	for i, e := range exprs {
+		got, err := s.Print(e)
+		if err != nil {
+			t.Errorf("print %s: %v (gdb: %s)", e, err, want[i])
+		} else if got != want[i] {
+			t.Errorf("print %s = %s, gdb says %s", e, got, want[i])
 		}
 	}
 }
