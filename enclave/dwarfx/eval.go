@@ -328,7 +328,7 @@ func (e *evaluator) register(n *regNode) (*Value, error) {
 	if s.ctx.fr == nil {
 		return nil, e.errf(n, "$", nil, "no frame selected: no registers")
 	}
-	var t godwarf.Type = typeLong
+	var t godwarf.Type = typeInt64 // gdb's type of the 64-bit registers
 	switch {
 	case half:
 		t = typeInt

@@ -172,6 +172,7 @@ var (
 	typeCodePtr = &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8},
 		Type: &godwarf.FuncType{CommonType: godwarf.CommonType{ByteSize: 1}, ReturnType: typeVoid}}
 	typeDataPtr = &godwarf.PtrType{CommonType: godwarf.CommonType{ByteSize: 8}, Type: typeVoid}
+	typeInt64   = &godwarf.IntType{BasicType: godwarf.BasicType{CommonType: godwarf.CommonType{ByteSize: 8, Name: "int64_t"}}}
 	typeEflags  = &godwarf.UintType{BasicType: godwarf.BasicType{CommonType: godwarf.CommonType{ByteSize: 4, Name: "i386_eflags"}}}
 )
 

@@ -45,6 +45,7 @@ func TestDeFaultDivide(t *testing.T) {
 			fr.Regs.Set(RegRSI, 0)
 			fr.Regs.Set(RegRAX, at.rax)
 			fr.Regs.Set(RegRSP, cfa-8)
+			fr.Regs.Set(RegEFLAGS, 0x246)
 			s := p.Scope(testBase, fr, nil)
 			if got := s.Function(); got != "fault_divide" {
 				t.Fatalf("Function() = %q", got)
@@ -77,12 +78,20 @@ func TestDeFaultDivide(t *testing.T) {
 				"$pc == $rip":            "1",
 				"(unsigned long)$rax":    fmt.Sprint(at.rax),
 				"$rbx":                   "<not saved>",
+				"$eflags":                "[ PF ZF IF ]",
+				"$eflags | 0x800":        "2630",
 			} {
 				got, err := s.Print(expr)
 				if err != nil {
 					t.Errorf("print %s: %v", expr, err)
 				} else if got != want {
 					t.Errorf("print %s = %s, want %s", expr, got, want)
+				}
+			}
+			for expr, want := range map[string]string{"$rax": "int64_t", "$eax": "int", "$rip": "void (*)()",
+				"$rsp": "void *", "$eflags | 1": "unsigned int"} {
+				if got, err := s.WhatIs(expr); err != nil || got != want {
+					t.Errorf("whatis %s = %q, %v; want %q (gdb's)", expr, got, err, want)
 				}
 			}
 			v, err := s.Eval("divisor")
