@@ -175,10 +175,16 @@ func (p *Program) callerCFA(base uint64, fr *Frame) (uint64, error) {
 }
 
 // Unwind returns fr and its callers, innermost first, each linked to the
-// next by Caller, by CallerFrame, for at most maxFrames frames. It stops
+// next by Caller, by CallerFrame, for at most maxFrames frames; it sets
+// fr.CFA from the CFI when it is 0. It stops
 // without error at a frame without CFI (outside the program, or in code
 // without it), at an outermost frame, or when the stack stops growing.
 func (p *Program) Unwind(base uint64, fr *Frame, mem ReadMemory, maxFrames int) ([]*Frame, error) {
+	if fr.CFA == 0 {
+		p.mu.Lock()
+		fr.CFA, _ = p.callerCFA(base, fr)
+		p.mu.Unlock()
+	}
 	frames := []*Frame{fr}
 	for len(frames) < maxFrames {
 		cur := frames[len(frames)-1]

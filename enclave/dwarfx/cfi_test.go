@@ -25,7 +25,7 @@ func TestUnwindDe(t *testing.T) {
 		r120   = 0x5555
 	)
 	mem := fakeMem{sp: u64s(testBase+ret1, rbx0, rbp0, r120, testBase+ret2)}
-	fr := &Frame{PC: testBase + idiv, CFA: sp + 8}
+	fr := &Frame{PC: testBase + idiv} // CFA from the CFI
 	for n, v := range map[int]uint64{RegRAX: 42, RegRDX: 0, RegRCX: 0, RegRDI: 42, RegRSI: 0,
 		RegRBX: retPtr, RegRBP: 0, 12: 42, RegRSP: sp} {
 		fr.Regs.Set(n, v)
@@ -42,6 +42,9 @@ func TestUnwindDe(t *testing.T) {
 	}
 	if pcs[0] != idiv || pcs[1] != ret1 || pcs[2] != ret2 {
 		t.Fatalf("frames at %#x, want %#x %#x %#x", pcs, idiv, ret1, ret2)
+	}
+	if fr.CFA != sp+8 {
+		t.Errorf("frame 0 CFA %#x, want %#x", fr.CFA, uint64(sp+8))
 	}
 	ee := frames[1]
 	if ee.CFA != sp+40 || !ee.Outer || ee.Caller != frames[2] || fr.Caller != ee {

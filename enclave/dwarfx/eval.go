@@ -17,6 +17,7 @@ type UnknownSymbolError struct {
 	Col  int
 }
 
+// Error renders the UnknownSymbolError.
 func (e *UnknownSymbolError) Error() string {
 	if e.Col > 0 {
 		return fmt.Sprintf("no symbol %q in current context (column %d)", e.Name, e.Col)
@@ -35,6 +36,7 @@ type EvalError struct {
 	Err  error // an underlying error (memory read), or nil
 }
 
+// Error renders the EvalError.
 func (e *EvalError) Error() string {
 	s := fmt.Sprintf("column %d: %s", e.Col, e.Msg)
 	if e.Err != nil {

@@ -40,6 +40,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error renders the SyntaxError.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("syntax error at column %d: %s", e.Col, e.Msg)
 }

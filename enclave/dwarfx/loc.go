@@ -61,6 +61,13 @@ func (p *Program) newFrameCtx(base uint64, fr *Frame, mem ReadMemory, depth int)
 		c.frameBaseErr = errors.New("no frame")
 		return c
 	}
+	if fr.CFA == 0 { // the caller did not give it: compute it from the CFI
+		if cfa, err := p.callerCFA(base, fr); err == nil {
+			f := *fr
+			f.CFA = cfa
+			c.fr = &f
+		}
+	}
 	c.fn = p.funcAt(c.lookupPC())
 	c.frameBaseErr = errors.New("no function at PC")
 	if c.fn != nil {

@@ -19,6 +19,7 @@ type Location struct {
 // NoSuchFileError: no line table names a file matching File.
 type NoSuchFileError struct{ File string }
 
+// Error renders the NoSuchFileError.
 func (e *NoSuchFileError) Error() string { return fmt.Sprintf("no source file named %s", e.File) }
 
 // NoCodeError: FILE:LINE where neither Line nor any later line of File
@@ -28,6 +29,7 @@ type NoCodeError struct {
 	Line int
 }
 
+// Error renders the NoCodeError.
 func (e *NoCodeError) Error() string {
 	return fmt.Sprintf("no code at line %d in file %q", e.Line, e.File)
 }
@@ -39,6 +41,7 @@ type BadLocationError struct {
 	Msg  string
 }
 
+// Error renders the BadLocationError.
 func (e *BadLocationError) Error() string { return fmt.Sprintf("bad location %q: %s", e.Spec, e.Msg) }
 
 // Resolve resolves a breakpoint location of the program loaded at base,

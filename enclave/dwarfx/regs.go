@@ -80,7 +80,7 @@ func (r *Registers) Get(n int) (uint64, bool) {
 type Frame struct {
 	PC   uint64    // run-time address: RIP for the innermost frame, else the return address
 	Regs Registers // the frame's registers (RIP need not be set: PC is used)
-	CFA  uint64    // canonical frame address from the CFI unwinder; 0 if unknown
+	CFA  uint64    // canonical frame address; 0: computed from the program's CFI when needed
 	// Outer says PC is a return address (a frame other than the
 	// innermost): scopes and location lists are then looked up at PC-1,
 	// inside the call instruction, as gdb does. Caller frames are always

@@ -26,6 +26,7 @@ type MissingSourceError struct {
 	Repeated bool
 }
 
+// Error renders the MissingSourceError.
 func (e *MissingSourceError) Error() string {
 	return fmt.Sprintf("source file %s not found (tried %s)", e.File, strings.Join(e.Tried, ", "))
 }
@@ -38,6 +39,7 @@ type LineRangeError struct {
 	Lines int
 }
 
+// Error renders the LineRangeError.
 func (e *LineRangeError) Error() string {
 	return fmt.Sprintf("line number %d out of range; %s has %d lines", e.Line, e.File, e.Lines)
 }
