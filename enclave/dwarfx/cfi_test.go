@@ -75,8 +75,8 @@ func TestUnwindDe(t *testing.T) {
 	}
 	want := []string{
 		"uint64_t n = 1",
-		fmt.Sprintf("const struct ecall_args * args = (const struct ecall_args *) %#x", rt.CFA-160),
-		fmt.Sprintf("uint64_t * ret = (uint64_t *) %#x", retPtr),
+		fmt.Sprintf("const struct ecall_args * args = %#x", rt.CFA-160),
+		fmt.Sprintf("uint64_t * ret = %#x", retPtr),
 	}
 	if !equalStrings(varStrings(args), want) {
 		t.Errorf("frame 1 Args() = %q, want %q", varStrings(args), want)

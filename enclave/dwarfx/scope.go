@@ -62,12 +62,13 @@ type Variable struct {
 	Err error
 }
 
-// String renders "name = value" as gdb's info args / info locals.
+// String renders "name = value" as gdb's info args / info locals do
+// (pointers without the "(type *)" that print puts before them).
 func (v Variable) String() string {
 	if v.Err != nil {
 		return v.Name + " = " + errText(v.Err)
 	}
-	return v.Name + " = " + v.Value.String()
+	return v.Name + " = " + v.Value.s.format(v.Value, false, 0)
 }
 
 // Args returns the function's formal parameters in declaration order

@@ -140,7 +140,7 @@ func TestEntryValueFromCallSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{fmt.Sprintf("const uint64_t * v = (const uint64_t *) %#x", args+8), "uint64_t n = 3"}
+	want := []string{fmt.Sprintf("const uint64_t * v = %#x", args+8), "uint64_t n = 3"}
 	if !equalStrings(varStrings(got), want) {
 		t.Errorf("with caller: Args() = %q, want %q", varStrings(got), want)
 	}
@@ -193,8 +193,8 @@ func TestOuterFrameEntryValues(t *testing.T) {
 	}
 	want := []string{
 		"uint64_t n = 1",
-		fmt.Sprintf("const struct ecall_args * args = (const struct ecall_args *) %#x", runtimeCFA-160),
-		"uint64_t * ret = (uint64_t *) 0x7f1200160000",
+		fmt.Sprintf("const struct ecall_args * args = %#x", runtimeCFA-160),
+		"uint64_t * ret = 0x7f1200160000",
 	}
 	if !equalStrings(varStrings(got), want) {
 		t.Errorf("Args() = %q, want %q", varStrings(got), want)
