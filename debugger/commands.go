@@ -21,6 +21,9 @@ type Command struct {
 	// local commands do not use the backend (they answer while the host
 	// runs); the others run on the backend's thread.
 	local bool
+	// setup commands also make sense before the host's first stop (a
+	// script's leading setup commands run before the host goes on).
+	setup bool
 	run   func(s *Session, args []string) (Result, error)
 }
 
@@ -37,7 +40,7 @@ var commands []*Command
 
 func init() {
 	commands = []*Command{
-		{Name: "help", Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
+		{Name: "help", setup: true, Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
 		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads",
 			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA) or the host's threads.", run: cmdInfo},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
@@ -47,7 +50,7 @@ func init() {
 		{Name: "x", Usage: "x/NFU ADDR", Help: "Examine memory: N units of U (b,h,w,g) in format F (x,d,u,s,i).\nEnclave memory is read through EDBGRD; ADDR may be a number, SYMBOL[+OFF] or ssa.REG.", run: cmdExamine},
 		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", local: true, run: cmdEvents},
 		{Name: "dump", Usage: "dump [--force] [FILE]", Help: "Write an ELF core file of every enclave (EDBGRD), its TCS, SSA frames and the timeline (mode 0600).\nThe default FILE is sgxdbg-PID-N.core; open it with `sgxdbg core FILE` or gdb ENCLAVE.elf FILE.\nFILE must not exist unless --force is given (it is then replaced whole); a symbolic link is never followed or replaced.", run: cmdDump},
-		{Name: "stop-on", Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|enclu-fault|all|none ...", Help: "Choose where to stop; with no words, show the current policy.\nenclu-fault stops where an EENTER or ERESUME fails an SDM check (TCS busy, CSSA >= NSSA, ...).", local: true, run: cmdStopOn},
+		{Name: "stop-on", setup: true, Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|enclu-fault|all|none ...", Help: "Choose where to stop; with no words, show the current policy.\nenclu-fault stops where an EENTER or ERESUME fails an SDM check (TCS busy, CSSA >= NSSA, ...).", local: true, run: cmdStopOn},
 		{Name: "eresume", Resumes: true, Usage: "eresume", Help: "ERESUME the enclave from its newest SSA frame, without telling the host.", run: cmdEresume},
 		{Name: "eenter-handler", Aliases: []string{"handler"}, Usage: "eenter-handler [--abi samples|intel-sdk|raw] [--rdi V] [--rsi V] [--rdx V]",
 			Help: "EENTER the enclave's exception path on the same TCS and run it to its EEXIT.\nThen show which SSA fields the handler changed; the thread stays at the AEX.", run: cmdHandler},
@@ -55,11 +58,40 @@ func init() {
 		{Name: "skip", Usage: "skip", Help: "Advance the newest SSA frame's RIP past the faulting instruction (then eresume).", run: cmdSkip},
 		{Name: "set", Usage: "set ssa.REG VALUE", Help: "Change a register of the newest SSA frame (EDBGWR).\nVALUE is a number, SYMBOL[+OFF] or ssa.REG.", run: cmdSet},
 		{Name: "write", Usage: "write ADDR HEXBYTES", Help: "Write bytes into enclave memory (EDBGWR).", run: cmdWrite},
-		{Name: "step", Aliases: []string{"s", "si"}, Resumes: true, Usage: "step", Help: "Run one enclave instruction (DBGOPTIN and TF), then stop at its #DB.", run: cmdStep},
+		{Name: "break", setup: true, Aliases: []string{"b", "br"}, Usage: "break [LOCATION] [if EXPR]",
+			Help: "Set a breakpoint: an INT3 written through EDBGWR at FUNCTION (after its prologue), FILE:LINE, LINE or *ADDR.\nResolved in every enclave image; pending until an enclave of that image is initialized. A hit is a #BP AEX.", run: cmdBreak(BreakSoftware, false)},
+		{Name: "tbreak", setup: true, Usage: "tbreak [LOCATION] [if EXPR]", Help: "Set a breakpoint that is deleted when it first stops.", run: cmdBreak(BreakSoftware, true)},
+		{Name: "hbreak", setup: true, Usage: "hbreak [LOCATION] [if EXPR]", Help: "Set a hardware breakpoint (a debug register, DR0-DR3): a hit is a #DB AEX; no byte of the enclave changes.", run: cmdBreak(BreakHardware, false)},
+		{Name: "watch", Usage: "watch EXPR|*ADDR[,LEN]", Help: "Stop when the enclave writes a new value to EXPR (1, 2, 4 or 8 aligned bytes; a debug register).\nThe stop shows the old and new value; a hit is a #DB AEX after the writing instruction.", run: cmdWatch(WatchWrite)},
+		{Name: "rwatch", Usage: "rwatch EXPR|*ADDR[,LEN]", Help: "Stop when the enclave reads EXPR (an access watchpoint whose hits leave the value unchanged).", run: cmdWatch(WatchRead)},
+		{Name: "awatch", Usage: "awatch EXPR|*ADDR[,LEN]", Help: "Stop when the enclave reads or writes EXPR.", run: cmdWatch(WatchAccess)},
+		{Name: "delete", setup: true, Usage: "delete [N...]", Help: "Delete breakpoints N... (all without numbers).", run: cmdDelete},
+		{Name: "disable", setup: true, Usage: "disable [N...]", Help: "Disable breakpoints N... (all without numbers).", run: cmdEnable(false)},
+		{Name: "enable", setup: true, Usage: "enable [N...]", Help: "Enable breakpoints N... (all without numbers).", run: cmdEnable(true)},
+		{Name: "condition", setup: true, Usage: "condition N [EXPR]", Help: "Stop at breakpoint N only when EXPR (C, in the hit's frame) is non-zero; without EXPR, always.", run: cmdCondition},
+		{Name: "ignore", setup: true, Usage: "ignore N COUNT", Help: "Let breakpoint N pass its next COUNT hits.", run: cmdIgnore},
+		{Name: "stepi", Aliases: []string{"si"}, Resumes: true, Usage: "stepi [N]", Help: "Run N enclave instructions (DBGOPTIN and TF), stopping at the #DB of the last.\nWorks at AEX, breakpoint, EENTER and ERESUME stops; an EEXIT on the way ends it.", run: cmdMotion(motionStepi)},
+		{Name: "nexti", Aliases: []string{"ni"}, Resumes: true, Usage: "nexti [N]", Help: "Like stepi, but a CALL runs to its return.", run: cmdMotion(motionNexti)},
+		{Name: "step", Aliases: []string{"s"}, Resumes: true, Usage: "step [N]", Help: "Run to the next source line, into calls that have line information.", run: cmdMotion(motionStep)},
+		{Name: "next", Aliases: []string{"n"}, Resumes: true, Usage: "next [N]", Help: "Run to the next source line of this function, over calls (and the OCALLs they make).", run: cmdMotion(motionNext)},
+		{Name: "finish", Aliases: []string{"fin"}, Resumes: true, Usage: "finish", Help: "Run until the current function returns; print its return value (RAX, by its DWARF type).", run: cmdMotion(motionFinish)},
+		{Name: "until", Aliases: []string{"u"}, Resumes: true, Usage: "until [LOCATION]", Help: "Like next, but never back to an earlier line (out of a loop); with LOCATION, run to it or to this frame's return.", run: cmdMotion(motionUntil)},
+		{Name: "advance", Resumes: true, Usage: "advance LOCATION", Help: "Run to LOCATION, or to this frame's return.", run: cmdMotion(motionAdvance)},
 		{Name: "continue", Aliases: []string{"c"}, Resumes: true, Usage: "continue", Help: "Let the host go on as it would without a debugger (it gets the AEX's signal).", run: cmdContinue},
 		{Name: "kill", Resumes: true, Usage: "kill", Help: "Kill the host.", local: true, run: cmdKill},
 		{Name: "quit", Aliases: []string{"q"}, Resumes: true, Usage: "quit", Help: "Kill the host and leave.", local: true, run: cmdQuit},
 	}
+}
+
+// IsSetup reports whether line is a command that makes sense before the
+// host's first stop (breakpoints, the stop policy, source directories).
+func IsSetup(line string) bool {
+	words := strings.Fields(line)
+	if len(words) == 0 {
+		return false
+	}
+	c := lookup(words[0])
+	return c != nil && (c.setup || c.Name == "info" && len(words) == 2 && strings.HasPrefix("breakpoints", words[1]))
 }
 
 // Commands returns the command table.
@@ -169,9 +201,11 @@ func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, usage("info enclaves|tcs|threads")
+		return nil, usage("info enclaves|tcs|threads|breakpoints")
 	}
 	switch args[0] {
+	case "breakpoints", "breakpoint", "break", "b", "watchpoints":
+		return s.viewBreakpoints()
 	case "enclaves", "enclave", "e":
 		return s.atStop(s.viewEnclaves)
 	case "tcs":
@@ -179,7 +213,7 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 	case "threads", "thread", "t":
 		return s.atStop(s.viewThreads)
 	}
-	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs or threads)", args[0])
+	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads or breakpoints)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {
@@ -373,12 +407,14 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 			return nil, err
 		}
 		msg := fmt.Sprintf("ERESUME TCS %#x from SSA frame %d", ts.addr, ts.tcs.CSSA-1)
-		inHandler := st.InHandler()
-		if err := st.ERESUME(false); err != nil {
-			return nil, fmt.Errorf("eresume: %w", err)
-		}
-		if !inHandler {
+		if !st.InHandler() {
+			if err := s.resumeFrom(st, false); err != nil {
+				return nil, fmt.Errorf("eresume: %w", err)
+			}
 			return &ActionResult{Action: "eresume", Message: msg}, nil
+		}
+		if err := raw(st).ERESUME(false); err != nil {
+			return nil, fmt.Errorf("eresume: %w", err)
 		}
 		// The frame belonged to a handler eenter-handler started: it runs on
 		// to its end, and the thread is back at the AEX it started from.
@@ -395,37 +431,21 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 	})
 }
 
-func cmdStep(s *Session, _ []string) (Result, error) {
-	return s.atStop(func(st target.Stop) (Result, error) {
-		if err := needAEX(st); err != nil {
-			return nil, err
-		}
-		ts, f, err := s.stopFrame(st)
-		if err != nil {
-			return nil, err
-		}
-		s.mu.Lock()
-		s.stepping[ts.addr] = true
-		s.mu.Unlock()
-		if err := st.ERESUME(true); err != nil {
-			s.mu.Lock()
-			delete(s.stepping, ts.addr)
-			s.mu.Unlock()
-			return nil, fmt.Errorf("step: %w", err)
-		}
-		return &ActionResult{Action: "step", Message: fmt.Sprintf("stepping TCS %#x from %#x (DBGOPTIN set)", ts.addr, f.GPR.RIP)}, nil
-	})
-}
-
 func cmdContinue(s *Session, _ []string) (Result, error) {
 	return s.atStop(func(st target.Stop) (Result, error) {
 		switch {
-		case s.stepDone:
-			// The #DB of our own step is the debugger's, not the host's.
-			if err := st.ERESUME(false); err != nil {
+		case s.own:
+			// The debugger's own trap (a breakpoint, a watchpoint, a step's
+			// #DB) is not the host's: ERESUME, over a breakpoint if one is
+			// at the RIP.
+			msg := "ERESUME after the step"
+			if s.reason != nil && (s.reason.Kind == "breakpoint" || s.reason.Kind == "watchpoint") {
+				msg = "ERESUME past the " + s.reason.Kind
+			}
+			if err := s.resumeFrom(st, false); err != nil {
 				return nil, err
 			}
-			return &ActionResult{Action: "continue", Message: "ERESUME after the step"}, nil
+			return &ActionResult{Action: "continue", Message: msg}, nil
 		case s.answer != nil && s.answer.Handled:
 			// The handler already ran and said handled: the host would
 			// ERESUME; delivering the AEX would run the handler again.

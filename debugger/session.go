@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/enclave/dwarfx"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -26,6 +28,9 @@ type Options struct {
 	// Dumper writes core files for the dump command (dump.go); nil: the
 	// session cannot dump.
 	Dumper Dumper
+	// SourceDirs are searched for source files after each unit's
+	// compilation directory (the directory command adds more).
+	SourceDirs []string
 }
 
 // Session is one debugging session over one host program. It pulls: Wait
@@ -43,6 +48,7 @@ type Session struct {
 	mu       sync.Mutex // guards what other goroutines read, below
 	timeline []target.Event
 	images   map[uint64]*enclave.Image // by enclave base
+	matched  map[uint64]*candidate     // the same, with their DWARF
 	policy   Policy
 	running  bool // a Wait is in progress
 	stopped  bool // cur is held
@@ -51,16 +57,27 @@ type Session struct {
 
 	// On the backend's thread only.
 	cands    []*candidate
-	stepping map[uint64]bool // TCS → a step is in flight
-	cur      target.Stop     // the current stop
-	stepDone bool            // cur is the #DB that ends a step
+	stepping map[uint64]bool // TCS → a single step is in flight
+	cur      target.Stop     // the current stop (seen through the breakpoints)
 	answer   *HandlerView    // the handler run at cur that reached its EEXIT
+	breaks   *breakTable
+	lifted   map[uint64]*lifted // TCS → a breakpoint lifted for one instruction
+	motion   *motion            // the stepping command in flight
+	// own: cur is the debugger's own trap (a breakpoint, a watchpoint, the
+	// end of a step): continuing it ERESUMEs instead of telling the host.
+	own      bool
+	reason   *StopReason // why cur stopped, beyond its event
+	returned string      // finish: the value returned
+	sources  *dwarfx.Sources
+	missing  []string // source files not found, not said yet
 }
 
 type candidate struct {
-	path string
-	im   *enclave.Image
-	mr   [32]byte
+	path    string
+	im      *enclave.Image
+	mr      [32]byte
+	prog    *dwarfx.Program // opened on first use (place.go)
+	progErr error
 }
 
 // ErrExited is returned by commands that need a live host after it ended.
@@ -73,7 +90,8 @@ var ErrNotStopped = errors.New("not stopped")
 // New starts a session over a backend's process. The host stays as it is
 // until the first Wait.
 func New(p target.Process, opts Options) *Session {
-	s := &Session{p: p, opts: opts, policy: opts.Policy, images: map[uint64]*enclave.Image{}, stepping: map[uint64]bool{}}
+	s := &Session{p: p, opts: opts, policy: opts.Policy, images: map[uint64]*enclave.Image{}, matched: map[uint64]*candidate{},
+		stepping: map[uint64]bool{}, breaks: newBreakTable(), lifted: map[uint64]*lifted{}, sources: dwarfx.NewSources(opts.SourceDirs...)}
 	s.loadCandidates(opts.Enclaves)
 	return s
 }
@@ -134,13 +152,16 @@ func (s *Session) record(evs []target.Event) {
 	for _, ev := range evs {
 		switch ev.Kind {
 		case target.EvEnclaveInitialized:
+			s.breaks.dirty = true
 			for _, c := range s.cands {
 				if c.mr == ev.MRENCLAVE {
-					s.images[ev.Enclave] = c.im
+					s.images[ev.Enclave], s.matched[ev.Enclave] = c.im, c
 				}
 			}
 		case target.EvEnclaveRemoved:
+			s.breaks.dirty = true
 			delete(s.images, ev.Enclave)
+			delete(s.matched, ev.Enclave)
 		}
 	}
 	s.mu.Unlock()
@@ -154,6 +175,7 @@ func (s *Session) record(evs []target.Event) {
 // Stopped is what Wait returns: a stop, or the host's end.
 type Stopped struct {
 	Event  target.Event // the event the thread stopped at (zero when Exited)
+	Reason *StopReason  // the debugger's reason (a breakpoint, a step), or nil
 	Exited bool
 	Status int // the host's exit status, when Exited
 }
@@ -191,7 +213,7 @@ func (s *Session) Wait() (Stopped, error) {
 // resume pulls from the backend until a stop the session wants or the end.
 // Backend thread.
 func (s *Session) resume() (Stopped, error) {
-	s.cur, s.stepDone, s.answer = nil, false, nil
+	s.cur, s.own, s.answer, s.reason, s.returned = nil, false, nil, nil, ""
 	for {
 		tr, err := s.p.ContinueOnce()
 		if err != nil {
@@ -202,33 +224,42 @@ func (s *Session) resume() (Stopped, error) {
 			s.mu.Lock()
 			s.ended, s.exit = true, tr.Status.ShellCode()
 			s.mu.Unlock()
+			s.endMotion()
 			return Stopped{Exited: true, Status: tr.Status.ShellCode()}, nil
 		}
 		if tr.Stop == nil {
 			continue
 		}
-		if s.wants(tr.Stop) {
-			s.setStop(tr.Stop)
-			return Stopped{Event: tr.Stop.Event()}, nil
+		st := s.breaks.wrap(tr.Stop)
+		var warn error
+		if err := s.syncBreakpoints(st); err != nil {
+			warn = err
 		}
+		s.own = false
+		stop, err := s.wantsStop(st)
+		if err != nil {
+			warn = err
+			stop = !st.Resumed()
+		}
+		if !stop {
+			continue
+		}
+		if m := s.motion; m != nil && m.tcs != st.Event().TCS {
+			s.endMotion() // another thread's stop ends the stepping
+		}
+		s.setStop(st)
+		if len(s.missing) > 0 {
+			warn = errors.Join(warn, errors.New(strings.Join(s.missing, "; ")))
+			s.missing = nil
+		}
+		if warn != nil {
+			if s.reason == nil {
+				s.reason = &StopReason{Kind: "error"}
+			}
+			s.reason.Message = strings.TrimLeft(s.reason.Message+"\nwarning: "+warn.Error(), "\n")
+		}
+		return Stopped{Event: st.Event(), Reason: s.reason}, nil
 	}
-}
-
-// wants decides whether the session stops at st: the #DB that ends a step
-// always, anything else as the policy says.
-func (s *Session) wants(st target.Stop) bool {
-	ev := st.Event()
-	if ev.Kind != target.EvAEX {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.policy.Stops(ev)
-	}
-	stepped := s.stepping[ev.TCS] && ev.Valid && ev.Vector == sgx.VectorDB
-	delete(s.stepping, ev.TCS)
-	s.stepDone = stepped
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return stepped || s.policy.Stops(ev)
 }
 
 // setStop makes st the current stop. Backend thread.
@@ -321,6 +352,9 @@ func (s *Session) Close() error {
 	err := s.p.Close()
 	for _, c := range s.cands {
 		c.im.Close()
+		if c.prog != nil {
+			c.prog.Close()
+		}
 	}
 	return err
 }

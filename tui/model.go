@@ -430,7 +430,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Skip):
 		return m.run("skip")
 	case key.Matches(msg, k.Step):
-		return m.run("step")
+		return m.run("stepi")
 	case key.Matches(msg, k.Continue):
 		return m.run("continue")
 	case key.Matches(msg, k.Kill):

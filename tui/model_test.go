@@ -221,7 +221,7 @@ func TestStorySkipStep(t *testing.T) {
 	}
 	st.key("i")
 	s = st.golden("step")
-	must(t, s, "AEX #DB debug in enclave_ecall", "stepping TCS 0x7f0000000000 from 0x7f00000132db (")
+	must(t, s, "AEX #DB debug in enclave_ecall", "stepi from 0x7f00000132db in fault_divide (")
 	if !regexp.MustCompile(`(?m)^rip +0x[0-9a-f]{16} \* `).MatchString(s) {
 		t.Errorf("rip not marked changed since the last stop:\n%s", s)
 	}

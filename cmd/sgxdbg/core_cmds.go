@@ -96,7 +96,7 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 		return err
 	}
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
-	out.stop(c.Stop)
+	out.stop(debugger.Stopped{Event: c.Stop})
 	if o.batch == "" && o.cmds == "" {
 		prompt(s, bufio.NewScanner(cmd.InOrStdin()), out, cmd.OutOrStdout())
 		return nil

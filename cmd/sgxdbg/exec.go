@@ -31,6 +31,7 @@ type execOptions struct {
 	enclaves []string
 	dumpOn   string
 	noTUI    bool
+	breaks   []string
 }
 
 func newExecCmd() *cobra.Command {
@@ -74,6 +75,7 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols (host arguments are tried too)")
 	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
 	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
+	f.StringArrayVar(&o.breaks, "break", nil, "set a breakpoint at `LOCATION` before the host runs (FUNCTION, FILE:LINE, *ADDR)")
 	return cmd
 }
 
@@ -124,8 +126,12 @@ func (p *printer) event(ev target.Event) {
 	}
 }
 
-func (p *printer) stop(ev target.Event) {
-	p.line(map[string]any{"stop": ev}, "stopped: "+ev.String())
+func (p *printer) stop(st debugger.Stopped) {
+	if st.Reason == nil {
+		p.line(map[string]any{"stop": st.Event}, "stopped: "+st.Event.String())
+		return
+	}
+	p.line(map[string]any{"stop": st.Event, "reason": st.Reason}, "stopped: "+st.Event.String()+"\n"+st.Reason.Message)
 }
 
 func (p *printer) result(cmd string, r debugger.Result, err error) {
@@ -218,6 +224,19 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 
 	in := bufio.NewScanner(os.Stdin)
 	next := 0
+	// --break, then the script's leading setup commands (break, stop-on, …)
+	// run before the host's first stop, as gdb's do before run.
+	for _, loc := range o.breaks {
+		r, err := s.Exec("break " + loc)
+		out.result("break "+loc, r, err)
+		if err != nil {
+			return fmt.Errorf("--break %s: %w", loc, err)
+		}
+	}
+	for ; next < len(script) && debugger.IsSetup(script[next].cmd); next++ {
+		r, err := s.Exec(script[next].cmd)
+		out.result(script[next].cmd, r, wrapWhere(script[next], err))
+	}
 	for {
 		st, err := s.Wait()
 		if err != nil {
@@ -242,7 +261,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 			}
 			return nil
 		}
-		out.stop(st.Event)
+		out.stop(st)
 		dumps.stop(s, st.Event, out)
 		if interactive {
 			// The prompt goes to stderr when stdout carries JSON lines.

@@ -136,6 +136,9 @@ func (s *Stop) Continue() error { return ErrReadOnly }
 // ERESUME is refused.
 func (s *Stop) ERESUME(bool) error { return ErrReadOnly }
 
+// SingleStep is refused.
+func (s *Stop) SingleStep() error { return ErrReadOnly }
+
 // EnterHandler is refused.
 func (s *Stop) EnterHandler(uint64, uint64, uint64) error { return ErrReadOnly }
 

@@ -168,6 +168,37 @@ func (s *Stop) ERESUME(step bool) error {
 	return s.em.eresume(s.th, &r)
 }
 
+// SingleStep runs one instruction of a thread held inside an enclave at an
+// EENTER or ERESUME stop: DBGOPTIN in its TCS, TF in its RFLAGS.
+func (s *Stop) SingleStep() error {
+	if s.Resumed() {
+		return ErrResumed
+	}
+	th := s.th
+	if !th.inEnclave() {
+		return fmt.Errorf("single step: thread %d is not inside an enclave (at an AEX, ERESUME with a step)", th.tid)
+	}
+	flags := make([]byte, 8)
+	if _, err := s.em.ReadEnclave(th.proc.pid, flags, th.tcs+tcsFlags); err != nil {
+		return fmt.Errorf("step: read TCS.FLAGS: %w", err)
+	}
+	flags[0] |= byte(sgx.TCSDbgOptIn)
+	if _, err := s.em.WriteEnclave(th.proc.pid, flags, th.tcs+tcsFlags); err != nil {
+		return fmt.Errorf("step: set DBGOPTIN: %w", err)
+	}
+	r, err := ptrace.GetRegs(th.tid)
+	if err != nil {
+		return err
+	}
+	const tf = 0x100
+	r.Eflags |= tf
+	if err := ptrace.SetRegs(th.tid, &r); err != nil {
+		return err
+	}
+	th.debugStep, s.over = true, true
+	return s.em.resume(th, 0)
+}
+
 // EnterHandler EENTERs the enclave on the stopped thread's TCS (CSSA now
 // > 0, so the runtime takes its exception path) with RDI, RSI, RDX as
 // given, through an `enclu; int3` trampoline in the scratch page. The

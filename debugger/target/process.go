@@ -165,6 +165,11 @@ type Stop interface {
 	// ERESUME resumes the enclave from its newest SSA frame; with step,
 	// TCS.FLAGS.DBGOPTIN and TF make it take a #DB after one instruction.
 	ERESUME(step bool) error
+	// SingleStep runs one enclave instruction of a thread held inside an
+	// enclave (an EENTER or ERESUME stop) with TCS.FLAGS.DBGOPTIN and TF,
+	// which ends in a #DB AEX (or an EEXIT stop, or the instruction's own
+	// fault). At an AEX stop, ERESUME(true) is the single step.
+	SingleStep() error
 	// EnterHandler EENTERs the enclave on the stopped TCS with RDI, RSI,
 	// RDX as given and runs it to its EEXIT or a nested AEX.
 	EnterHandler(rdi, rsi, rdx uint64) error
