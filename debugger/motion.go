@@ -59,7 +59,6 @@ type motion struct {
 	// finishSP: finish stops at the return address when RSP is this (the
 	// caller's CFA), so that a recursive call's return does not count.
 	finishSP uint64
-	started  bool
 }
 
 // maxMotionSteps bounds the instructions one step/next/until may run one by
