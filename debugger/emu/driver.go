@@ -472,8 +472,10 @@ func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
 	e.secs.MRSIGNER = sig.MRSIGNER()
 	e.secs.Attributes.Flags |= sgx.AttrInit
 	e.inited = true
-	e.patchIllegal()
 	em.emit(Event{Kind: EvEnclaveInitialized, Pid: pr.pid, Enclave: e.base(), MRENCLAVE: e.secs.MRENCLAVE, MRSIGNER: e.secs.MRSIGNER})
+	if em.cpuid == CPUIDRewrite {
+		em.rewriteEnclave(pr, e)
+	}
 	return 0
 }
 

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
 // Options describe the host program to run under the emulator.
@@ -30,6 +31,21 @@ type Options struct {
 	// Stop's methods may be used until it returns; if none resumed the
 	// thread, it goes on as it would without a debugger.
 	OnStop func(*Stop)
+
+	// CPU is the SGX processor to present ("" is CPUSGX2).
+	CPU CPUModel
+	// EPCSize is the size CPUID reports for the EPC (0: DefaultEPCSize).
+	// As on hardware, enclaves larger than the EPC still run (the kernel
+	// pages EPC out), so it is reported, not enforced.
+	EPCSize uint64
+	// CPUID chooses how CPUID is caught; the default uses CPUID faulting
+	// where the CPU has it and rewriting otherwise.
+	CPUID CPUIDMethod
+	// FunctionRanges, used only when CPUID is caught by rewriting, returns
+	// the [start, end) offsets of the function symbols of the enclave image
+	// that measures to mrenclave (nil when no image is known): only CPUID
+	// instructions inside them are rewritten.
+	FunctionRanges func(mrenclave [32]byte) [][2]uint64
 }
 
 // ExitStatus is how the host's main process ended.
@@ -103,6 +119,11 @@ type Emulator struct {
 	threads map[int]*thread
 	mainPid int
 	exit    *ExitStatus
+
+	model      CPUModel
+	sgx        sgx.SGXCPUID // leaf 12H of the emulated processor
+	cpuid      CPUIDMethod  // settled at the first exec
+	cpuidCount int          // host CPUIDs answered
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
@@ -131,16 +152,35 @@ func Start(opts Options) (*Emulator, error) {
 			path = p
 		}
 	}
+	model, err := ParseCPUModel(string(opts.CPU))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseCPUIDMethod(string(opts.CPUID)); err != nil {
+		return nil, err
+	}
+	epc := opts.EPCSize
+	if epc == 0 {
+		epc = DefaultEPCSize
+	}
+	xs := probeHostXSave()
+	leaf12 := sgxCPUID(model, epc, xs.xcr0)
+	if err := leaf12.Check(); err != nil {
+		return nil, fmt.Errorf("emulated CPU: %w", err)
+	}
 	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files})
 	if err != nil {
 		return nil, err
 	}
 	em := &Emulator{
 		opts:    opts,
-		xs:      probeHostXSave(),
+		xs:      xs,
 		procs:   map[int]*process{},
 		threads: map[int]*thread{},
 		mainPid: p.Pid,
+		model:   model,
+		sgx:     leaf12,
+		cpuid:   opts.CPUID,
 	}
 	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
 	em.procs[p.Pid] = pr
@@ -177,6 +217,9 @@ func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
 		return err
 	}
 	pr.scratch = scratch
+	if err := em.enableCPUIDFaulting(pr, tid); err != nil {
+		return err
+	}
 	pr.vdsoEnclu, pr.vdsoFixup = 0, 0
 	if !em.opts.NoVDSO {
 		if err := em.mapVDSO(pr, tid); err != nil {

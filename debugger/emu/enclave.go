@@ -35,8 +35,11 @@ type enclave struct {
 	// EINIT (CPUID, SYSCALL, …), by enclave offset: EDBGRD shows these.
 	original map[uint64][2]byte
 	shown    map[uint64]bool // rewritten sites showing their original bytes
-	maps     []mapping       // host mappings of the enclave file
-	initErr  error           // why the last EINIT failed, for diagnostics
+	// rewritten lists the addresses of the CPUID instructions the
+	// rewriting fallback changed, ascending (empty with CPUID faulting).
+	rewritten []uint64
+	maps      []mapping // host mappings of the enclave file
+	initErr   error     // why the last EINIT failed, for diagnostics
 }
 
 func (e *enclave) base() uint64 { return e.secs.BaseAddr }

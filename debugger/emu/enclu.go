@@ -54,7 +54,7 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 	if err != nil {
 		return err
 	}
-	if sig == unix.SIGILL && em.atENCLU(th, r.Rip) {
+	if encluTrap(sig, &si, r.Rip) && em.atENCLU(th, r.Rip) {
 		return em.enclu(th, &r)
 	}
 	if th.inEnclave() {
@@ -65,6 +65,9 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 		// EXITINFO invalid, then the signal at the AEP.
 		return em.aex(th, &r, aexInfo{interrupt: true, rip: r.Rip, sig: sig, si: si})
 	}
+	if sig == unix.SIGSEGV && si.Code == ptrace.SIKernel && em.cpuid == CPUIDFaulting && em.atCPUID(th, r.Rip) {
+		return em.hostCPUID(th, &r)
+	}
 	if sig == unix.SIGSEGV && si.Code > 0 {
 		if ok, err := em.hostTouch(th, si.Addr); ok || err != nil {
 			if err != nil {
@@ -74,6 +77,29 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 		}
 	}
 	return em.resume(th, sig)
+}
+
+// encluTrap reports whether a signal stopped at an ENCLU may be that
+// ENCLU's own fault. Without SGX, ENCLU raises #UD (SIGILL). Where ENCLU is
+// a real instruction (SGX enabled, or present with no driver) it raises
+// #GP outside a real enclave (SIGSEGV, SI_KERNEL) or #PF on its operands
+// (SIGSEGV or SIGBUS at the TCS address). A #PF fetching the instruction
+// itself (si_addr inside its three bytes) is not, nor is a trap (SIGTRAP)
+// that merely stopped there.
+func encluTrap(sig unix.Signal, si *ptrace.Siginfo, rip uint64) bool {
+	switch sig {
+	case unix.SIGILL:
+		return true
+	case unix.SIGSEGV, unix.SIGBUS:
+		if si.Code == ptrace.SIKernel {
+			return true
+		}
+		if si.Code <= 0 {
+			return false // sent by a process, not raised by the instruction
+		}
+		return si.Addr < rip || si.Addr >= rip+uint64(len(encluBytes))
+	}
+	return false
 }
 
 func isFault(sig unix.Signal) bool {

@@ -22,6 +22,7 @@ const (
 	EvERESUME            = target.EvERESUME
 	EvENCLUFault         = target.EvENCLUFault
 	EvEnclaveRemoved     = target.EvEnclaveRemoved
+	EvCPUIDRewritten     = target.EvCPUIDRewritten
 	EvExit               = target.EvExit
 )
 

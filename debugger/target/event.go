@@ -27,6 +27,10 @@ const (
 	EvExit               EventKind = "exit"
 )
 
+// EvCPUIDRewritten: on a CPU without CPUID faulting, a CPUID inside an
+// enclave was rewritten to UD2 (RIP), or none could be (RIP 0, Reason).
+const EvCPUIDRewritten EventKind = "cpuid-rewritten"
+
 // Event is one entry of the emulator's timeline. Fields that do not apply
 // to a kind are left zero and omitted from its JSON form.
 type Event struct {
@@ -67,7 +71,7 @@ type Event struct {
 	AEP        uint64
 	Signal     string // the signal delivered to the host
 	Leaf       string // enclu-fault: the leaf that faulted
-	Reason     string // enclu-fault: the SDM check that failed
+	Reason     string // enclu-fault: the SDM check that failed; cpuid-rewritten: why
 
 	// exit
 	Status int
@@ -133,6 +137,11 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case EvEnclaveRemoved:
 		m["pid"] = e.Pid
 		m["enclave"] = hexAddr(e.Enclave)
+	case EvCPUIDRewritten:
+		m["pid"] = e.Pid
+		m["enclave"] = hexAddr(e.Enclave)
+		m["rip"] = hexAddr(e.RIP)
+		m["reason"] = e.Reason
 	case EvExit:
 		m["pid"] = e.Pid
 		m["status"] = e.Status
@@ -166,6 +175,8 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " tid %d %s tcs %#x at %#x: %s %s -> %s", e.Tid, e.Leaf, e.TCS, e.RIP, e.VectorName, e.Reason, e.Signal)
 	case EvEnclaveRemoved:
 		fmt.Fprintf(&b, " pid %d enclave %#x", e.Pid, e.Enclave)
+	case EvCPUIDRewritten:
+		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
 	case EvExit:
 		if e.Killed != "" {
 			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, e.Killed)

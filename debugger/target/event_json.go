@@ -73,6 +73,11 @@ func (ev *Event) UnmarshalJSON(b []byte) error {
 	case EvEnclaveRemoved:
 		e.Pid = f.int("pid")
 		e.Enclave = f.hex("enclave")
+	case EvCPUIDRewritten:
+		e.Pid = f.int("pid")
+		e.Enclave = f.hex("enclave")
+		e.RIP = f.hex("rip")
+		e.Reason = f.str("reason")
 	case EvExit:
 		e.Pid = f.int("pid")
 		e.Status = f.int("status")

@@ -1,0 +1,110 @@
+package emu
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// archSetCPUID is arch_prctl's ARCH_SET_CPUID (arch/x86/include/uapi/asm/
+// prctl.h): with 0, CPUID in the calling thread raises SIGSEGV (si_code
+// SI_KERNEL, RIP at the CPUID) instead of executing. The setting is per
+// thread, inherited by clone and fork, and cleared by execve. The kernel
+// answers ENODEV when the CPU has no CPUID faulting (X86_FEATURE_CPUID_FAULT,
+// "cpuid_fault" in /proc/cpuinfo).
+const archSetCPUID = 0x1012
+
+var cpuidBytes = [2]byte{0x0f, 0xa2}
+
+// enableCPUIDFaulting turns CPUID faulting on in a thread stopped right
+// after exec, and settles em.cpuid the first time: faulting where the CPU
+// has it, rewriting where it answers ENODEV (unless faulting was asked
+// for, which is then an error).
+func (em *Emulator) enableCPUIDFaulting(pr *process, tid int) error {
+	if em.cpuid == CPUIDRewrite {
+		return nil
+	}
+	_, err := pr.mem.InjectSyscall(tid, pr.scratch+ptrace.ScratchSyscall, unix.SYS_ARCH_PRCTL, archSetCPUID, 0)
+	switch {
+	case err == nil:
+		em.cpuid = CPUIDFaulting
+		return nil
+	case errors.Is(err, unix.ENODEV) && em.opts.CPUID == CPUIDAuto:
+		em.cpuid = CPUIDRewrite
+		return nil
+	}
+	return fmt.Errorf("enable CPUID faulting (arch_prctl ARCH_SET_CPUID): %w", err)
+}
+
+// atCPUID reports whether th stopped at a CPUID instruction.
+func (em *Emulator) atCPUID(th *thread, rip uint64) bool {
+	var b [2]byte
+	return em.readCode(th, rip, b[:]) == 2 && b == cpuidBytes
+}
+
+// hostCPUID executes a host thread's faulted CPUID: the answer of this
+// machine's processor for the same leaf and subleaf, adjusted to the
+// emulated SGX processor, then RIP past the instruction.
+func (em *Emulator) hostCPUID(th *thread, r *ptrace.Regs) error {
+	out := em.cpuidAnswer(uint32(r.Rax), uint32(r.Rcx))
+	// In 64-bit mode CPUID zeroes the upper halves of the four registers.
+	r.Rax, r.Rbx, r.Rcx, r.Rdx = uint64(out[0]), uint64(out[1]), uint64(out[2]), uint64(out[3])
+	r.Rip += uint64(len(cpuidBytes))
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	em.cpuidCount++
+	return em.resume(th, 0)
+}
+
+// cpuidAnswer is CPUID.(EAX=leaf, ECX=subleaf) of the emulated processor:
+// this machine's answer (executed on the tracer's thread, so the APIC IDs
+// of leaves 1, 0BH and 1FH are those of the CPU the tracer runs on) with
+// the SGX bits of leaf 7 set, leaf 12H replaced, and the maximum basic
+// leaf raised to 12H when it is lower.
+func (em *Emulator) cpuidAnswer(leaf, subleaf uint32) [4]uint32 {
+	maxBasic, _, _, _ := cpuid(0, 0)
+	switch {
+	case leaf == sgx.CPUIDLeafSGX:
+		return em.sgx.Leaf12(subleaf)
+	case leaf > maxBasic && leaf < sgx.CPUIDLeafSGX:
+		return [4]uint32{} // below the raised maximum: an unsupported leaf reads 0
+	}
+	a, b, c, d := cpuid(leaf, subleaf)
+	r := [4]uint32{a, b, c, d}
+	switch {
+	case leaf == 0 && r[0] < sgx.CPUIDLeafSGX:
+		r[0] = sgx.CPUIDLeafSGX
+	case leaf == sgx.CPUIDLeafFeatures && subleaf == 0:
+		r = sgx.AdjustFeatures(r)
+	}
+	return r
+}
+
+// CPUInfo describes the emulated processor.
+type CPUInfo struct {
+	Model       CPUModel
+	CPUIDMethod CPUIDMethod // how CPUID is caught (settled at the first exec)
+	HostCPUIDs  int         // host CPUIDs answered so far
+	SGX         sgx.SGXCPUID
+	Leaf7       [4]uint32 // CPUID.(7,0) as the host sees it
+	Leaf12      [][4]uint32
+}
+
+// CPU describes the emulated processor. Tracer thread only.
+func (em *Emulator) CPU() CPUInfo {
+	ci := CPUInfo{Model: em.model, CPUIDMethod: em.cpuid, HostCPUIDs: em.cpuidCount, SGX: em.sgx,
+		Leaf7: em.cpuidAnswer(sgx.CPUIDLeafFeatures, 0)}
+	for sub := uint32(0); ; sub++ {
+		r := em.sgx.Leaf12(sub)
+		ci.Leaf12 = append(ci.Leaf12, r)
+		if sub >= sgx.CPUIDEPCSubleaf && r == [4]uint32{} {
+			break
+		}
+	}
+	return ci
+}
