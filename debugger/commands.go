@@ -37,8 +37,8 @@ var commands []*Command
 func init() {
 	commands = []*Command{
 		{Name: "help", Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", run: cmdHelp},
-		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads",
-			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA) or the host's threads.", run: cmdInfo},
+		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|cpu",
+			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads,\nor the emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H).", run: cmdInfo},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
 		{Name: "regs", Aliases: []string{"r"}, Usage: "regs", Help: "The enclave's real registers (newest SSA frame) beside the synthetic ones the OS sees.\nDifferences are marked; the synthetic state is checked against the architecture.", run: cmdRegs},
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
@@ -162,7 +162,7 @@ func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, errors.New("usage: info enclaves|tcs|threads")
+		return nil, errors.New("usage: info enclaves|tcs|threads|cpu")
 	}
 	switch args[0] {
 	case "enclaves", "enclave", "e":
@@ -171,8 +171,10 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 		return s.atStop(s.viewTCS)
 	case "threads", "thread", "t":
 		return s.atStop(s.viewThreads)
+	case "cpu":
+		return s.atStop(s.viewCPU)
 	}
-	return nil, fmt.Errorf("info: unknown subject %q (enclaves, tcs or threads)", args[0])
+	return nil, fmt.Errorf("info: unknown subject %q (enclaves, tcs, threads or cpu)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {

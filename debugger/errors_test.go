@@ -54,7 +54,7 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"", "empty command"},
 		{"frobnicate", `unknown command "frobnicate" (try help)`},
 		{"help frob", `help: no command "frob"`},
-		{"info", "usage: info enclaves|tcs|threads"},
+		{"info", "usage: info enclaves|tcs|threads|cpu"},
 		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs or threads)`},
 		{"ssa 7", fmt.Sprintf("no SSA frame 7: TCS %#x has frames 0..0 in use", tcs)},
 		{"ssa x", `ssa: frame number "x"`},

@@ -15,12 +15,13 @@ type emulateOptions struct {
 	trace  bool
 	json   bool
 	output string
+	cpu    cpuOptions
 }
 
 func newEmulateCmd() *cobra.Command {
 	var o emulateOptions
 	cmd := &cobra.Command{
-		Use:   "emulate [--trace] [--json] [-o FILE] -- HOST [ARGS...]",
+		Use:   "emulate [--trace] [--json] [-o FILE] [--cpu sgx1|sgx2] [--epc SIZE] -- HOST [ARGS...]",
 		Short: "Run a host program on the SGX emulator, without the debugger",
 		Long: `emulate runs HOST under sgxdbg's SGX emulator until it exits and exits with
 its status (128+N when a signal N killed it). The emulator makes
@@ -36,6 +37,7 @@ or to FILE with -o.`,
 	cmd.Flags().BoolVar(&o.trace, "trace", false, "print every enclave event")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print events as JSON lines")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write events to `FILE` instead of stderr")
+	o.cpu.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -52,6 +54,10 @@ func eventPrinter(w io.Writer, asJSON, trace bool) func(emu.Event) {
 }
 
 func runEmulate(cmd *cobra.Command, o emulateOptions, args []string) error {
+	cfg, err := o.cpu.config(args[1:])
+	if err != nil {
+		return err
+	}
 	var w io.Writer = cmd.ErrOrStderr()
 	if o.output != "" {
 		f, err := os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -61,12 +67,14 @@ func runEmulate(cmd *cobra.Command, o emulateOptions, args []string) error {
 		defer f.Close()
 		w = f
 	}
-	st, err := emu.Run(emu.Options{
+	eo := emu.Options{
 		Path:    args[0],
 		Args:    args,
 		Files:   []*os.File{os.Stdin, os.Stdout, os.Stderr},
 		OnEvent: eventPrinter(w, o.json, o.trace),
-	})
+	}
+	cfg.apply(&eo)
+	st, err := emu.Run(eo)
 	if err != nil {
 		return fmt.Errorf("emulate %s: %w", args[0], err)
 	}

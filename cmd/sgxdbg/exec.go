@@ -30,6 +30,7 @@ type execOptions struct {
 	enclaves []string
 	dumpOn   string
 	noTUI    bool
+	cpu      cpuOptions
 }
 
 func newExecCmd() *cobra.Command {
@@ -68,29 +69,34 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols (host arguments are tried too)")
 	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
 	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
+	o.cpu.addFlags(f)
 	return cmd
 }
 
 // launcherFor picks the backend.
-func launcherFor(name string, stderr io.Writer) (debugger.Launcher, error) {
+func launcherFor(name string, stderr io.Writer, c emuConfig) (debugger.Launcher, error) {
 	switch name {
 	case "emu":
-		return emuLauncher, nil
+		return emuLauncher(c), nil
 	case "auto":
 		if _, err := os.Stat(emu.DevicePath); err == nil {
 			fmt.Fprintf(stderr, "sgxdbg: %s exists, but the hardware backend is not implemented yet: using the emulator\n", emu.DevicePath)
 		}
-		return emuLauncher, nil
+		return emuLauncher(c), nil
 	case "hw":
 		return nil, errors.New("the hardware backend is not implemented yet; use --backend emu")
 	}
 	return nil, fmt.Errorf("unknown backend %q (auto, emu or hw)", name)
 }
 
-func emuLauncher(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
-	st, err := emu.Run(emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
-		OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }})
-	return st.ShellCode(), err
+func emuLauncher(c emuConfig) debugger.Launcher {
+	return func(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
+		eo := emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
+			OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }}
+		c.apply(&eo)
+		st, err := emu.Run(eo)
+		return st.ShellCode(), err
+	}
 }
 
 // printer writes events and results, in order, as text or JSON lines.
@@ -165,7 +171,11 @@ func loadScript(o execOptions) ([]scriptLine, error) {
 }
 
 func runExec(cmd *cobra.Command, o execOptions, args []string) error {
-	launch, err := launcherFor(o.backend, cmd.ErrOrStderr())
+	cfg, err := o.cpu.config(append(append([]string(nil), o.enclaves...), args[min(1, len(args)):]...))
+	if err != nil {
+		return err
+	}
+	launch, err := launcherFor(o.backend, cmd.ErrOrStderr(), cfg)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -85,20 +86,15 @@ func (em *Emulator) cpuidAnswer(leaf, subleaf uint32) [4]uint32 {
 	return r
 }
 
-// CPUInfo describes the emulated processor.
-type CPUInfo struct {
-	Model       CPUModel
-	CPUIDMethod CPUIDMethod // how CPUID is caught (settled at the first exec)
-	HostCPUIDs  int         // host CPUIDs answered so far
-	SGX         sgx.SGXCPUID
-	Leaf7       [4]uint32 // CPUID.(7,0) as the host sees it
-	Leaf12      [][4]uint32
-}
-
 // CPU describes the emulated processor. Tracer thread only.
-func (em *Emulator) CPU() CPUInfo {
-	ci := CPUInfo{Model: em.model, CPUIDMethod: em.cpuid, HostCPUIDs: em.cpuidCount, SGX: em.sgx,
-		Leaf7: em.cpuidAnswer(sgx.CPUIDLeafFeatures, 0)}
+func (em *Emulator) CPU() target.CPU {
+	ci := target.CPU{Model: string(em.model), CPUIDMethod: string(em.cpuid), HostCPUIDs: em.cpuidCount}
+	if em.cpuid == CPUIDFaulting {
+		ci.Leaf7 = em.cpuidAnswer(sgx.CPUIDLeafFeatures, 0)
+	} else {
+		a, b, c, d := cpuid(sgx.CPUIDLeafFeatures, 0) // host CPUID is not caught
+		ci.Leaf7 = [4]uint32{a, b, c, d}
+	}
 	for sub := uint32(0); ; sub++ {
 		r := em.sgx.Leaf12(sub)
 		ci.Leaf12 = append(ci.Leaf12, r)
@@ -108,3 +104,6 @@ func (em *Emulator) CPU() CPUInfo {
 	}
 	return ci
 }
+
+// CPU describes the emulated processor (target.CPUReporter).
+func (s *Stop) CPU() target.CPU { return s.em.CPU() }

@@ -205,7 +205,12 @@ func (em *Emulator) ioctl(pr *process, e *enclave, req uint32, arg uint64) int64
 		// emulator has none.
 		return -int64(unix.EINVAL)
 	case sgx.IocEnclaveRestrictPermissions, sgx.IocEnclaveModifyTypes, sgx.IocEnclaveRemovePages:
-		return -int64(unix.ENODEV) // SGX2 ioctls on an SGX1 processor
+		if em.model == CPUSGX1 {
+			return -int64(unix.ENODEV) // sgx_ioc_sgx2_ready on a processor without SGX2
+		}
+		// The SGX2 ioctls are not emulated: on the SGX2 model the driver
+		// answers as kernels before 6.0 (which had no SGX2 ioctls) do.
+		return -int64(unix.ENOTTY)
 	}
 	return -int64(unix.ENOTTY)
 }
