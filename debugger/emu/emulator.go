@@ -70,6 +70,7 @@ type process struct {
 	scratch  uint64
 	enclaves []*enclave
 	fds      map[int]*enclave // enclave file descriptors
+	prov     map[int]bool     // /dev/sgx_provision file descriptors
 	enclu    map[uint64]bool  // host addresses known to hold an ENCLU
 	// vdsoEnclu and vdsoFixup locate the synthetic vDSO's ENCLU and its
 	// exception fixup (0 when the process has no synthetic vDSO).
@@ -182,7 +183,7 @@ func Start(opts Options) (*Emulator, error) {
 		sgx:     leaf12,
 		cpuid:   opts.CPUID,
 	}
-	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
+	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, prov: map[int]bool{}, enclu: map[uint64]bool{}}
 	em.procs[p.Pid] = pr
 	em.threads[p.Pid] = &thread{tid: p.Pid, proc: pr}
 	if err := em.prepare(pr, p.Pid, 0); err != nil {
@@ -217,6 +218,9 @@ func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
 		return err
 	}
 	pr.scratch = scratch
+	if err := putScratchNames(pr); err != nil {
+		return err
+	}
 	if err := em.enableCPUIDFaulting(pr, tid); err != nil {
 		return err
 	}
@@ -442,7 +446,10 @@ func (em *Emulator) forked(parent *process, pid int) error {
 	if err != nil {
 		return err
 	}
-	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
+	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}, prov: map[int]bool{}, enclu: map[uint64]bool{}}
+	for fd := range parent.prov {
+		pr.prov[fd] = true // a plain file: the child inherits it
+	}
 	em.procs[pid] = pr
 	th := em.threads[pid]
 	if th == nil {

@@ -40,6 +40,9 @@ type enclave struct {
 	rewritten []uint64
 	maps      []mapping // host mappings of the enclave file
 	initErr   error     // why the last EINIT failed, for diagnostics
+	// attrMask is the driver's attributes_mask: the ATTRIBUTES EINIT
+	// accepts (SGX_ATTR_UNPRIV_MASK, plus PROVISIONKEY once allowed).
+	attrMask sgx.AttributeFlags
 }
 
 func (e *enclave) base() uint64 { return e.secs.BaseAddr }
