@@ -46,7 +46,8 @@ const (
 
 // putScratchNames writes the memfd names onto a process's scratch page.
 func putScratchNames(pr *process) error {
-	for off, name := range map[uint64]string{scratchEnclaveName: "sgx_enclave", scratchProvisionName: "sgx_provision"} {
+	names := map[uint64]string{scratchEnclaveName: "sgx_enclave", scratchProvisionName: "sgx_provision", scratchMapsName: "maps"}
+	for off, name := range names {
 		if _, err := pr.mem.WriteMemory(append([]byte(name), 0), pr.scratch+off); err != nil {
 			return fmt.Errorf("write memfd names on the scratch page: %w", err)
 		}

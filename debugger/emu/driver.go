@@ -102,10 +102,23 @@ func readString(p *ptrace.Process, addr uint64, max int) (string, error) {
 
 // sysOpen turns an open of an SGX device into memfd_create: for
 // /dev/sgx_enclave the memfd holds the enclave's pages and the tracer maps
-// it too; a /dev/sgx_provision fd only needs to be recognized later.
+// it too; a /dev/sgx_provision fd only needs to be recognized later. An
+// open of the maps file of a process with enclaves is served a rewritten
+// copy (serveMaps).
 func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, dirfd int32, pathAddr, flags uint64) error {
-	n := em.pathNode(th, dirfd, pathAddr)
+	p, err := readString(th.proc.mem, pathAddr, unix.PathMax)
+	if err != nil {
+		return em.resume(th, 0)
+	}
+	abs, ok := resolvePath(th.proc.pid, dirfd, p)
+	if !ok {
+		return em.resume(th, 0)
+	}
+	n := nodeByPath(abs)
 	if n == nil {
+		if t := em.mapsTarget(th.proc, abs); t != nil && flags&unix.O_ACCMODE == unix.O_RDONLY {
+			return em.serveMaps(th, r, t, flags)
+		}
 		return em.resume(th, 0)
 	}
 	mfd := uint64(0)
