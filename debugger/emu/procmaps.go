@@ -116,19 +116,22 @@ func parseMapsLine(s string) (mapsLine, bool) {
 		return l, false
 	}
 	l.perms, l.offset, l.dev, l.inode = f[1], off, f[3], ino
-	if len(f) > 5 {
-		// The path is everything after the inode column (it may hold spaces).
-		l.path = strings.TrimLeft(s[strings.Index(s, f[4])+len(f[4]):], " ")
+	// The path is everything after the inode column (it may hold spaces).
+	rest := s
+	for i := 0; i < 5; i++ {
+		rest = strings.TrimLeft(rest, " ")
+		rest = rest[strings.IndexByte(rest+" ", ' '):]
 	}
+	l.path = strings.TrimLeft(rest, " ")
 	return l, true
 }
 
-// String formats the line as the kernel does (fs/proc/task_mmu.c: the path
-// starts at column 74).
+// String formats the line as the kernel does (fs/proc/task_mmu.c: a space
+// after the inode, then the path, if any, padded to start at column 74).
 func (l mapsLine) String() string {
 	s := fmt.Sprintf("%08x-%08x %s %08x %s %d ", l.start, l.end, l.perms, l.offset, l.dev, l.inode)
 	if l.path == "" {
-		return strings.TrimRight(s, " ")
+		return s
 	}
 	if len(s) < 73 {
 		s += strings.Repeat(" ", 73-len(s))
