@@ -221,4 +221,3 @@ func TestCPUIDAnswer(t *testing.T) {
 		t.Errorf("leaf 1: %#x, want this CPU's %#x %#x %#x %#x (APIC ID aside)", got, a, b, c, d)
 	}
 }
-
