@@ -55,7 +55,7 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"frobnicate", `unknown command "frobnicate" (try help)`},
 		{"help frob", `help: no command "frob"`},
 		{"info", "usage: info enclaves|tcs|threads|cpu"},
-		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs or threads)`},
+		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs, threads or cpu)`},
 		{"ssa 7", fmt.Sprintf("no SSA frame 7: TCS %#x has frames 0..0 in use", tcs)},
 		{"ssa x", `ssa: frame number "x"`},
 		{"x 0x10", "usage: x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)"},
