@@ -52,3 +52,17 @@ func FuzzMapsLine(f *testing.F) {
 		}
 	})
 }
+
+// ParseSize reads user input: it never panics, and what it accepts is a
+// non-zero multiple of 4 KiB below 2^52.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"128M", "0x8000000", "64GiB", "1T", "4096T", "-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseSize(s)
+		if err == nil && (v == 0 || v%4096 != 0 || v >= 1<<52) {
+			t.Errorf("ParseSize(%q) = %#x", s, v)
+		}
+	})
+}
