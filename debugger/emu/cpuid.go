@@ -11,13 +11,16 @@ import (
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// archSetCPUID is arch_prctl's ARCH_SET_CPUID (arch/x86/include/uapi/asm/
+// archGetCPUID and archSetCPUID are arch_prctl's ARCH_GET_CPUID and ARCH_SET_CPUID (arch/x86/include/uapi/asm/
 // prctl.h): with 0, CPUID in the calling thread raises SIGSEGV (si_code
 // SI_KERNEL, RIP at the CPUID) instead of executing. The setting is per
 // thread, inherited by clone and fork, and cleared by execve. The kernel
 // answers ENODEV when the CPU has no CPUID faulting (X86_FEATURE_CPUID_FAULT,
 // "cpuid_fault" in /proc/cpuinfo).
-const archSetCPUID = 0x1012
+const (
+	archGetCPUID = 0x1011
+	archSetCPUID = 0x1012
+)
 
 var cpuidBytes = [2]byte{0x0f, 0xa2}
 
@@ -39,6 +42,29 @@ func (em *Emulator) enableCPUIDFaulting(pr *process, tid int) error {
 		return nil
 	}
 	return fmt.Errorf("enable CPUID faulting (arch_prctl ARCH_SET_CPUID): %w", err)
+}
+
+// sysArchPrctl answers the host's ARCH_GET_CPUID and ARCH_SET_CPUID
+// while the emulator uses CPUID faulting itself: each thread keeps the
+// setting the host chose (hostCPUIDFault; inherited by clone and fork,
+// cleared by exec), ARCH_GET_CPUID reports it (1: CPUID enabled), and a
+// host CPUID with it set gets the kernel's SIGSEGV. The real setting stays
+// on, so CPUID inside an enclave is still caught.
+func (em *Emulator) sysArchPrctl(th *thread, r *ptrace.Regs) error {
+	if em.cpuid != CPUIDFaulting {
+		return em.resume(th, 0) // nothing of the emulator's to hide
+	}
+	switch r.Rdi {
+	case archGetCPUID:
+		if th.hostCPUIDFault {
+			return em.answer(th, r, 0)
+		}
+		return em.answer(th, r, 1)
+	case archSetCPUID:
+		th.hostCPUIDFault = r.Rsi == 0
+		return em.answer(th, r, 0)
+	}
+	return em.resume(th, 0)
 }
 
 // atCPUID reports whether th stopped at a CPUID instruction.

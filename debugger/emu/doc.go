@@ -22,7 +22,8 @@
 //     arch_prctl(ARCH_SET_CPUID) where the CPU has none), is turned on in
 //     every traced thread after each exec: CPUID in host code is answered
 //     as the emulated SGX processor would answer it, and CPUID inside an
-//     enclave is the #UD AEX, with no byte of the enclave rewritten. Where
+//     enclave is the #UD AEX, with no byte of the enclave rewritten. The
+//     host's own ARCH_GET_CPUID/ARCH_SET_CPUID are answered per thread. Where
 //     the CPU lacks CPUID faulting, CPUID inside the enclave image's
 //     function symbols is rewritten to UD2 after EINIT instead, and every
 //     rewritten site is reported (EvCPUIDRewritten, EnclaveInfo).

@@ -59,6 +59,8 @@ func (em *Emulator) handleSyscall(th *thread) error {
 	case unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX,
 		unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2:
 		return em.sysStat(th, &r)
+	case unix.SYS_ARCH_PRCTL:
+		return em.sysArchPrctl(th, &r)
 	case unix.SYS_CLOSE:
 		delete(pr.prov, int(int32(r.Rdi)))
 		if e := pr.fds[int(int32(r.Rdi))]; e != nil {

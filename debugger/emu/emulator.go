@@ -105,6 +105,9 @@ type thread struct {
 	gone bool
 	// running is set when the thread was resumed since its last stop.
 	running bool
+	// hostCPUIDFault is the CPUID faulting the host itself asked for with
+	// arch_prctl(ARCH_SET_CPUID, 0) (sysArchPrctl).
+	hostCPUIDFault bool
 	// deliver is the siginfo to put in place of the SIGILL the tracer sent
 	// itself with tgkill (to deliver an AEX from a syscall-stop).
 	deliver *ptrace.Siginfo
@@ -431,6 +434,7 @@ func (em *Emulator) handleEvent(th *thread, st ptrace.Status) error {
 		} else if err := em.forked(th.proc, child); err != nil {
 			return err
 		}
+		em.threads[child].hostCPUIDFault = th.hostCPUIDFault // inherited, as the kernel's setting is
 		return em.resume(th, 0)
 	case unix.PTRACE_EVENT_EXEC:
 		return em.execed(th)

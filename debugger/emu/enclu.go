@@ -65,7 +65,7 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 		// EXITINFO invalid, then the signal at the AEP.
 		return em.aex(th, &r, aexInfo{interrupt: true, rip: r.Rip, sig: sig, si: si})
 	}
-	if sig == unix.SIGSEGV && si.Code == ptrace.SIKernel && em.cpuid == CPUIDFaulting && em.atCPUID(th, r.Rip) {
+	if sig == unix.SIGSEGV && si.Code == ptrace.SIKernel && em.cpuid == CPUIDFaulting && !th.hostCPUIDFault && em.atCPUID(th, r.Rip) {
 		return em.hostCPUID(th, &r)
 	}
 	if sig == unix.SIGSEGV && si.Code > 0 {

@@ -56,6 +56,16 @@ func seccompFilter(scratch uint64) []unix.SockFilter {
 		/* 8 */ ret(unix.SECCOMP_RET_ALLOW),
 		/* 9 */ ld(sdNr),
 	}
+	// arch_prctl: traced for ARCH_GET_CPUID and ARCH_SET_CPUID only, which
+	// the emulator answers for the host (CPUID faulting is its own).
+	f = append(f,
+		jeq(unix.SYS_ARCH_PRCTL, 0, 5),
+		ld(sdArgsLo),
+		jeq(archGetCPUID, 2, 0),
+		jeq(archSetCPUID, 1, 0),
+		ret(unix.SECCOMP_RET_ALLOW),
+		ret(unix.SECCOMP_RET_TRACE),
+	)
 	// mmap: traced when args[4] (fd) is not -1.
 	f = append(f,
 		jeq(unix.SYS_MMAP, 0, 3),

@@ -163,6 +163,13 @@ func TestProbeHost(t *testing.T) {
 				tc.epcLine,
 				"cpuid 12.3: 0 0 0 0",
 				fmt.Sprintf("epc section: type 1 base 0x80000000 size %#x", epc),
+				"arch_prctl get cpuid: 1",
+				"arch_prctl set cpuid 0: 0",
+				"arch_prctl get cpuid: 0",
+				"cpuid while faulting: SIGSEGV si_code 128", // SI_KERNEL
+				"arch_prctl set cpuid 1: 0",
+				"arch_prctl get cpuid: 1",
+				"cpuid again: sgx 1, SIGSEGV si_code -1",
 				node("stat /dev/sgx_enclave", 125),
 				node("lstat /dev/sgx_provision", 124),
 				node("fstatat /dev/../dev/sgx_enclave", 125),

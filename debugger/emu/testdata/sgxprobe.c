@@ -21,6 +21,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +124,41 @@ static void probe_cpuid(void)
 	printf("epc section: type %u base %#llx size %#llx\n", a & 0xf,
 	       (unsigned long long)(a & ~0xfffu) | (unsigned long long)(b & 0xfffff) << 32,
 	       (unsigned long long)(c & ~0xfffu) | (unsigned long long)(d & 0xfffff) << 32);
+}
+
+static volatile int segv_code = -1;
+
+static void on_segv(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	(void)sig;
+	segv_code = si->si_code;
+	uc->uc_mcontext.gregs[REG_RIP] += 2; /* past the CPUID */
+}
+
+/* A host that uses CPUID faulting itself (as a sandbox might) keeps its
+ * own setting: ARCH_GET_CPUID reports it and its CPUID faults. */
+static void probe_arch_prctl(void)
+{
+	struct sigaction sa;
+	unsigned a, b, c, d;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	printf("arch_prctl get cpuid: %ld\n", syscall(SYS_arch_prctl, 0x1011, 0));
+	printf("arch_prctl set cpuid 0: %s\n", result(syscall(SYS_arch_prctl, 0x1012, 0)));
+	printf("arch_prctl get cpuid: %ld\n", syscall(SYS_arch_prctl, 0x1011, 0));
+	__cpuid_count(7, 0, a, b, c, d);
+	printf("cpuid while faulting: SIGSEGV si_code %d\n", segv_code);
+	printf("arch_prctl set cpuid 1: %s\n", result(syscall(SYS_arch_prctl, 0x1012, 1)));
+	printf("arch_prctl get cpuid: %ld\n", syscall(SYS_arch_prctl, 0x1011, 0));
+	segv_code = -1;
+	__cpuid_count(7, 0, a, b, c, d);
+	printf("cpuid again: sgx %u, SIGSEGV si_code %d\n", (b >> 2) & 1, segv_code);
+	signal(SIGSEGV, SIG_DFL);
 }
 
 static void show_stat(const char *what, int r, const struct stat *st)
@@ -295,6 +332,7 @@ int main(int argc, char **argv)
 	read_pages(argv[1]);
 	read_file(argv[2], sigstruct, sizeof(sigstruct));
 	probe_cpuid();
+	probe_arch_prctl();
 	probe_nodes();
 
 	fd = open("/dev/sgx_enclave", O_RDWR | O_CLOEXEC);
