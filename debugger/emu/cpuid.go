@@ -94,6 +94,26 @@ func (em *Emulator) hostCPUID(th *thread, r *ptrace.Regs) error {
 // the SGX bits of leaf 7 set, leaf 12H replaced, and the maximum basic
 // leaf raised to 12H when it is lower.
 func (em *Emulator) cpuidAnswer(leaf, subleaf uint32) [4]uint32 {
+	key := [2]uint32{leaf, subleaf}
+	if r, ok := em.cpuidCache[key]; ok {
+		return r
+	}
+	r := em.cpuidCompute(leaf, subleaf)
+	switch leaf {
+	case 0x1, 0xb, 0x1f, 0x8000001e:
+		// APIC IDs: the CPU the tracer runs on now; not kept.
+	default:
+		// The other leaves do not change while the machine runs; each CPUID
+		// in a VM is an exit to the hypervisor.
+		if em.cpuidCache == nil {
+			em.cpuidCache = map[[2]uint32][4]uint32{}
+		}
+		em.cpuidCache[key] = r
+	}
+	return r
+}
+
+func (em *Emulator) cpuidCompute(leaf, subleaf uint32) [4]uint32 {
 	maxBasic, _, _, _ := cpuid(0, 0)
 	switch {
 	case leaf == sgx.CPUIDLeafSGX:

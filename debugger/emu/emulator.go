@@ -128,6 +128,7 @@ type Emulator struct {
 	sgx        sgx.SGXCPUID // leaf 12H of the emulated processor
 	cpuid      CPUIDMethod  // settled at the first exec
 	cpuidCount int          // host CPUIDs answered
+	cpuidCache map[[2]uint32][4]uint32
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
