@@ -138,15 +138,25 @@ func TestProbeHost(t *testing.T) {
 		leaf0, sub1 string
 		epcLine     string
 		remove      string
+		shell       bool // started by a shell that forks and execs it
 	}{
 		{CPUSGX2, 0, "cpuid 12.0: 0x3 0x1 0 0x241f", "cpuid 12.1: 0xb6 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
-			"cpuid 12.2: 0x80000001 0 0x8000001 0", "ENOTTY"},
+			"cpuid 12.2: 0x80000001 0 0x8000001 0", "ENOTTY", false},
 		{CPUSGX1, 6 << 30, "cpuid 12.0: 0x1 0x1 0 0x241f", "cpuid 12.1: 0x36 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
-			"cpuid 12.2: 0x80000001 0 0x80000001 0x1", "ENODEV"},
+			"cpuid 12.2: 0x80000001 0 0x80000001 0x1", "ENODEV", false},
+		// CPUID faulting is cleared by execve and set again by the emulator.
+		{CPUSGX2, 0, "cpuid 12.0: 0x3 0x1 0 0x241f", "cpuid 12.1: 0xb6 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
+			"cpuid 12.2: 0x80000001 0 0x8000001 0", "ENOTTY", true},
 	} {
-		t.Run(string(tc.model), func(t *testing.T) {
+		name := string(tc.model)
+		run := argv
+		if tc.shell {
+			name += "-via-shell"
+			run = append([]string{"/bin/sh", "-c", `"$0" "$@"; exit $?`}, argv...)
+		}
+		t.Run(name, func(t *testing.T) {
 			var rewritten []Event
-			r, _ := runWith(t, argv, Options{CPU: tc.model, EPCSize: tc.epc}, func(_ *Emulator, ev Event) {
+			r, _ := runWith(t, run, Options{CPU: tc.model, EPCSize: tc.epc}, func(_ *Emulator, ev Event) {
 				if ev.Kind == EvCPUIDRewritten {
 					rewritten = append(rewritten, ev)
 				}
