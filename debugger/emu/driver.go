@@ -36,6 +36,9 @@ func (em *Emulator) handleSyscall(th *thread) error {
 		if e := pr.fds[int(int32(r.R8))]; e != nil {
 			return em.sysMmap(th, &r, e)
 		}
+		if pr.prov[int(int32(r.R8))] {
+			return em.answer(th, &r, errnoRet(unix.ENODEV)) // sgx_provision_fops has no mmap
+		}
 	case unix.SYS_MPROTECT:
 		if e := pr.mappedEnclave(r.Rdi, r.Rsi); e != nil {
 			return em.sysMprotect(th, &r, e)

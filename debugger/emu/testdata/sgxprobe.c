@@ -343,6 +343,15 @@ int main(int argc, char **argv)
 	if (pfd < 0)
 		fail("open /dev/sgx_provision");
 	show_stat("fstat provision fd", fstat(pfd, &st), &st);
+	show_stat("fstat system call, enclave fd", (int)syscall(SYS_fstat, fd, &st), &st);
+	{
+		struct statx sx;
+		int r = statx(pfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx);
+		printf("statx provision fd: %s chr %d rdev %u:%u\n", result(r), S_ISCHR(sx.stx_mode), sx.stx_rdev_major,
+		       sx.stx_rdev_minor);
+	}
+	printf("mmap provision fd: %s\n",
+	       mmap(NULL, PAGE, PROT_READ, MAP_SHARED, pfd, 0) == MAP_FAILED ? err_name(errno) : "mapped");
 
 	/* PROVISIONKEY without SGX_IOC_ENCLAVE_PROVISION: EINIT refuses it. */
 	base = reserve();
