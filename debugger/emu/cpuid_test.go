@@ -3,6 +3,7 @@ package emu
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -219,5 +220,52 @@ func TestCPUIDAnswer(t *testing.T) {
 	a, b, c, d = cpuid(1, 0)
 	if got := em.cpuidAnswer(1, 0); got[0] != a || got[2] != c || got[3] != d || got[1]&0xffffff != b&0xffffff {
 		t.Errorf("leaf 1: %#x, want this CPU's %#x %#x %#x %#x (APIC ID aside)", got, a, b, c, d)
+	}
+}
+
+// Which ENCLU leaves exist follows the model (SDM ENCLU operation: an
+// undefined leaf is #GP(0)); outside an enclave only EENTER and ERESUME
+// are allowed (#GP(0)); leaves that exist but are not emulated are #UD.
+func TestENCLULeaves(t *testing.T) {
+	tests := []struct {
+		cpu      CPUModel
+		scenario string
+		leaf     int
+		vector   uint8  // the AEX's (inside) or the enclu-fault's (outside)
+		reason   string // enclu-fault's, outside
+		line     func(aep uint64) string
+	}{
+		{CPUSGX2, "enclu", 0, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
+		{CPUSGX2, "enclu", 5, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
+		{CPUSGX1, "enclu", 5, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
+		{CPUSGX2, "enclu", 9, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
+		{CPUSGX2, "enclu", 0x20, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
+		{CPUSGX2, "enclu-outside", 4, 13, "EEXIT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 4" }},
+		{CPUSGX2, "enclu-outside", 0, 13, "EREPORT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 0" }},
+		{CPUSGX1, "enclu-outside", 5, 13, "EACCEPT is not an ENCLU leaf of the sgx1 processor",
+			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 5" }},
+		{CPUSGX2, "enclu-outside", 9, 13, "EDECCSSA is not an ENCLU leaf of the sgx2 processor",
+			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 9" }},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s/%s/%d", tc.cpu, tc.scenario, tc.leaf), func(t *testing.T) {
+			r := runConform(t, conformEnclave{cpu: tc.cpu}, nil, nil, nil, tc.scenario, fmt.Sprint(tc.leaf))
+			var aep uint64
+			if tc.scenario == "enclu" {
+				aexs := r.find(EvAEX)
+				if len(aexs) != 1 || aexs[0].Vector != tc.vector || aexs[0].RIP != aexs[0].Enclave+conformSyms["at_enclu"] {
+					t.Fatalf("AEX events %+v, want one with vector %d at at_enclu", aexs, tc.vector)
+				}
+				aep = aexs[0].AEP
+			} else {
+				fs := r.find(EvENCLUFault)
+				if len(fs) != 1 || fs[0].Vector != tc.vector || fs[0].Reason != tc.reason {
+					t.Fatalf("enclu-fault events %+v, want one: vector %d, %q", fs, tc.vector, tc.reason)
+				}
+			}
+			if want := tc.line(aep) + "\n"; !strings.HasSuffix(r.out, want) {
+				t.Errorf("host printed %q, want the last line %q", r.out, want)
+			}
+		})
 	}
 }

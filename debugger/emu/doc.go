@@ -54,8 +54,9 @@
 //     clock_getres to it, so the C library keeps its fast paths.
 //
 // Known gaps, all documented in the README: EREPORT, EGETKEY and the SGX2
-// leaves are unsupported (an ENCLU with those leaves is reported as #UD,
-// right for sgx1 only; the SGX2 ioctls answer ENOTTY on sgx2); RDTSC runs
+// leaves are unsupported (an ENCLU with those leaves inside an enclave is
+// reported as #UD; leaves the model lacks raise #GP(0) as on hardware; the
+// SGX2 ioctls answer ENOTTY on sgx2); RDTSC runs
 // natively inside enclaves, as SGX2 processors allow; after a SYSCALL in an
 // enclave the SSA holds the RCX and R11 it wrote; host code that touches
 // enclave memory reads the real bytes (hardware gives abort page

@@ -128,6 +128,18 @@ func (em *Emulator) hostTouch(th *thread, addr uint64) (bool, error) {
 // enclu executes the ENCLU leaf in EAX for a thread stopped at ENCLU.
 func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 	leaf := sgx.EncluLeaf(uint32(r.Rax))
+	gp := func(reason string) error {
+		if th.inEnclave() {
+			return em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
+				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
+		}
+		return em.encluFault(th, r, leaf, gpErr("%s", reason))
+	}
+	// SDM ENCLU operation: an undefined leaf raises #GP(0), inside an
+	// enclave or not; which leaves exist follows CPUID.(12H,0).EAX.
+	if !em.leafExists(leaf) {
+		return gp(fmt.Sprintf("%v is not an ENCLU leaf of the %s processor", leaf, em.model))
+	}
 	if th.inEnclave() {
 		switch leaf {
 		case sgx.LeafEEXIT:
@@ -137,8 +149,8 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 			return em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
 				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
 		}
-		// EREPORT, EGETKEY, EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA … are
-		// not emulated: the enclave sees #UD.
+		// EREPORT, EGETKEY and the SGX2 leaves exist but are not
+		// emulated: the enclave sees #UD.
 		return em.aex(th, r, udInfo(r.Rip))
 	}
 	switch leaf {
@@ -147,9 +159,21 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 	case sgx.LeafERESUME:
 		return em.eresume(th, r)
 	}
-	// Outside an enclave the other ENCLU leaves raise #UD: the SIGILL the
-	// host already has is the right signal.
-	return em.resume(th, unix.SIGILL)
+	// Outside an enclave only EENTER and ERESUME are allowed: #GP(0).
+	return gp(fmt.Sprintf("%v outside an enclave", leaf))
+}
+
+// leafExists reports whether the emulated processor defines an ENCLU
+// leaf: the SGX1 leaves always, EACCEPT, EMODPE and EACCEPTCOPY with
+// SGX2; EVERIFYREPORT2 and EDECCSSA never (CPUID does not report them).
+func (em *Emulator) leafExists(l sgx.EncluLeaf) bool {
+	switch l {
+	case sgx.LeafEREPORT, sgx.LeafEGETKEY, sgx.LeafEENTER, sgx.LeafERESUME, sgx.LeafEEXIT:
+		return true
+	case sgx.LeafEACCEPT, sgx.LeafEMODPE, sgx.LeafEACCEPTCOPY:
+		return em.model == CPUSGX2
+	}
+	return false
 }
 
 // encluError is a failed check of EENTER or ERESUME: the fault the SDM
