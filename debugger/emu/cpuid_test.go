@@ -69,7 +69,7 @@ func TestUDSampleCPUID(t *testing.T) {
 					}
 					return nil
 				}}
-				r, _ := runWith(t, argv, opts, func(em *Emulator, ev Event) {
+				r := runWith(t, argv, opts, func(em *Emulator, ev Event) {
 					switch ev.Kind {
 					case EvCPUIDRewritten:
 						rewritten = append(rewritten, ev)
@@ -120,7 +120,7 @@ func TestRewriteNeedsImage(t *testing.T) {
 	dir := samplesDir(t)
 	elf := filepath.Join(dir, "clean.elf")
 	var evs []Event
-	r, _ := runWith(t, []string{filepath.Join(dir, "host"), elf, elf + ".sig", "0", "1", "2"}, Options{CPUID: CPUIDRewrite},
+	r := runWith(t, []string{filepath.Join(dir, "host"), elf, elf + ".sig", "0", "1", "2"}, Options{CPUID: CPUIDRewrite},
 		func(_ *Emulator, ev Event) {
 			if ev.Kind == EvCPUIDRewritten {
 				evs = append(evs, ev)

@@ -78,16 +78,17 @@ func (pr *process) fdNode(fd int) *devNode {
 }
 
 // resolvePath makes a system call's path argument absolute and clean, as
-// the kernel would resolve it from dirfd (AT_FDCWD: the working directory),
-// without following symbolic links. ok is false when it cannot tell.
-func resolvePath(pid int, dirfd int32, p string) (string, bool) {
+// the kernel would resolve it for thread tid from dirfd (AT_FDCWD: the
+// working directory), without following symbolic links. ok is false when
+// it cannot tell.
+func resolvePath(tid int, dirfd int32, p string) (string, bool) {
 	if p == "" {
 		return "", false
 	}
 	if !strings.HasPrefix(p, "/") {
-		link := fmt.Sprintf("/proc/%d/cwd", pid)
+		link := fmt.Sprintf("/proc/%d/cwd", tid)
 		if dirfd != unix.AT_FDCWD {
-			link = fmt.Sprintf("/proc/%d/fd/%d", pid, dirfd)
+			link = fmt.Sprintf("/proc/%d/fd/%d", tid, dirfd)
 		}
 		dir, err := os.Readlink(link)
 		if err != nil || !strings.HasPrefix(dir, "/") {
@@ -104,7 +105,7 @@ func (em *Emulator) pathNode(th *thread, dirfd int32, addr uint64) *devNode {
 	if err != nil {
 		return nil
 	}
-	abs, ok := resolvePath(th.proc.pid, dirfd, p)
+	abs, ok := resolvePath(th.tid, dirfd, p)
 	if !ok {
 		return nil
 	}

@@ -115,7 +115,7 @@ func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, dirfd int32, pathAddr, f
 	if err != nil {
 		return em.resume(th, 0)
 	}
-	abs, ok := resolvePath(th.proc.pid, dirfd, p)
+	abs, ok := resolvePath(th.tid, dirfd, p)
 	if !ok {
 		return em.resume(th, 0)
 	}

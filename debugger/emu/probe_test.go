@@ -58,7 +58,7 @@ func buildProbe(t *testing.T) (argv []string, im *encimage.Image) {
 }
 
 // runWith runs argv under the emulator with opts' CPU settings.
-func runWith(t *testing.T, argv []string, opts Options, onEvent func(*Emulator, Event)) (hostRun, Event) {
+func runWith(t *testing.T, argv []string, opts Options, onEvent func(*Emulator, Event)) hostRun {
 	t.Helper()
 	outF, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
@@ -66,7 +66,6 @@ func runWith(t *testing.T, argv []string, opts Options, onEvent func(*Emulator, 
 	}
 	defer outF.Close()
 	var r hostRun
-	var cpuEv Event
 	tr := ptrace.NewTracer()
 	defer tr.Close()
 	err = tr.Do(func() error {
@@ -89,7 +88,7 @@ func runWith(t *testing.T, argv []string, opts Options, onEvent func(*Emulator, 
 		t.Fatal(err)
 	}
 	r.out = string(out)
-	return r, cpuEv
+	return r
 }
 
 // mapsLines is what the probe prints for its enclave mappings: one line
@@ -156,7 +155,7 @@ func TestProbeHost(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var rewritten []Event
-			r, _ := runWith(t, run, Options{CPU: tc.model, EPCSize: tc.epc}, func(_ *Emulator, ev Event) {
+			r := runWith(t, run, Options{CPU: tc.model, EPCSize: tc.epc}, func(_ *Emulator, ev Event) {
 				if ev.Kind == EvCPUIDRewritten {
 					rewritten = append(rewritten, ev)
 				}
