@@ -147,7 +147,7 @@ func dumpOnce(b *testing.B, host, sig, out string, discard bool) (dump, pread ti
 				return
 			}
 			stopped = true
-			defer s.Kill()
+			defer s.Emulator().Kill()
 			encls := s.Enclaves()
 			if len(encls) != 1 {
 				stopErr = fmt.Errorf("%d enclaves", len(encls))

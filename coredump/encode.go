@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
@@ -19,7 +18,7 @@ import (
 func prstatus(frame []byte, lwp, sig int) []byte {
 	g := frame[len(frame)-ssa.GPRSGXSize:]
 	u := func(off int) uint64 { return binary.LittleEndian.Uint64(g[off:]) }
-	r := ptrace.Regs{
+	r := target.Regs{
 		R15: u(ssa.OffR8 + 56), R14: u(ssa.OffR8 + 48), R13: u(ssa.OffR8 + 40), R12: u(ssa.OffR8 + 32),
 		Rbp: u(ssa.OffRBP), Rbx: u(ssa.OffRBX), R11: u(ssa.OffR8 + 24), R10: u(ssa.OffR8 + 16),
 		R9: u(ssa.OffR8 + 8), R8: u(ssa.OffR8), Rax: u(ssa.OffRAX), Rcx: u(ssa.OffRCX), Rdx: u(ssa.OffRDX),
@@ -133,7 +132,7 @@ func ssaNote(tcs uint64, index int, addr uint64, frame []byte) []byte {
 }
 
 // hostRegsNote encodes NT_SGXDBG_HOSTREGS.
-func hostRegsNote(tid int, r *ptrace.Regs) []byte {
+func hostRegsNote(tid int, r *target.Regs) []byte {
 	b := make([]byte, HostRegsNoteSize)
 	binary.LittleEndian.PutUint32(b[0:], uint32(tid))
 	putRegs(b[8:], r)

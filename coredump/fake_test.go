@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
@@ -21,7 +20,7 @@ import (
 type fakeSource struct {
 	ev       target.Event
 	sig      unix.Signal
-	regs     ptrace.Regs
+	regs     target.Regs
 	regsErr  error
 	encls    []target.EnclaveInfo
 	mem      map[uint64][]byte // by enclave base
@@ -107,12 +106,12 @@ func newFakeSource() *fakeSource {
 			TCS: []uint64{fakeNDBase}, Pages: []target.Page{{Offset: 0, Secinfo: tcsFlags}, {Offset: 0x1000, Secinfo: reg(sgx.SecinfoR | sgx.SecinfoX)}}},
 	}
 	s.ev = target.Event{Kind: target.EvAEX, Tid: 101, Enclave: fakeBase, TCS: fakeTCS0, SSA: 0, CSSA: 1, Vector: 14,
-		VectorName: "#PF", ExitType: "hardware", Valid: true, MAddr: 0x10000, ErrCd: 4, RIP: fakeRIP, AEP: 0x5555000010, Signal: "SIGSEGV"}
-	s.regs = ptrace.Regs{Rax: 3, Rbx: fakeTCS0, Rcx: 0x5555000010, Rip: 0x5555000010, Rsp: 0x7ffd0000, Rbp: 0x7ffd0010,
+		ExitType: sgx.ExitHardware, Valid: true, MAddr: 0x10000, ErrCd: 4, RIP: fakeRIP, AEP: 0x5555000010, Delivery: target.Delivery{Signal: unix.SIGSEGV}}
+	s.regs = target.Regs{Rax: 3, Rbx: fakeTCS0, Rcx: 0x5555000010, Rip: 0x5555000010, Rsp: 0x7ffd0000, Rbp: 0x7ffd0010,
 		Eflags: 0x202, Cs: 0x33, Ss: 0x2b, Fs_base: 0x7f00ff000000, Orig_rax: ^uint64(0)}
 	s.threads = []target.ThreadInfo{{Pid: 100, Tid: 100}, {Pid: 100, Tid: 101}}
 	s.timeline = []target.Event{
-		{Kind: target.EvEnclaveCreated, Pid: 100, Enclave: fakeBase, Size: fakeSize, SSAFrameSize: 1, MiscSelect: 1, Attributes: 6, XFRM: 3},
+		{Kind: target.EvEnclaveCreated, Pid: 100, Enclave: fakeBase, Size: fakeSize, SSAFrameSize: 1, MiscSelect: 1, Attributes: sgx.Attributes{Flags: 6, XFRM: 3}},
 		{Kind: target.EvPagesAdded, Enclave: fakeBase, Offset: 0, Length: 0x1000, Secinfo: 0x100, Measure: true},
 		{Kind: target.EvEnclaveInitialized, Enclave: fakeBase, MRENCLAVE: [32]byte{1, 2, 3}, MRSIGNER: [32]byte{4, 5, 6}},
 		{Kind: target.EvEENTER, Tid: 101, TCS: fakeTCS0, CSSA: 0},
@@ -122,8 +121,8 @@ func newFakeSource() *fakeSource {
 }
 
 func (s *fakeSource) Event() target.Event            { return s.ev }
-func (s *fakeSource) Pending() unix.Signal           { return s.sig }
-func (s *fakeSource) Regs() (ptrace.Regs, error)     { return s.regs, s.regsErr }
+func (s *fakeSource) Pending() target.Delivery       { return target.Delivery{Signal: s.sig} }
+func (s *fakeSource) Regs() (target.Regs, error)     { return s.regs, s.regsErr }
 func (s *fakeSource) Enclaves() []target.EnclaveInfo { return s.encls }
 func (s *fakeSource) Threads() []target.ThreadInfo   { return s.threads }
 func (s *fakeSource) options() Options               { return Options{Timeline: s.timeline} }

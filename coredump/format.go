@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
 // NoteOwner is the ELF note name of sgxdbg's core notes.
@@ -151,14 +151,14 @@ const (
 )
 
 // putRegs encodes r as struct user_regs_struct (the field order of
-// ptrace.Regs is the kernel's).
-func putRegs(b []byte, r *ptrace.Regs) {
+// target.Regs is the kernel's).
+func putRegs(b []byte, r *target.Regs) {
 	_, _ = binary.Encode(b[:userRegsSize], binary.LittleEndian, r) // fixed-size struct into a buffer of its size: cannot fail
 }
 
 // getRegs decodes struct user_regs_struct.
-func getRegs(b []byte) ptrace.Regs {
-	var r ptrace.Regs
+func getRegs(b []byte) target.Regs {
+	var r target.Regs
 	_, _ = binary.Decode(b[:userRegsSize], binary.LittleEndian, &r)
 	return r
 }

@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -32,7 +31,7 @@ type Core struct {
 	TCS      []TCS     // every TCS of the debug enclaves
 	Frames   []Frame   // every SSA frame in use, by TCS then index
 	Threads  []target.ThreadInfo
-	HostRegs *ptrace.Regs // the stopped thread's registers as the OS saw them, or nil
+	HostRegs *target.Regs // the stopped thread's registers as the OS saw them, or nil
 	Prstatus []Prstatus   // the NT_PRSTATUS notes, in file order
 	Entry    uint64       // NT_AUXV AT_ENTRY, 0 if absent
 	Events   []target.Event
@@ -83,7 +82,7 @@ type Frame struct {
 type Prstatus struct {
 	Pid    int
 	Signal unix.Signal
-	Regs   ptrace.Regs
+	Regs   target.Regs
 	FPRegs []byte // the 512-byte FXSAVE image, or nil
 }
 
@@ -94,19 +93,14 @@ type Segment struct {
 	Off         int64
 }
 
-// Open reads the core file at path; it stays open for ReadMemory until
-// Close.
+// Open reads the core file at path, which must be a regular file
+// (inputfile.CoreFile); it stays open for ReadMemory until Close.
 func Open(path string) (*Core, error) {
-	f, err := os.Open(path)
+	f, size, err := inputfile.Open(path, inputfile.CoreFile)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	c, err := New(f, fi.Size())
+	c, err := New(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

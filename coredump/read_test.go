@@ -3,17 +3,13 @@ package coredump
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
 // noteAt returns the file offset of the descriptor of the nth note of
@@ -194,49 +190,6 @@ func TestLinuxCoreIsForeign(t *testing.T) {
 	}
 }
 
-// TestEventJSON: every kind of event survives MarshalJSON → decodeEvent,
-// and a missing or mistyped key is an error.
-func TestEventJSON(t *testing.T) {
-	evs := []target.Event{
-		{Kind: target.EvEnclaveCreated, Pid: 7, Enclave: 0x7f0000000000, Size: 0x100000, SSAFrameSize: 2, MiscSelect: 1, Attributes: 6, XFRM: 0xe7},
-		{Kind: target.EvPagesAdded, Enclave: 0x7f0000000000, Offset: 0x2000, Length: 0x8000, Secinfo: 0x203},
-		{Kind: target.EvEnclaveInitialized, Enclave: 1 << 40, MRENCLAVE: [32]byte{0xff, 1}, MRSIGNER: [32]byte{31: 9}},
-		{Kind: target.EvEENTER, Tid: 8, TCS: 0x7f0000001000, CSSA: 1},
-		{Kind: target.EvERESUME, Tid: 8, TCS: 0x7f0000001000},
-		{Kind: target.EvEEXIT, Tid: 8, TCS: 0x7f0000001000},
-		{Kind: target.EvAEX, Tid: 8, Enclave: 1 << 40, TCS: 2 << 40, SSA: 1, CSSA: 2, Vector: 3, VectorName: "#BP", ExitType: "software",
-			Valid: true, MAddr: 0, ErrCd: 0x8007, RIP: 0x7f0000013120, AEP: 0x555500001000, Signal: "SIGTRAP"},
-		{Kind: target.EvENCLUFault, Tid: 9, TCS: 5, Leaf: "EENTER", Vector: 13, VectorName: "#GP", Reason: "CSSA >= NSSA", RIP: 0x10, Signal: "SIGSEGV"},
-		{Kind: target.EvEnclaveRemoved, Pid: 7, Enclave: 1 << 40},
-		{Kind: target.EvExit, Pid: 7, Status: 2},
-		{Kind: target.EvExit, Pid: 7, Status: 139, Killed: "SIGSEGV"},
-	}
-	for _, ev := range evs {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := decodeEvent(b)
-		if err != nil || !reflect.DeepEqual(got, ev) {
-			t.Errorf("%s: decoded %+v, %v", b, got, err)
-		}
-	}
-	for _, bad := range []string{
-		`{"event":"eexit","tid":8}`,
-		`{"event":"eexit","tid":"8","tcs":"0x1"}`,
-		`{"event":"eexit","tid":8,"tcs":"1"}`,
-		`{"event":"aex-notify"}`,
-		`{"event":"enclave-initialized","enclave":"0x1","mrenclave":"00","mrsigner":"00"}`,
-		`{"event":"aex","tid":1,"enclave":"0x1","tcs":"0x1","ssa":0,"cssa":1,"vector":300}`,
-		`[]`,
-	} {
-		if _, err := decodeEvent([]byte(bad)); err == nil {
-			t.Errorf("%s: no error", bad)
-		}
-	}
-}
-
-// TestNoteTypeNames checks the name table, including an unknown type.
 func TestNoteTypeNames(t *testing.T) {
 	for typ, want := range map[NoteType]string{NotePrstatus: "NT_PRSTATUS", NoteFPRegset: "NT_FPREGSET", NoteAuxv: "NT_AUXV",
 		NoteCore: "NT_SGXDBG_CORE", NoteStop: "NT_SGXDBG_STOP", NoteSECS: "NT_SGXDBG_SECS", NoteTCS: "NT_SGXDBG_TCS",

@@ -8,7 +8,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
@@ -18,8 +17,8 @@ import (
 // Enclave memory is read only through ReadEnclave (the EDBGRD path).
 type Source interface {
 	Event() target.Event
-	Pending() unix.Signal
-	Regs() (ptrace.Regs, error)
+	Pending() target.Delivery
+	Regs() (target.Regs, error)
 	ReadEnclave(buf []byte, addr uint64) (int, error)
 	Enclaves() []target.EnclaveInfo
 	Threads() []target.ThreadInfo
@@ -273,13 +272,13 @@ func buildNotes(src Source, encls []target.EnclaveInfo, opts Options, sum *Summa
 		pid = encls[0].Pid
 	}
 	var nb noteBuf
-	sum.Threads = gdbThreadNotes(&nb, tcses, ev, src.Pending())
+	sum.Threads = gdbThreadNotes(&nb, tcses, ev, src.Pending().Signal)
 	if main, entry := mainEnclave(encls, tcses, ev, opts.Images); main != nil {
 		sum.Main, sum.Entry = main.Base, main.Base+entry
 		nb.add(linuxOwner, NoteAuxv, auxvNote(main.Base+entry))
 	}
 	regs, regsErr := src.Regs()
-	nb.add(NoteOwner, NoteCore, coreNote(pid, ev.Tid, src.Pending(), regsErr == nil, len(encls)))
+	nb.add(NoteOwner, NoteCore, coreNote(pid, ev.Tid, src.Pending().Signal, regsErr == nil, len(encls)))
 	stop, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("encode the stop event: %w", err)

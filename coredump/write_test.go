@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
@@ -117,7 +116,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("%d NT_PRSTATUS", len(c.Prstatus))
 	}
 	pr := c.Prstatus[0]
-	wantRegs := ptrace.Regs{R15: 15, R14: 14, R13: 13, R12: 12, Rbp: fakeData + 0x1ff8, Rbx: 0x33, R11: 11, R10: 10, R9: 9, R8: 8,
+	wantRegs := target.Regs{R15: 15, R14: 14, R13: 13, R12: 12, Rbp: fakeData + 0x1ff8, Rbx: 0x33, R11: 11, R10: 10, R9: 9, R8: 8,
 		Rax: 0x88, Rcx: 0x11, Rdx: 0x22, Rsi: 0x44, Rdi: 0x10000, Orig_rax: ^uint64(0), Rip: fakeRIP, Cs: 0x33, Eflags: 0x10246,
 		Rsp: fakeData + 0x1ff0, Ss: 0x2b, Fs_base: fakeData, Gs_base: fakeData + 8}
 	if pr.Pid != 101 || pr.Signal != unix.SIGSEGV || pr.Regs != wantRegs || !bytes.Equal(pr.FPRegs, fakeFrame()[:512]) {

@@ -32,6 +32,7 @@ type HandlerView struct {
 	RDI     Hex           `json:"rdi"`
 	RSI     Hex           `json:"rsi"`
 	Status  string        `json:"status,omitempty"`
+	Handled bool          `json:"handled"` // the runtime's answer: the host would ERESUME
 	Frame   int           `json:"frame"`
 	Changes []Change      `json:"changes"`
 	Nested  *target.Event `json:"nested,omitempty"`
@@ -87,35 +88,61 @@ func (s *Session) eenterHandler(st target.Stop, abi ABI, rdi, rsi, rdx uint64) (
 		rdi, rsi, rdx = ^uint64(2), 0, 0 // ECMD_EXCEPT
 	case ABIRaw:
 	default:
-		return nil, fmt.Errorf("eenter-handler: unknown ABI %q (samples, intel-sdk or raw)", abi)
+		return nil, errorf(ErrUsage, "eenter-handler: unknown ABI %q (samples, intel-sdk or raw)", abi)
 	}
 	before := f.GPR
-	res, err := st.EnterHandler(rdi, rsi, rdx)
+	if err := st.EnterHandler(rdi, rsi, rdx); err != nil {
+		return nil, fmt.Errorf("eenter-handler: %w", err)
+	}
+	hs, err := s.pullHandler()
 	if err != nil {
 		return nil, fmt.Errorf("eenter-handler: %w", err)
 	}
-	after, err := s.readTCS(st, ts.addr)
+	res := hs.Handler()
+	after, err := s.readTCS(hs, ts.addr)
 	if err != nil {
 		return nil, err
 	}
 	v := &HandlerView{ABI: abi, Exited: res.Exited, Frame: f.Index, Nested: res.Event}
 	if res.Exited {
 		v.RDI, v.RSI = Hex(res.Regs.Rdi), Hex(res.Regs.Rsi)
-		if abi == ABISamples {
-			switch res.Regs.Rdi {
-			case 2:
-				v.Status = "handled: the host would ERESUME"
-			case 3:
-				v.Status = "unhandled"
-			case 1:
-				v.Status = "the handler made an OCALL, which is not serviced here"
-			}
-		}
+		v.Status, v.Handled = handlerAnswer(abi, res.Regs.Rdi, res.Regs.Rsi)
+		s.answer = v
 	}
 	if f.Index < len(after.frames) {
 		v.Changes = gprDiff(&before, &after.frames[f.Index].GPR)
 	}
 	return v, nil
+}
+
+// ocmdERET is the Intel SDK tRTS's EEXIT command for the end of an ECALL
+// (RDI = OCMD_ERET, -1; RSI = its sgx_status_t).
+const ocmdERET = ^uint64(0)
+
+// handlerAnswer reads what a runtime's exception path said in RDI/RSI at
+// its EEXIT, and whether the host would then ERESUME.
+func handlerAnswer(abi ABI, rdi, rsi uint64) (string, bool) {
+	switch abi {
+	case ABISamples:
+		switch rdi {
+		case 2:
+			return "handled: the host would ERESUME", true
+		case 3:
+			return "unhandled", false
+		case 1:
+			return "the handler made an OCALL, which is not serviced here", false
+		}
+	case ABIIntelSDK:
+		// The SDK's ECMD_EXCEPT points the SSA at its second-phase handler
+		// and returns SGX_SUCCESS; the uRTS then ERESUMEs.
+		if rdi == ocmdERET && rsi == 0 {
+			return "handled (SGX_SUCCESS): the host would ERESUME into the second phase", true
+		}
+		if rdi == ocmdERET {
+			return fmt.Sprintf("refused (sgx_status_t %#x)", rsi), false
+		}
+	}
+	return "", false
 }
 
 // writeSSAReg changes one GPRSGX field of the newest SSA frame (EDBGWR).
@@ -124,7 +151,7 @@ func (s *Session) writeSSAReg(st target.Stop, name string, val uint64) (Result, 
 	if !ok {
 		names := append([]string(nil), ssaRegs...)
 		sort.Strings(names)
-		return nil, fmt.Errorf("no SSA register %q (one of %v)", name, names)
+		return nil, errorf(ErrNoSymbol, "no SSA register %q (one of %v)", name, names)
 	}
 	ts, f, err := s.stopFrame(st)
 	if err != nil {
@@ -179,7 +206,7 @@ func (s *Session) skip(st target.Stop) (Result, error) {
 func (s *Session) writeMemory(st target.Stop, addr uint64, data []byte) (Result, error) {
 	encl, ok := enclaveAt(st, addr)
 	if !ok {
-		return nil, fmt.Errorf("write: %#x is not enclave memory", addr)
+		return nil, fmt.Errorf("write: %#x: %w", addr, target.ErrNotEnclave)
 	}
 	if err := debugEnclave(encl); err != nil {
 		return nil, err

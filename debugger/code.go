@@ -192,7 +192,7 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	}
 	im := s.Image(ts.encl.Base)
 	if im == nil {
-		return nil, fmt.Errorf("no enclave image matches enclave %#x (MRENCLAVE %x): pass it with --enclave", ts.encl.Base, ts.encl.MRENCLAVE)
+		return nil, errorf(ErrNoImage, "no enclave image matches enclave %#x (MRENCLAVE %x): pass it with --enclave", ts.encl.Base, ts.encl.MRENCLAVE)
 	}
 	frames, err := im.Unwind(edbgrd{st}, ts.encl.Base, enclave.UnwindRegs{RIP: f.GPR.RIP, RSP: f.GPR.RSP, RBP: f.GPR.RBP}, 64)
 	if len(frames) == 0 && err != nil {

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
@@ -20,7 +18,10 @@ type Command struct {
 	Help    string // first line is the summary
 	// Resumes marks commands that let the host run (the stop ends).
 	Resumes bool
-	run     func(s *Session, args []string) (Result, error)
+	// local commands do not use the backend (they answer while the host
+	// runs); the others run on the backend's thread.
+	local bool
+	run   func(s *Session, args []string) (Result, error)
 }
 
 // Summary is the first line of the help.
@@ -36,7 +37,7 @@ var commands []*Command
 
 func init() {
 	commands = []*Command{
-		{Name: "help", Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", run: cmdHelp},
+		{Name: "help", Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
 		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|cpu",
 			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads,\nor the emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H).", run: cmdInfo},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
@@ -44,9 +45,9 @@ func init() {
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
 		{Name: "bt", Aliases: []string{"backtrace"}, Usage: "bt", Help: "Backtrace of the enclave stack at the newest SSA frame (CFI, frame pointers as fallback).", run: cmdBT},
 		{Name: "x", Usage: "x/NFU ADDR", Help: "Examine memory: N units of U (b,h,w,g) in format F (x,d,u,s,i).\nEnclave memory is read through EDBGRD; ADDR may be a number, SYMBOL[+OFF] or ssa.REG.", run: cmdExamine},
-		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", run: cmdEvents},
-		{Name: "dump", Usage: "dump [FILE]", Help: "Write an ELF core file of every enclave (EDBGRD), its TCS, SSA frames and the timeline (mode 0600).\nThe default FILE is sgxdbg-PID-N.core; open it with `sgxdbg core FILE` or gdb ENCLAVE.elf FILE.", run: cmdDump},
-		{Name: "stop-on", Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|all|none ...", Help: "Choose where to stop; with no words, show the current policy.", run: cmdStopOn},
+		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", local: true, run: cmdEvents},
+		{Name: "dump", Usage: "dump [--force] [FILE]", Help: "Write an ELF core file of every enclave (EDBGRD), its TCS, SSA frames and the timeline (mode 0600).\nThe default FILE is sgxdbg-PID-N.core; open it with `sgxdbg core FILE` or gdb ENCLAVE.elf FILE.\nFILE must not exist unless --force is given (it is then replaced whole); a symbolic link is never followed or replaced.", run: cmdDump},
+		{Name: "stop-on", Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|enclu-fault|all|none ...", Help: "Choose where to stop; with no words, show the current policy.\nenclu-fault stops where an EENTER or ERESUME fails an SDM check (TCS busy, CSSA >= NSSA, ...).", local: true, run: cmdStopOn},
 		{Name: "eresume", Resumes: true, Usage: "eresume", Help: "ERESUME the enclave from its newest SSA frame, without telling the host.", run: cmdEresume},
 		{Name: "eenter-handler", Aliases: []string{"handler"}, Usage: "eenter-handler [--abi samples|intel-sdk|raw] [--rdi V] [--rsi V] [--rdx V]",
 			Help: "EENTER the enclave's exception path on the same TCS and run it to its EEXIT.\nThen show which SSA fields the handler changed; the thread stays at the AEX.", run: cmdHandler},
@@ -56,8 +57,8 @@ func init() {
 		{Name: "write", Usage: "write ADDR HEXBYTES", Help: "Write bytes into enclave memory (EDBGWR).", run: cmdWrite},
 		{Name: "step", Aliases: []string{"s", "si"}, Resumes: true, Usage: "step", Help: "Run one enclave instruction (DBGOPTIN and TF), then stop at its #DB.", run: cmdStep},
 		{Name: "continue", Aliases: []string{"c"}, Resumes: true, Usage: "continue", Help: "Let the host go on as it would without a debugger (it gets the AEX's signal).", run: cmdContinue},
-		{Name: "kill", Resumes: true, Usage: "kill", Help: "Kill the host.", run: cmdKill},
-		{Name: "quit", Aliases: []string{"q"}, Resumes: true, Usage: "quit", Help: "Kill the host and leave.", run: cmdQuit},
+		{Name: "kill", Resumes: true, Usage: "kill", Help: "Kill the host.", local: true, run: cmdKill},
+		{Name: "quit", Aliases: []string{"q"}, Resumes: true, Usage: "quit", Help: "Kill the host and leave.", local: true, run: cmdQuit},
 	}
 }
 
@@ -82,7 +83,7 @@ func lookup(name string) *Command {
 func (s *Session) Exec(line string) (Result, error) {
 	words := strings.Fields(line)
 	if len(words) == 0 {
-		return nil, errors.New("empty command")
+		return nil, errorf(ErrUsage, "empty command")
 	}
 	name, args := words[0], words[1:]
 	if strings.HasPrefix(name, "x/") {
@@ -90,19 +91,25 @@ func (s *Session) Exec(line string) (Result, error) {
 	}
 	c := lookup(name)
 	if c == nil {
-		return nil, fmt.Errorf("unknown command %q (try help)", words[0])
+		return nil, errorf(ErrUnknownCommand, "unknown command %q (try help)", words[0])
 	}
-	return c.run(s, args)
-}
-
-// IsResuming reports whether line is a command that ends the stop.
-func IsResuming(line string) bool {
-	words := strings.Fields(line)
-	if len(words) == 0 {
-		return false
+	if c.local {
+		return c.run(s, args)
 	}
-	c := lookup(words[0])
-	return c != nil && c.Resumes
+	s.mu.Lock()
+	running := s.running
+	s.mu.Unlock()
+	if running {
+		return nil, fmt.Errorf("%s: the host is running: %w", c.Name, ErrNotStopped)
+	}
+	var r Result
+	err := s.p.Do(func() error {
+		var err error
+		r, err = c.run(s, args)
+		s.setStop(s.cur)
+		return err
+	})
+	return r, err
 }
 
 // HelpResult lists commands.
@@ -144,25 +151,25 @@ func cmdHelp(_ *Session, args []string) (Result, error) {
 		r.Commands = append(r.Commands, HelpEntry{Name: c.Name, Aliases: c.Aliases, Usage: c.Usage, Help: c.Help})
 	}
 	if len(r.Commands) == 0 {
-		return nil, fmt.Errorf("help: no command %q", args[0])
+		return nil, errorf(ErrUnknownCommand, "help: no command %q", args[0])
 	}
 	return r, nil
 }
 
-// atStop runs a view on the current stop.
+// atStop runs a view or an action on the current stop. Backend thread.
 func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
-	var r Result
-	err := s.do(func(st target.Stop) error {
-		var err error
-		r, err = f(st)
-		return err
-	})
-	return r, err
+	switch {
+	case s.Exited():
+		return nil, ErrExited
+	case s.cur == nil || s.cur.Resumed():
+		return nil, ErrNotStopped
+	}
+	return f(s.cur)
 }
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, errors.New("usage: info enclaves|tcs|threads|cpu")
+		return nil, usage("info enclaves|tcs|threads|cpu")
 	}
 	switch args[0] {
 	case "enclaves", "enclave", "e":
@@ -174,7 +181,7 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 	case "cpu":
 		return s.atStop(s.viewCPU)
 	}
-	return nil, fmt.Errorf("info: unknown subject %q (enclaves, tcs, threads or cpu)", args[0])
+	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads or cpu)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {
@@ -182,7 +189,7 @@ func cmdSSA(s *Session, args []string) (Result, error) {
 	if len(args) > 0 {
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("ssa: frame number %q", args[0])
+			return nil, errorf(ErrUsage, "ssa: frame number %q", args[0])
 		}
 		which = n
 	}
@@ -210,7 +217,7 @@ func cmdDisas(s *Session, args []string) (Result, error) {
 		if len(args) > 1 {
 			v, err := strconv.Atoi(args[1])
 			if err != nil || v <= 0 || v > maxDisas {
-				return nil, fmt.Errorf("disas: count %q out of range (1..%d)", args[1], maxDisas)
+				return nil, errorf(ErrUsage, "disas: count %q out of range (1..%d)", args[1], maxDisas)
 			}
 			n = v
 		}
@@ -235,7 +242,7 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 		}
 		v, ok := ssaReg(&f.GPR, reg)
 		if !ok {
-			return 0, fmt.Errorf("no SSA register %q", reg)
+			return 0, errorf(ErrNoSymbol, "no SSA register %q", reg)
 		}
 		return v, nil
 	}
@@ -244,7 +251,7 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 	if offs != "" {
 		v, err := strconv.ParseUint(offs, 0, 64)
 		if err != nil {
-			return 0, fmt.Errorf("bad offset in %q", w)
+			return 0, errorf(ErrUsage, "bad offset in %q", w)
 		}
 		off = v
 	}
@@ -260,12 +267,12 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("%q is not an address, a symbol of a matched enclave image, or ssa.REG", w)
+	return 0, errorf(ErrNoSymbol, "%q is not an address, a symbol of a matched enclave image, or ssa.REG", w)
 }
 
 func cmdExamine(s *Session, args []string) (Result, error) {
 	if len(args) != 2 || !strings.HasPrefix(args[0], "/") {
-		return nil, errors.New("usage: x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)")
+		return nil, usage("x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)")
 	}
 	count, format, size, err := parseFormat(args[0][1:])
 	if err != nil {
@@ -290,7 +297,7 @@ func parseFormat(f string) (count int, format string, size int, err error) {
 		count, _ = strconv.Atoi(f[:i])
 	}
 	if count <= 0 || count > 4096 {
-		return 0, "", 0, fmt.Errorf("x: count %q out of range (1..4096)", f[:i])
+		return 0, "", 0, errorf(ErrUsage, "x: count %q out of range (1..4096)", f[:i])
 	}
 	for _, c := range f[i:] {
 		switch c {
@@ -305,7 +312,7 @@ func parseFormat(f string) (count int, format string, size int, err error) {
 		case 'g':
 			size = 8
 		default:
-			return 0, "", 0, fmt.Errorf("x: unknown format letter %q (formats x d u s i, units b h w g)", c)
+			return 0, "", 0, errorf(ErrUsage, "x: unknown format letter %q (formats x d u s i, units b h w g)", c)
 		}
 	}
 	return count, format, size, nil
@@ -316,7 +323,7 @@ func cmdEvents(s *Session, args []string) (Result, error) {
 	if len(args) > 0 {
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("events: count %q", args[0])
+			return nil, errorf(ErrUsage, "events: count %q", args[0])
 		}
 		if n < len(ev) {
 			ev = ev[len(ev)-n:]
@@ -340,18 +347,18 @@ func cmdStopOn(s *Session, args []string) (Result, error) {
 			return nil, err
 		}
 		s.mu.Lock()
-		s.opts.Policy = p
+		s.policy = p
 		s.mu.Unlock()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &PolicyResult{StopOn: s.opts.Policy.String()}, nil
+	return &PolicyResult{StopOn: s.policy.String()}, nil
 }
 
 // needAEX checks that the current stop is an AEX.
 func needAEX(st target.Stop) error {
 	if ev := st.Event(); ev.Kind != target.EvAEX {
-		return fmt.Errorf("not stopped at an AEX (stopped at %s)", ev.Kind)
+		return errorf(ErrNotAtAEX, "not stopped at an AEX (stopped at %s)", ev.Kind)
 	}
 	return nil
 }
@@ -367,15 +374,26 @@ func cmdEresume(s *Session, _ []string) (Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		msg := fmt.Sprintf("ERESUME TCS %#x from SSA frame %d", ts.addr, ts.tcs.CSSA-1)
+		inHandler := st.InHandler()
 		if err := st.ERESUME(false); err != nil {
 			return nil, fmt.Errorf("eresume: %w", err)
 		}
-		if !st.Resumed() {
-			// The frame belonged to a handler run by eenter-handler: it ran
-			// on to its EEXIT and the thread is back at this AEX.
-			return &ActionResult{Action: "eresume", Message: fmt.Sprintf("ERESUME TCS %#x from SSA frame %d: the handler eenter-handler started ran to its EEXIT; still stopped at the AEX", ts.addr, ts.tcs.CSSA-1)}, nil
+		if !inHandler {
+			return &ActionResult{Action: "eresume", Message: msg}, nil
 		}
-		return &ActionResult{Action: "eresume", Message: fmt.Sprintf("ERESUME TCS %#x from SSA frame %d", ts.addr, ts.tcs.CSSA-1)}, nil
+		// The frame belonged to a handler eenter-handler started: it runs on
+		// to its end, and the thread is back at the AEX it started from.
+		hs, err := s.pullHandler()
+		if err != nil {
+			return nil, fmt.Errorf("eresume: %w", err)
+		}
+		res := hs.Handler()
+		if res.Exited {
+			s.answer = &HandlerView{Exited: true, RDI: Hex(res.Regs.Rdi), RSI: Hex(res.Regs.Rsi)}
+			return &ActionResult{Action: "eresume", Message: msg + fmt.Sprintf(": the handler eenter-handler started ran to its EEXIT (RDI %#x RSI %#x); still stopped at the AEX", res.Regs.Rdi, res.Regs.Rsi)}, nil
+		}
+		return &ActionResult{Action: "eresume", Message: msg + ": the handler faulted again: " + res.Event.String()}, nil
 	})
 }
 
@@ -402,22 +420,34 @@ func cmdStep(s *Session, _ []string) (Result, error) {
 }
 
 func cmdContinue(s *Session, _ []string) (Result, error) {
-	stepDone := s.stepDone
 	return s.atStop(func(st target.Stop) (Result, error) {
-		if stepDone {
+		switch {
+		case s.stepDone:
 			// The #DB of our own step is the debugger's, not the host's.
 			if err := st.ERESUME(false); err != nil {
 				return nil, err
 			}
 			return &ActionResult{Action: "continue", Message: "ERESUME after the step"}, nil
+		case s.answer != nil && s.answer.Handled:
+			// The handler already ran and said handled: the host would
+			// ERESUME; delivering the AEX would run the handler again.
+			if err := st.ERESUME(false); err != nil {
+				return nil, err
+			}
+			return &ActionResult{Action: "continue", Message: "the handler eenter-handler ran said handled: ERESUME, as the host would"}, nil
 		}
-		sig := st.Pending()
+		d := st.Pending()
 		if err := st.Continue(); err != nil {
 			return nil, err
 		}
 		msg := "continuing"
-		if sig != 0 {
-			msg = fmt.Sprintf("continuing: the host gets %s at the AEP", unix.SignalName(sig))
+		switch {
+		case s.answer != nil:
+			msg = fmt.Sprintf("the handler eenter-handler ran did not say handled (%s): continuing, the host gets the AEX (%s) and answers it itself", s.answer.Status, d)
+		case d.VDSO:
+			msg = "continuing: the host's vDSO call returns with the exception"
+		case d.Signal != 0:
+			msg = fmt.Sprintf("continuing: the host gets %s at the AEP", d)
 		}
 		return &ActionResult{Action: "continue", Message: msg}, nil
 	})
@@ -446,9 +476,11 @@ func cmdTeardown(s *Session, _ []string) (Result, error) {
 			return nil, err
 		}
 		base := st.Event().Enclave
-		if err := st.Teardown(); err != nil {
+		evs, err := st.Teardown()
+		if err != nil {
 			return nil, err
 		}
+		s.record(evs)
 		return &ActionResult{Action: "teardown", Message: fmt.Sprintf("enclave %#x destroyed: its mappings are gone and its file descriptors closed; continue to let the host see the loss", base)}, nil
 	})
 }
@@ -459,13 +491,13 @@ func cmdSkip(s *Session, _ []string) (Result, error) {
 
 func cmdSet(s *Session, args []string) (Result, error) {
 	if len(args) != 2 || !strings.HasPrefix(args[0], "ssa.") {
-		return nil, errors.New("usage: set ssa.REG VALUE")
+		return nil, usage("set ssa.REG VALUE")
 	}
 	return s.atStop(func(st target.Stop) (Result, error) {
 		// A number, SYMBOL[+OFF] of a matched image, or another ssa.REG.
 		v, err := s.parseAddr(st, args[1])
 		if err != nil {
-			return nil, fmt.Errorf("set: value %q is not a number, a symbol or ssa.REG", args[1])
+			return nil, errorf(ErrNoSymbol, "set: value %q is not a number, a symbol or ssa.REG", args[1])
 		}
 		return s.writeSSAReg(st, strings.ToLower(strings.TrimPrefix(args[0], "ssa.")), v)
 	})
@@ -473,11 +505,11 @@ func cmdSet(s *Session, args []string) (Result, error) {
 
 func cmdWrite(s *Session, args []string) (Result, error) {
 	if len(args) < 2 {
-		return nil, errors.New("usage: write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)")
+		return nil, usage("write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)")
 	}
 	data, err := hex.DecodeString(strings.Join(args[1:], ""))
 	if err != nil || len(data) == 0 {
-		return nil, fmt.Errorf("write: %q is not hex bytes", strings.Join(args[1:], " "))
+		return nil, errorf(ErrUsage, "write: %q is not hex bytes", strings.Join(args[1:], " "))
 	}
 	return s.atStop(func(st target.Stop) (Result, error) {
 		addr, err := s.parseAddr(st, args[0])
@@ -494,7 +526,7 @@ func cmdHandler(s *Session, args []string) (Result, error) {
 	for i := 0; i < len(args); i++ {
 		flag := args[i]
 		if i+1 >= len(args) {
-			return nil, fmt.Errorf("eenter-handler: %s needs a value", flag)
+			return nil, errorf(ErrUsage, "eenter-handler: %s needs a value", flag)
 		}
 		val := args[i+1]
 		i++
@@ -506,7 +538,7 @@ func cmdHandler(s *Session, args []string) (Result, error) {
 			if err != nil {
 				n, err2 := strconv.ParseInt(val, 0, 64)
 				if err2 != nil {
-					return nil, fmt.Errorf("eenter-handler: %s %q is not a number", flag, val)
+					return nil, errorf(ErrUsage, "eenter-handler: %s %q is not a number", flag, val)
 				}
 				v = uint64(n)
 			}
@@ -520,7 +552,7 @@ func cmdHandler(s *Session, args []string) (Result, error) {
 			}
 			abi = ABIRaw
 		default:
-			return nil, fmt.Errorf("eenter-handler: unknown flag %q", flag)
+			return nil, errorf(ErrUsage, "eenter-handler: unknown flag %q", flag)
 		}
 	}
 	return s.atStop(func(st target.Stop) (Result, error) {

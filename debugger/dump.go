@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/outputfile"
 )
 
 // DumpRequest is what the dump command hands a Dumper: the stop to read
@@ -93,11 +94,13 @@ func shellQuote(s string) string {
 func CoreFileName(pid, n int) string { return fmt.Sprintf("sgxdbg-%d-%d.core", pid, n) }
 
 // CreateCoreFile creates the first sgxdbg-PID-N.core (N = 1, 2, …) that
-// does not exist in dir, with mode 0600.
-func CreateCoreFile(dir string, pid int) (*os.File, error) {
+// does not exist in dir, with mode 0600 (outputfile's rules: a name taken
+// by anything, a link included, is skipped).
+func CreateCoreFile(dir string, pid int) (*outputfile.File, error) {
 	for n := 1; ; n++ {
-		f, err := os.OpenFile(filepath.Join(dir, CoreFileName(pid, n)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, CoreFileMode)
-		if errors.Is(err, os.ErrExist) {
+		f, err := outputfile.Create(filepath.Join(dir, CoreFileName(pid, n)), outputfile.Options{Mode: CoreFileMode})
+		var oe *outputfile.Error
+		if errors.As(err, &oe) || errors.Is(err, os.ErrExist) {
 			continue
 		}
 		return f, err
@@ -105,8 +108,12 @@ func CreateCoreFile(dir string, pid int) (*os.File, error) {
 }
 
 func cmdDump(s *Session, args []string) (Result, error) {
-	if len(args) > 1 {
-		return nil, errors.New("usage: dump [FILE]")
+	force := len(args) > 0 && args[0] == "--force"
+	if force {
+		args = args[1:]
+	}
+	if len(args) > 1 || len(args) == 1 && strings.HasPrefix(args[0], "-") {
+		return nil, usage("dump [--force] [FILE]")
 	}
 	if s.opts.Dumper == nil {
 		return nil, ErrNoDumper
@@ -118,10 +125,10 @@ func cmdDump(s *Session, args []string) (Result, error) {
 				req.Images[e.Base] = dumpImage(im.Path)
 			}
 		}
-		var f *os.File
+		var f *outputfile.File
 		var err error
 		if len(args) == 1 {
-			f, err = os.CreateTemp(filepath.Dir(args[0]), "."+filepath.Base(args[0])+".*.tmp")
+			f, err = outputfile.Create(args[0], outputfile.Options{Mode: CoreFileMode, Force: force})
 		} else {
 			f, err = CreateCoreFile(".", stopPid(st))
 		}
@@ -129,18 +136,14 @@ func cmdDump(s *Session, args []string) (Result, error) {
 			return nil, fmt.Errorf("dump: %w", err)
 		}
 		stats, err := s.opts.Dumper(f, req)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		name := f.Name()
-		if err == nil && len(args) == 1 {
-			name = args[0]
-			err = os.Rename(f.Name(), name)
-		}
 		if err != nil {
-			os.Remove(f.Name())
+			f.Abort()
 			return nil, fmt.Errorf("dump: %w", err)
 		}
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("dump: %w", err)
+		}
+		name := f.Name()
 		r := &DumpResult{File: name, Pid: stopPid(st), Bytes: stats.Bytes, Enclaves: stats.Enclaves, Pages: stats.Pages, Threads: stats.Threads}
 		if img, ok := req.Images[stats.Main]; ok {
 			r.Image = img.Path

@@ -14,9 +14,10 @@ import (
 // problem, and never leave the session broken: after each one the stop is
 // still held, its state is unchanged, and the next command works.
 
-// errCase is a command and its exact error.
+// errCase is a command, its exact error and the error's code.
 type errCase struct {
 	cmd, want string
+	code      debugger.ErrorCode
 }
 
 // expectErrors runs each case and checks, after each, that the session is
@@ -37,6 +38,9 @@ func expectErrors(t *testing.T, r *run, cases []errCase) {
 		case err.Error() != c.want:
 			t.Errorf("%q: error\n %q\nwant\n %q", c.cmd, err, c.want)
 		}
+		if got := debugger.Code(err); err != nil && got != c.code {
+			t.Errorf("%q: code %q, want %q", c.cmd, got, c.code)
+		}
 		if !r.s.IsStopped() {
 			t.Fatalf("after %q the session is no longer stopped", c.cmd)
 		}
@@ -51,34 +55,34 @@ func TestErrorsAtAEX(t *testing.T) {
 	r.stop()
 	base, tcs := r.base(), r.tcs(0)
 	expectErrors(t, r, []errCase{
-		{"", "empty command"},
-		{"frobnicate", `unknown command "frobnicate" (try help)`},
-		{"help frob", `help: no command "frob"`},
-		{"info", "usage: info enclaves|tcs|threads|cpu"},
-		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs, threads or cpu)`},
-		{"ssa 7", fmt.Sprintf("no SSA frame 7: TCS %#x has frames 0..0 in use", tcs)},
-		{"ssa x", `ssa: frame number "x"`},
-		{"x 0x10", "usage: x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)"},
-		{"x/0xg 0x10", `x: count "0" out of range (1..4096)`},
-		{"x/4q 0x10", `x: unknown format letter 'q' (formats x d u s i, units b h w g)`},
-		{"x/4xg nosuchsym", `"nosuchsym" is not an address, a symbol of a matched enclave image, or ssa.REG`},
-		{"x/4xg ssa.foo", `no SSA register "foo"`},
-		{"x/4xg 0x10", "read 32 bytes at 0x10: …"},
-		{"disas fault_divide 0", `disas: count "0" out of range (1..4096)`},
-		{"disas fault_divide 999999999999999999", `disas: count "999999999999999999" out of range (1..4096)`},
-		{"events -1", `events: count "-1"`},
-		{"stop-on frob", `stop-on: unknown event "frob" (want aex [VECTORS], eenter, eexit, eresume, all or none)`},
-		{"stop-on aex #XX", `stop-on: "#XX" is not an exception vector (#PF, PF or 14)`},
-		{"set rax 1", "usage: set ssa.REG VALUE"},
-		{"set ssa.foo 1", `no SSA register "foo" (one of [fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp])`},
-		{"set ssa.rax zz", `set: value "zz" is not a number, a symbol or ssa.REG`},
-		{"write 0x10000 00", "write: 0x10000 is not enclave memory"},
-		{fmt.Sprintf("write %#x zz", base), `write: "zz" is not hex bytes`},
-		{fmt.Sprintf("write %#x", base), "usage: write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)"},
-		{"eenter-handler --abi bogus", `eenter-handler: unknown ABI "bogus" (samples, intel-sdk or raw)`},
-		{"eenter-handler --rdi", "eenter-handler: --rdi needs a value"},
-		{"eenter-handler --frob 1", `eenter-handler: unknown flag "--frob"`},
-		{"eenter-handler --rdi zz", `eenter-handler: --rdi "zz" is not a number`},
+		{"", "empty command", debugger.CodeUsage},
+		{"frobnicate", `unknown command "frobnicate" (try help)`, debugger.CodeUnknownCommand},
+		{"help frob", `help: no command "frob"`, debugger.CodeUnknownCommand},
+		{"info", "usage: info enclaves|tcs|threads|cpu", debugger.CodeUsage},
+		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs, threads or cpu)`, debugger.CodeUsage},
+		{"ssa 7", fmt.Sprintf("no SSA frame 7: TCS %#x has frames 0..0 in use", tcs), debugger.CodeNoFrame},
+		{"ssa x", `ssa: frame number "x"`, debugger.CodeUsage},
+		{"x 0x10", "usage: x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)", debugger.CodeUsage},
+		{"x/0xg 0x10", `x: count "0" out of range (1..4096)`, debugger.CodeUsage},
+		{"x/4q 0x10", `x: unknown format letter 'q' (formats x d u s i, units b h w g)`, debugger.CodeUsage},
+		{"x/4xg nosuchsym", `"nosuchsym" is not an address, a symbol of a matched enclave image, or ssa.REG`, debugger.CodeNoSymbol},
+		{"x/4xg ssa.foo", `no SSA register "foo"`, debugger.CodeNoSymbol},
+		{"x/4xg 0x10", "read 32 bytes at 0x10: …", debugger.CodeError},
+		{"disas fault_divide 0", `disas: count "0" out of range (1..4096)`, debugger.CodeUsage},
+		{"disas fault_divide 999999999999999999", `disas: count "999999999999999999" out of range (1..4096)`, debugger.CodeUsage},
+		{"events -1", `events: count "-1"`, debugger.CodeUsage},
+		{"stop-on frob", `stop-on: unknown event "frob" (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)`, debugger.CodeUsage},
+		{"stop-on aex #XX", `stop-on: "#XX" is not an exception vector (#PF, PF or 14)`, debugger.CodeUsage},
+		{"set rax 1", "usage: set ssa.REG VALUE", debugger.CodeUsage},
+		{"set ssa.foo 1", `no SSA register "foo" (one of [fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp])`, debugger.CodeNoSymbol},
+		{"set ssa.rax zz", `set: value "zz" is not a number, a symbol or ssa.REG`, debugger.CodeNoSymbol},
+		{"write 0x10000 00", "write: 0x10000: address is not in an enclave", debugger.CodeNotEnclave},
+		{fmt.Sprintf("write %#x zz", base), `write: "zz" is not hex bytes`, debugger.CodeUsage},
+		{fmt.Sprintf("write %#x", base), "usage: write ADDR HEXBYTES (e.g. write 0x7f0000001000 2a000000)", debugger.CodeUsage},
+		{"eenter-handler --abi bogus", `eenter-handler: unknown ABI "bogus" (samples, intel-sdk or raw)`, debugger.CodeUsage},
+		{"eenter-handler --rdi", "eenter-handler: --rdi needs a value", debugger.CodeUsage},
+		{"eenter-handler --frob 1", `eenter-handler: unknown flag "--frob"`, debugger.CodeUsage},
+		{"eenter-handler --rdi zz", `eenter-handler: --rdi "zz" is not a number`, debugger.CodeUsage},
 	})
 	// The stop still works for real: the same #DE, then the host's own
 	// outcome (no handler: exit 2).
@@ -104,24 +108,24 @@ func TestErrorsAtEENTER(t *testing.T) {
 	notAEX := "not stopped at an AEX (stopped at eenter)"
 	noFrame := fmt.Sprintf("TCS %#x has no SSA frame in use (CSSA 0): not stopped at an AEX", tcs)
 	expectErrors(t, r, []errCase{
-		{"eresume", notAEX},
-		{"step", notAEX},
-		{"eenter-handler", notAEX},
-		{"teardown", notAEX},
-		{"skip", noFrame},
-		{"set ssa.rip 0", noFrame},
-		{"regs", noFrame},
-		{"bt", noFrame},
-		{"ssa 0", fmt.Sprintf("no SSA frame 0: TCS %#x has no SSA frame in use (CSSA 0)", tcs)},
+		{"eresume", notAEX, debugger.CodeNotAtAEX},
+		{"step", notAEX, debugger.CodeNotAtAEX},
+		{"eenter-handler", notAEX, debugger.CodeNotAtAEX},
+		{"teardown", notAEX, debugger.CodeNotAtAEX},
+		{"skip", noFrame, debugger.CodeNoFrame},
+		{"set ssa.rip 0", noFrame, debugger.CodeNoFrame},
+		{"regs", noFrame, debugger.CodeNoFrame},
+		{"bt", noFrame, debugger.CodeNoFrame},
+		{"ssa 0", fmt.Sprintf("no SSA frame 0: TCS %#x has no SSA frame in use (CSSA 0)", tcs), debugger.CodeNoFrame},
 	})
 	check(t, "continue", r.exec("continue"), `{"action":"continue","message":"continuing"}`)
 	ev = r.stop()
 	check(t, "second stop", jsonOf(t, ev), fmt.Sprintf(`{"cssa":1,"event":"eenter","tcs":"%#x","tid":%d}`, tcs, r.pid()))
 	expectErrors(t, r, []errCase{
-		{"eresume", notAEX},
-		{"step", notAEX},
-		{"eenter-handler", notAEX},
-		{"teardown", notAEX},
+		{"eresume", notAEX, debugger.CodeNotAtAEX},
+		{"step", notAEX, debugger.CodeNotAtAEX},
+		{"eenter-handler", notAEX, debugger.CodeNotAtAEX},
+		{"teardown", notAEX, debugger.CodeNotAtAEX},
 	})
 	r.exec("continue")
 	if st := r.end(); st != 0 {

@@ -1,7 +1,7 @@
 package debugger_test
 
 // The harness of the session tests: it runs the sample host and a sample
-// enclave (enclaves/debug) under the emulator through debugger.Start, and
+// enclave (enclaves/debug) under the emulator through debugger.Launch, and
 // derives what the tests expect from independent sources — nm and
 // addr2line for symbols and lines, the enclave image for the layout and
 // page contents, /proc/PID/maps for the host's load address.
@@ -16,44 +16,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
-
-// samplesDir is where `make enclaves` put the signed samples and their
-// host: $SGXDBG_SAMPLES, or the source tree's build directory. A missing
-// build fails the test: these are integration tests.
-func samplesDir(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join("..", "enclaves", "debug", "build")
-	}
-	for _, f := range []string{"host", "clean.elf", "clean.elf.sig"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			tb.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-		}
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// /proc/PID/maps names files by their real path.
-	if abs, err = filepath.EvalSymlinks(abs); err != nil {
-		tb.Fatal(err)
-	}
-	return abs
-}
-
-// emuLauncher runs the host under the emulator, as sgxdbg exec does.
-func emuLauncher(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
-	st, err := emu.Run(emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
-		OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }})
-	return st.ShellCode(), err
-}
 
 // run is one sample host under a session.
 type run struct {
@@ -81,7 +51,7 @@ func start(t testing.TB, policy debugger.Policy, flags []string, name string, ar
 // --no-vdso the host calls the enclave through the vDSO when there is one.
 func startHost(t testing.TB, policy debugger.Policy, flags []string, name string, args ...string) *run {
 	t.Helper()
-	dir := samplesDir(t)
+	dir := fixtures.Samples(t)
 	r := &run{t: t, dir: dir, host: filepath.Join(dir, "host"), elf: filepath.Join(dir, name+".elf")}
 	im, err := enclave.Open(r.elf)
 	if err != nil {
@@ -102,11 +72,8 @@ func startHost(t testing.TB, policy debugger.Policy, flags []string, name string
 	argv := append([]string{r.host}, flags...)
 	argv = append(argv, r.elf, r.elf+".sig")
 	argv = append(argv, args...)
-	s, err := debugger.Start(debugger.Options{
-		Launch:   debugger.LaunchOptions{Path: r.host, Args: argv, Files: []*os.File{null, r.out, r.err}},
-		Launcher: emuLauncher,
-		Policy:   policy,
-	})
+	s, err := debugger.Launch(emu.Backend, target.LaunchOptions{Path: r.host, Args: argv, Files: []*os.File{null, r.out, r.err}},
+		debugger.Options{Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +91,41 @@ func startHost(t testing.TB, policy debugger.Policy, flags []string, name string
 	return r
 }
 
+// hangLimit is how long a Wait or a command may take before the test
+// calls it a hang (a deadlock detector, not a timing assertion: every
+// step here takes milliseconds).
+const hangLimit = 2 * time.Minute
+
+// noHang runs f, failing the test (and killing the host) if it does not
+// return within hangLimit.
+func (r *run) noHang(what string, f func()) {
+	r.t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(hangLimit):
+		_ = r.s.Kill()
+		r.t.Fatalf("%s hangs", what)
+	}
+}
+
+// wait is Session.Wait under the hang detector.
+func (r *run) wait() (debugger.Stopped, error) {
+	r.t.Helper()
+	var st debugger.Stopped
+	var err error
+	r.noHang("wait", func() { st, err = r.s.Wait() })
+	return st, err
+}
+
 // stop waits for the next stop; the host must not have exited.
 func (r *run) stop() target.Event {
 	r.t.Helper()
-	st, err := r.s.Wait()
+	st, err := r.wait()
 	if err != nil {
 		r.t.Fatalf("wait: %v", err)
 	}
@@ -141,7 +139,7 @@ func (r *run) stop() target.Event {
 // status.
 func (r *run) end() int {
 	r.t.Helper()
-	st, err := r.s.Wait()
+	st, err := r.wait()
 	if err != nil {
 		r.t.Fatalf("wait: %v", err)
 	}
@@ -155,7 +153,9 @@ func (r *run) end() int {
 // exec runs a command that must succeed and returns its result's JSON.
 func (r *run) exec(cmd string) string {
 	r.t.Helper()
-	res, err := r.s.Exec(cmd)
+	var res debugger.Result
+	var err error
+	r.noHang(cmd, func() { res, err = r.s.Exec(cmd) })
 	if err != nil {
 		r.t.Fatalf("%s: %v", cmd, err)
 	}

@@ -1,7 +1,6 @@
 package debugger
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,11 +12,12 @@ import (
 // Policy says at which events a session stops. The zero value stops at
 // every AEX and nowhere else.
 type Policy struct {
-	NoAEX   bool           // do not stop at AEXs at all
-	Vectors map[uint8]bool // if non-empty, stop only at AEXs with these vectors
-	EENTER  bool           // stop after every EENTER
-	EEXIT   bool           // stop after every EEXIT
-	ERESUME bool           // stop after every ERESUME
+	NoAEX      bool                // do not stop at AEXs at all
+	Vectors    map[sgx.Vector]bool // if non-empty, stop only at AEXs with these vectors
+	EENTER     bool                // stop after every EENTER
+	EEXIT      bool                // stop after every EEXIT
+	ERESUME    bool                // stop after every ERESUME
+	ENCLUFault bool                // stop at every EENTER/ERESUME that faults
 }
 
 // Stops reports whether the policy stops at ev.
@@ -34,6 +34,8 @@ func (p Policy) Stops(ev target.Event) bool {
 		return p.EEXIT
 	case target.EvERESUME:
 		return p.ERESUME
+	case target.EvENCLUFault:
+		return p.ENCLUFault
 	}
 	return false
 }
@@ -62,6 +64,9 @@ func (p Policy) String() string {
 	if p.ERESUME {
 		parts = append(parts, "eresume")
 	}
+	if p.ENCLUFault {
+		parts = append(parts, "enclu-fault")
+	}
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -77,12 +82,12 @@ func ParsePolicy(words []string) (Policy, error) {
 		case "none":
 			p = Policy{NoAEX: true}
 		case "all":
-			p = Policy{EENTER: true, EEXIT: true, ERESUME: true}
+			p = Policy{EENTER: true, EEXIT: true, ERESUME: true, ENCLUFault: true}
 		case "aex":
 			p.NoAEX, p.Vectors = false, nil
 			if i+1 < len(words) && !isPolicyWord(words[i+1]) {
 				i++
-				p.Vectors = map[uint8]bool{}
+				p.Vectors = map[sgx.Vector]bool{}
 				for _, v := range strings.Split(words[i], ",") {
 					n, err := parseVector(v)
 					if err != nil {
@@ -97,8 +102,12 @@ func ParsePolicy(words []string) (Policy, error) {
 			p.EEXIT = true
 		case "eresume":
 			p.ERESUME = true
+		case "enclu-fault":
+			p.ENCLUFault = true
+		case "":
+			return Policy{}, errorf(ErrUsage, "stop-on: empty word (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)")
 		default:
-			return Policy{}, fmt.Errorf("stop-on: unknown event %q (want aex [VECTORS], eenter, eexit, eresume, all or none)", words[i])
+			return Policy{}, errorf(ErrUsage, "stop-on: unknown event %q (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)", words[i])
 		}
 	}
 	return p, nil
@@ -106,21 +115,21 @@ func ParsePolicy(words []string) (Policy, error) {
 
 func isPolicyWord(w string) bool {
 	switch strings.ToLower(w) {
-	case "none", "all", "aex", "eenter", "eexit", "eresume":
+	case "none", "all", "aex", "eenter", "eexit", "eresume", "enclu-fault":
 		return true
 	}
 	return false
 }
 
-func parseVector(s string) (uint8, error) {
-	for v := 0; v < 32; v++ {
-		if strings.EqualFold(sgx.Vector(v).String(), s) || strings.EqualFold(strings.TrimPrefix(sgx.Vector(v).String(), "#"), s) {
-			return uint8(v), nil
+func parseVector(s string) (sgx.Vector, error) {
+	for v := sgx.Vector(0); v < 32; v++ {
+		if strings.EqualFold(v.String(), s) || strings.EqualFold(strings.TrimPrefix(v.String(), "#"), s) {
+			return v, nil
 		}
 	}
 	n, err := strconv.ParseUint(s, 0, 8)
 	if err != nil || n > 31 {
-		return 0, fmt.Errorf("stop-on: %q is not an exception vector (#PF, PF or 14)", s)
+		return 0, errorf(ErrUsage, "stop-on: %q is not an exception vector (#PF, PF or 14)", s)
 	}
-	return uint8(n), nil
+	return sgx.Vector(n), nil
 }

@@ -67,11 +67,3 @@ func (r *ActionResult) Text() string {
 	}
 	return s
 }
-
-// MessageResult is a plain message.
-type MessageResult struct {
-	Message string `json:"message"`
-}
-
-// Text returns the message.
-func (r *MessageResult) Text() string { return r.Message }

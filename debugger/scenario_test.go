@@ -94,7 +94,7 @@ func TestUDHandlerThenERESUME(t *testing.T) {
 
 	n := len(r.s.Timeline())
 	check(t, "eenter-handler", r.exec("eenter-handler"), fmt.Sprintf(`{"abi":"samples","exited":true,"rdi":"0x2","rsi":"0x6",`+
-		`"status":"handled: the host would ERESUME","frame":0,"changes":[{"field":"rax","old":"0x27","new":"0xffffffffffffffda"},`+
+		`"status":"handled: the host would ERESUME","handled":true,"frame":0,"changes":[{"field":"rax","old":"0x27","new":"0xffffffffffffffda"},`+
 		`{"field":"rip","old":"%#x","new":"%#x"}]}`, rip, rip+uint64(l)))
 	tl := r.s.Timeline()
 	check(t, "events of the handler run", jsonOf(t, tl[n:]), fmt.Sprintf(`[{"cssa":1,"event":"eenter","tcs":"%#x","tid":%d},`+
@@ -320,7 +320,7 @@ func TestINT3Quirk(t *testing.T) {
 	ret := r.sym("enclave_ecall") + callReturn(t, r.elf, "enclave_ecall", "trap_int3")
 	check(t, "step", r.exec("step"), fmt.Sprintf(`{"action":"step","message":"stepping TCS %#x from %#x (DBGOPTIN set)"}`, tcs, rip+1))
 	ev = r.stop()
-	check(t, "step stop", fmt.Sprint(ev.Kind, " ", ev.VectorName, " ", ev.ExitType, " ", hx(ev.RIP), " ", ev.CSSA),
+	check(t, "step stop", fmt.Sprint(ev.Kind, " ", ev.VectorName(), " ", ev.ExitTypeName(), " ", hx(ev.RIP), " ", ev.CSSA),
 		fmt.Sprint("aex #DB hardware ", hx(ret), " 1"))
 	check(t, "continue after the step", r.exec("continue"), `{"action":"continue","message":"ERESUME after the step"}`)
 	if st := r.end(); st != 0 {
@@ -373,7 +373,7 @@ func TestThreadsIndependentCSSA(t *testing.T) {
 		}
 		ev := st.Event
 		stopped[ev.TCS]++
-		if ev.Kind != target.EvAEX || ev.CSSA != 1 || ev.VectorName != "#BP" || ev.RIP != r.sym("threads_breakpoint") {
+		if ev.Kind != target.EvAEX || ev.CSSA != 1 || ev.VectorName() != "#BP" || ev.RIP != r.sym("threads_breakpoint") {
 			t.Errorf("stop %s, want the #BP at threads_breakpoint with CSSA 1", ev)
 		}
 		check(t, fmt.Sprintf("info tcs at the stop of TCS %#x", ev.TCS), r.exec("info tcs"), expectTCS(t, r))
@@ -451,7 +451,7 @@ func TestBothEntryPaths(t *testing.T) {
 				}
 				if c.hasStop {
 					ev := r.stop()
-					if ev.CSSA != 2 || ev.SSA != 1 || ev.VectorName != "#PF" {
+					if ev.CSSA != 2 || ev.SSA != 1 || ev.VectorName() != "#PF" {
 						t.Errorf("%s %v: second stop %s, want the nested #PF in SSA frame 1", c.sample, c.script, ev)
 					}
 					r.exec("continue")
@@ -476,7 +476,7 @@ func TestNestedHandlerResumed(t *testing.T) {
 	r.stop()
 	r.exec("eenter-handler")
 	r.exec(fmt.Sprintf("set ssa.rdi %#x", r.sym("readonly_page")))
-	check(t, "eresume", r.exec("eresume"), fmt.Sprintf(`{"action":"eresume","message":"ERESUME TCS %#x from SSA frame 1: the handler eenter-handler started ran to its EEXIT; still stopped at the AEX"}`, r.tcs(0)))
+	check(t, "eresume", r.exec("eresume"), fmt.Sprintf(`{"action":"eresume","message":"ERESUME TCS %#x from SSA frame 1: the handler eenter-handler started ran to its EEXIT (RDI 0x3 RSI 0x6); still stopped at the AEX"}`, r.tcs(0)))
 	if !r.s.IsStopped() {
 		t.Fatal("after resuming the handler run the session is not stopped")
 	}

@@ -11,64 +11,50 @@ import (
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// LaunchOptions describe the host program a session runs.
-type LaunchOptions struct {
-	Path  string
-	Args  []string // argv, including argv[0]
-	Env   []string
-	Dir   string
-	Files []*os.File
-}
-
-// Launcher runs a host program to its end under a backend, calling onEvent
-// for every event and onStop at every stop point, both on the backend's own
-// goroutine. It returns the host's exit status as a shell reports it.
-type Launcher func(opts LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error)
-
 // Options configure a session.
 type Options struct {
-	Launch   LaunchOptions
-	Launcher Launcher
-	// Enclaves are enclave ELF images to symbolize with; the host's own
-	// arguments that are enclave images are tried too. An image is used
-	// for the enclave whose MRENCLAVE it measures to.
+	// Enclaves are enclave ELF images to symbolize with (Launch adds the
+	// host's own arguments that are ELF files). An image is used for the
+	// enclave whose MRENCLAVE it measures to.
 	Enclaves []string
 	// Policy says where to stop; the zero value stops at every AEX.
 	Policy Policy
-	// OnEvent, if set, sees every event as it happens (on the backend's
-	// goroutine: it must not block).
+	// OnEvent, if set, sees every event, in order, on the goroutine that
+	// runs Wait (or the command that caused it); it must not call the
+	// session.
 	OnEvent func(target.Event)
 	// Dumper writes core files for the dump command (dump.go); nil: the
 	// session cannot dump.
 	Dumper Dumper
 }
 
-// ErrExited is returned by commands that need a live host after it ended.
-var ErrExited = errors.New("the host has exited")
-
-// ErrNotStopped is returned by commands that need a stopped thread.
-var ErrNotStopped = errors.New("not stopped")
-
-// Session is one debugging session over one host program.
+// Session is one debugging session over one host program. It pulls: Wait
+// asks the backend for the next thing that happened until it is a stop the
+// policy wants (or the host's end); commands run at that stop, on the
+// backend's thread, and an action's consequences are the next Wait's.
+//
+// Wait, Exec, Kill, IsStopped and Exited may be called from any goroutine;
+// Exec waits while another call uses the backend, and answers ErrRunning
+// for commands that need a stopped host while a Wait runs.
 type Session struct {
+	p    target.Process
 	opts Options
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards what other goroutines read, below
 	timeline []target.Event
 	images   map[uint64]*enclave.Image // by enclave base
+	policy   Policy
+	running  bool // a Wait is in progress
+	stopped  bool // cur is held
+	ended    bool
+	exit     int
+
+	// On the backend's thread only.
 	cands    []*candidate
 	stepping map[uint64]bool // TCS → a step is in flight
-
-	stops chan target.Stop
-	reqs  chan request
-	done  chan struct{}
-	exit  int
-	err   error
-
-	cur      target.Stop // the current stop, owned by the caller of Wait
-	stepDone bool        // the current stop is the #DB that ends a step
-	ended    bool
-	lastInfo []target.EnclaveInfo
+	cur      target.Stop     // the current stop
+	stepDone bool            // cur is the #DB that ends a step
+	answer   *HandlerView    // the handler run at cur that reached its EEXIT
 }
 
 type candidate struct {
@@ -77,41 +63,42 @@ type candidate struct {
 	mr   [32]byte
 }
 
-type request struct {
-	f    func(target.Stop) error
-	errc chan error
+// ErrExited is returned by commands that need a live host after it ended.
+var ErrExited = errors.New("the host has exited")
+
+// ErrNotStopped is returned by commands that need a stopped thread when
+// the host runs (or was let go by the last action).
+var ErrNotStopped = errors.New("not stopped")
+
+// New starts a session over a backend's process. The host stays as it is
+// until the first Wait.
+func New(p target.Process, opts Options) *Session {
+	s := &Session{p: p, opts: opts, policy: opts.Policy, images: map[uint64]*enclave.Image{}, stepping: map[uint64]bool{}}
+	s.loadCandidates(opts.Enclaves)
+	return s
 }
 
-// Start launches the host and returns once it runs; use Wait for stops.
-func Start(opts Options) (*Session, error) {
-	if opts.Launcher == nil {
-		return nil, errors.New("debugger: no backend")
+// Launch starts the host under backend b and a session over it. The host's
+// arguments that are ELF files are tried as enclave images.
+func Launch(b target.Backend, lo target.LaunchOptions, opts Options) (*Session, error) {
+	if b.Launch == nil {
+		return nil, fmt.Errorf("the %s backend cannot launch a host", b.Name)
 	}
-	s := &Session{
-		opts:     opts,
-		images:   map[uint64]*enclave.Image{},
-		stepping: map[uint64]bool{},
-		stops:    make(chan target.Stop),
-		reqs:     make(chan request),
-		done:     make(chan struct{}),
+	p, err := b.Launch(lo)
+	if err != nil {
+		return nil, err
 	}
-	s.loadCandidates()
-	go func() {
-		s.exit, s.err = opts.Launcher(opts.Launch, s.onEvent, s.onStop)
-		close(s.done)
-	}()
-	return s, nil
+	for _, a := range lo.Args[min(1, len(lo.Args)):] {
+		if fi, err := os.Stat(a); err == nil && fi.Mode().IsRegular() && isELF(a) {
+			opts.Enclaves = append(opts.Enclaves, a)
+		}
+	}
+	return New(p, opts), nil
 }
 
 // loadCandidates opens the enclave images that may match enclaves the
-// host creates: the --enclave files and the host's ELF arguments.
-func (s *Session) loadCandidates() {
-	paths := append([]string(nil), s.opts.Enclaves...)
-	for _, a := range s.opts.Launch.Args[min(1, len(s.opts.Launch.Args)):] {
-		if fi, err := os.Stat(a); err == nil && fi.Mode().IsRegular() && isELF(a) {
-			paths = append(paths, a)
-		}
-	}
+// host creates.
+func (s *Session) loadCandidates(paths []string) {
 	for _, p := range paths {
 		im, err := enclave.Open(p)
 		if err != nil {
@@ -137,47 +124,30 @@ func isELF(path string) bool {
 	return err == nil && string(magic[:]) == "\x7fELF"
 }
 
-func (s *Session) onEvent(ev target.Event) {
-	s.mu.Lock()
-	s.timeline = append(s.timeline, ev)
-	if ev.Kind == target.EvEnclaveInitialized {
-		for _, c := range s.cands {
-			if c.mr == ev.MRENCLAVE {
-				s.images[ev.Enclave] = c.im
-			}
-		}
+// record adds events to the timeline and shows them to OnEvent.
+func (s *Session) record(evs []target.Event) {
+	if len(evs) == 0 {
+		return
 	}
-	if ev.Kind == target.EvEnclaveRemoved {
-		delete(s.images, ev.Enclave)
+	s.mu.Lock()
+	s.timeline = append(s.timeline, evs...)
+	for _, ev := range evs {
+		switch ev.Kind {
+		case target.EvEnclaveInitialized:
+			for _, c := range s.cands {
+				if c.mr == ev.MRENCLAVE {
+					s.images[ev.Enclave] = c.im
+				}
+			}
+		case target.EvEnclaveRemoved:
+			delete(s.images, ev.Enclave)
+		}
 	}
 	s.mu.Unlock()
 	if s.opts.OnEvent != nil {
-		s.opts.OnEvent(ev)
-	}
-}
-
-// onStop runs on the backend's goroutine: it hands the stop to Wait and
-// serves the session's requests on it until one resumes the thread.
-func (s *Session) onStop(st target.Stop) {
-	ev := st.Event()
-	s.mu.Lock()
-	// A step ends at the #DB it provoked; any other AEX is a real event.
-	stepped := ev.Kind == target.EvAEX && s.stepping[ev.TCS] && ev.Valid && ev.Vector == uint8(sgx.VectorDB)
-	if ev.Kind == target.EvAEX {
-		delete(s.stepping, ev.TCS)
-	}
-	s.mu.Unlock()
-	s.mu.Lock()
-	stops := s.opts.Policy.Stops(ev)
-	s.mu.Unlock()
-	if !stepped && !stops {
-		return
-	}
-	s.stepDone = stepped
-	s.stops <- st
-	for !st.Resumed() {
-		req := <-s.reqs
-		req.errc <- req.f(st)
+		for _, ev := range evs {
+			s.opts.OnEvent(ev)
+		}
 	}
 }
 
@@ -188,45 +158,126 @@ type Stopped struct {
 	Status int // the host's exit status, when Exited
 }
 
-// Wait blocks until the next stop or the host's end.
+// ErrRunning is returned by Wait while another Wait runs.
+var ErrRunning = errors.New("the host is running")
+
+// Wait lets the host go on from the current stop (as without a debugger,
+// unless a command already let it go) and returns the next stop the policy
+// wants, or the host's end.
 func (s *Session) Wait() (Stopped, error) {
+	s.mu.Lock()
 	if s.ended {
-		return Stopped{Exited: true, Status: s.exit}, s.err
+		defer s.mu.Unlock()
+		return Stopped{Exited: true, Status: s.exit}, nil
 	}
-	select {
-	case st := <-s.stops:
-		s.cur = st
-		s.lastInfo = st.Enclaves()
-		return Stopped{Event: st.Event()}, nil
-	case <-s.done:
-		s.cur, s.ended = nil, true
-		return Stopped{Exited: true, Status: s.exit}, s.err
+	if s.running {
+		s.mu.Unlock()
+		return Stopped{}, ErrRunning
+	}
+	s.running, s.stopped = true, false
+	s.mu.Unlock()
+	var out Stopped
+	err := s.p.Do(func() error {
+		var err error
+		out, err = s.resume()
+		return err
+	})
+	s.mu.Lock()
+	s.running = false
+	s.mu.Unlock()
+	return out, err
+}
+
+// resume pulls from the backend until a stop the session wants or the end.
+// Backend thread.
+func (s *Session) resume() (Stopped, error) {
+	s.cur, s.stepDone, s.answer = nil, false, nil
+	for {
+		tr, err := s.p.ContinueOnce()
+		if err != nil {
+			return Stopped{}, err
+		}
+		s.record(tr.Events)
+		if tr.Exited {
+			s.mu.Lock()
+			s.ended, s.exit = true, tr.Status.ShellCode()
+			s.mu.Unlock()
+			return Stopped{Exited: true, Status: tr.Status.ShellCode()}, nil
+		}
+		if tr.Stop == nil {
+			continue
+		}
+		if s.wants(tr.Stop) {
+			s.setStop(tr.Stop)
+			return Stopped{Event: tr.Stop.Event()}, nil
+		}
 	}
 }
 
-// Stopped reports whether a thread is held at a stop.
-func (s *Session) IsStopped() bool { return s.cur != nil }
+// wants decides whether the session stops at st: the #DB that ends a step
+// always, anything else as the policy says.
+func (s *Session) wants(st target.Stop) bool {
+	ev := st.Event()
+	if ev.Kind != target.EvAEX {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.policy.Stops(ev)
+	}
+	stepped := s.stepping[ev.TCS] && ev.Valid && ev.Vector == sgx.VectorDB
+	delete(s.stepping, ev.TCS)
+	s.stepDone = stepped
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return stepped || s.policy.Stops(ev)
+}
+
+// setStop makes st the current stop. Backend thread.
+func (s *Session) setStop(st target.Stop) {
+	s.cur = st
+	s.mu.Lock()
+	s.stopped = st != nil && !st.Resumed()
+	s.mu.Unlock()
+}
+
+// pullHandler takes the stop that ends the handler run an action started
+// (EnterHandler, or ERESUME of a frame such a run left). Backend thread.
+func (s *Session) pullHandler() (target.Stop, error) {
+	for {
+		tr, err := s.p.ContinueOnce()
+		if err != nil {
+			return nil, err
+		}
+		s.record(tr.Events)
+		switch {
+		case tr.Exited:
+			s.mu.Lock()
+			s.ended, s.exit = true, tr.Status.ShellCode()
+			s.mu.Unlock()
+			s.setStop(nil)
+			return nil, fmt.Errorf("the host ended (status %d) while the handler ran", tr.Status.ShellCode())
+		case tr.Stop != nil && tr.Stop.Handler() != nil:
+			s.setStop(tr.Stop)
+			return tr.Stop, nil
+		case tr.Stop != nil:
+			// The handler's thread went away; the host goes on.
+			s.setStop(tr.Stop)
+			return nil, fmt.Errorf("the handler's thread ended before the handler returned; stopped at %s", tr.Stop.Event().Kind)
+		}
+	}
+}
+
+// IsStopped reports whether a thread is held at a stop.
+func (s *Session) IsStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped && !s.running
+}
 
 // Exited reports whether the host has ended.
-func (s *Session) Exited() bool { return s.ended }
-
-// do runs f on the backend's goroutine against the current stop. If f
-// resumed the thread, the stop is over.
-func (s *Session) do(f func(target.Stop) error) error {
-	if s.ended {
-		return ErrExited
-	}
-	if s.cur == nil {
-		return ErrNotStopped
-	}
-	errc := make(chan error, 1)
-	st := s.cur
-	s.reqs <- request{f: f, errc: errc}
-	err := <-errc
-	if st.Resumed() {
-		s.cur = nil
-	}
-	return err
+func (s *Session) Exited() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
 }
 
 // Timeline returns a copy of the events so far.
@@ -243,36 +294,41 @@ func (s *Session) Image(base uint64) *enclave.Image {
 	return s.images[base]
 }
 
-// Kill ends the host (from any state) and waits for its end.
+// Kill ends the host, from any state and any goroutine. When no Wait runs,
+// it waits for the host's end.
 func (s *Session) Kill() error {
-	if s.ended {
+	s.mu.Lock()
+	ended, running := s.ended, s.running
+	s.mu.Unlock()
+	if ended {
 		return nil
 	}
-	if s.cur != nil {
-		_ = s.do(func(st target.Stop) error { st.Kill(); return nil })
+	s.p.Kill()
+	if running {
+		return nil // the Wait in progress sees the end
 	}
-	for !s.ended {
-		if _, err := s.Wait(); err != nil {
+	for {
+		st, err := s.Wait()
+		if err != nil || st.Exited {
 			return err
 		}
-		if s.cur != nil {
-			_ = s.do(func(st target.Stop) error { st.Kill(); return nil })
-		}
 	}
-	return nil
 }
 
-// Close releases the enclave images.
-func (s *Session) Close() {
+// Close kills a host that still runs, releases the backend and the
+// enclave images.
+func (s *Session) Close() error {
+	err := s.p.Close()
 	for _, c := range s.cands {
 		c.im.Close()
 	}
+	return err
 }
 
 // debugEnclave checks that an enclave may be read through EDBGRD at all.
 func debugEnclave(e target.EnclaveInfo) error {
 	if e.Attributes.Flags&sgx.AttrDebug == 0 {
-		return fmt.Errorf("enclave %#x is not a debug enclave (ATTRIBUTES.DEBUG is clear): its memory cannot be read", e.Base)
+		return fmt.Errorf("enclave %#x: its memory cannot be read (ATTRIBUTES.DEBUG is clear): %w", e.Base, target.ErrNotDebug)
 	}
 	return nil
 }

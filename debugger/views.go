@@ -33,7 +33,7 @@ func (s *Session) readTCS(st target.Stop, addr uint64) (*tcsState, error) {
 		}
 	}
 	if encl == nil {
-		return nil, fmt.Errorf("no TCS at %#x", addr)
+		return nil, errorf(ErrNoFrame, "no TCS at %#x", addr)
 	}
 	if err := debugEnclave(*encl); err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (s *Session) readTCS(st target.Stop, addr uint64) (*tcsState, error) {
 // newest returns the newest SSA frame, or an error when CSSA is 0.
 func (ts *tcsState) newest() (*ssa.Frame, error) {
 	if len(ts.frames) == 0 {
-		return nil, fmt.Errorf("TCS %#x has no SSA frame in use (CSSA 0): not stopped at an AEX", ts.addr)
+		return nil, errorf(ErrNoFrame, "TCS %#x has no SSA frame in use (CSSA 0): not stopped at an AEX", ts.addr)
 	}
 	return ts.frames[len(ts.frames)-1], nil
 }
@@ -84,7 +84,7 @@ func (s *Session) stopFrame(st target.Stop) (*tcsState, *ssa.Frame, error) {
 func (s *Session) stopTCS(st target.Stop) (*tcsState, error) {
 	ev := st.Event()
 	if ev.TCS == 0 {
-		return nil, fmt.Errorf("the stop (%s) has no TCS", ev.Kind)
+		return nil, errorf(ErrNoFrame, "the stop (%s) has no TCS", ev.Kind)
 	}
 	return s.readTCS(st, ev.TCS)
 }
@@ -194,9 +194,9 @@ func (s *Session) viewSSA(st target.Stop, which int) (Result, error) {
 	}
 	if which >= 0 && len(r.Frames) == 0 {
 		if ts.tcs.CSSA == 0 {
-			return nil, fmt.Errorf("no SSA frame %d: TCS %#x has no SSA frame in use (CSSA 0)", which, ts.addr)
+			return nil, errorf(ErrNoFrame, "no SSA frame %d: TCS %#x has no SSA frame in use (CSSA 0)", which, ts.addr)
 		}
-		return nil, fmt.Errorf("no SSA frame %d: TCS %#x has frames 0..%d in use", which, ts.addr, int(ts.tcs.CSSA)-1)
+		return nil, errorf(ErrNoFrame, "no SSA frame %d: TCS %#x has frames 0..%d in use", which, ts.addr, int(ts.tcs.CSSA)-1)
 	}
 	return r, nil
 }

@@ -25,6 +25,8 @@ const (
 	ehShoff     = 40
 	ehPhentsize = 54
 	ehPhnum     = 56
+	ehShentsize = 58
+	ehShnum     = 60
 	phdrSize    = 56
 	shdrSize    = 64
 	phFlags     = 4
@@ -32,6 +34,7 @@ const (
 	phVaddr     = 16
 	phFilesz    = 32
 	phMemsz     = 40
+	shOffset    = 24
 	shSize      = 32
 	dynEntSize  = 16
 )
@@ -48,6 +51,7 @@ type header struct {
 	phoff     uint64
 	shoff     uint64
 	phentsize uint16
+	shnum     uint16
 }
 
 // segment is one PT_LOAD program header, validated.
@@ -142,10 +146,58 @@ func checkHeader(r io.ReaderAt, size int64) (header, error) {
 			"not ET_DYN (%v): an enclave image is a static PIE linked at 0", elf.Type(le.Uint16(b[16:])))
 	}
 	h := header{phoff: le.Uint64(b[ehPhoff:]), shoff: le.Uint64(b[ehShoff:]), phentsize: le.Uint16(b[ehPhentsize:])}
-	if le.Uint16(b[ehPhnum:]) != 0 && h.phentsize != phdrSize {
+	phnum, shentsize := le.Uint16(b[ehPhnum:]), le.Uint16(b[ehShentsize:])
+	h.shnum = le.Uint16(b[ehShnum:])
+	shnum := h.shnum
+	if phnum != 0 && h.phentsize != phdrSize {
 		return header{}, formatErr(ehPhentsize, "ELF e_phentsize", uint64(h.phentsize), "want %d", phdrSize)
 	}
+	if err := checkTable(ehPhoff, "program headers", h.phoff, uint64(phnum)*phdrSize, size); err != nil {
+		return header{}, err
+	}
+	if shnum != 0 && shentsize != shdrSize {
+		return header{}, formatErr(ehShentsize, "ELF e_shentsize", uint64(shentsize), "want %d", shdrSize)
+	}
+	if err := checkTable(ehShoff, "section headers", h.shoff, uint64(shnum)*shdrSize, size); err != nil {
+		return header{}, err
+	}
 	return h, nil
+}
+
+// checkSectionData reports a section whose file bytes extend past the end
+// of the file (debug/elf would only say EOF, or fail later when the debug
+// information is read). The section header table is inside the file
+// (checkHeader).
+func checkSectionData(r io.ReaderAt, h header, shnum uint16, size int64) error {
+	if shnum == 0 {
+		return nil
+	}
+	buf := make([]byte, int(shnum)*shdrSize)
+	if _, err := r.ReadAt(buf, int64(h.shoff)); err != nil {
+		return fmt.Errorf("read section headers: %w", err)
+	}
+	le := binary.LittleEndian
+	for i := range int(shnum) {
+		sh := buf[i*shdrSize:]
+		typ, off, n := elf.SectionType(le.Uint32(sh[4:])), le.Uint64(sh[shOffset:]), le.Uint64(sh[shSize:])
+		if typ == elf.SHT_NOBITS || typ == elf.SHT_NULL || n == 0 || off <= uint64(size) && n <= uint64(size)-off {
+			continue
+		}
+		return &FormatError{Off: h.shOff(i) + shSize, Field: fmt.Sprintf("section %d", i), Value: n,
+			Msg: fmt.Sprintf("truncated: section %d (%v) at %#x needs %#x bytes, the file has %#x", i, typ, off, n, size)}
+	}
+	return nil
+}
+
+// checkTable reports a header table [off, off+n) that does not fit the
+// size bytes of the file, as a *FormatError at the ELF header field
+// (fieldOff) that locates it.
+func checkTable(fieldOff int64, name string, off, n uint64, size int64) error {
+	if n == 0 || off <= uint64(size) && n <= uint64(size)-off {
+		return nil
+	}
+	return &FormatError{Off: fieldOff, Field: "ELF " + name, Value: off,
+		Msg: fmt.Sprintf("truncated: %s at %#x need %#x bytes, the file has %#x", name, off, n, size)}
 }
 
 // phOff returns the file offset of program header i.

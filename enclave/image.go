@@ -4,8 +4,8 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -58,10 +58,11 @@ type PageRun struct {
 	Measured bool
 }
 
-// Open reads the enclave image at path. The file stays open for the debug
-// information until Close.
+// Open reads the enclave image at path, which must be a regular file
+// (inputfile.EnclaveImage). The file stays open for the debug information
+// until Close.
 func Open(path string) (*Image, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path, inputfile.EnclaveImage)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +103,9 @@ func NewImage(r io.ReaderAt) (*Image, error) {
 	}
 	h, err := checkHeader(r, size)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSectionData(r, h, h.shnum, size); err != nil {
 		return nil, err
 	}
 	f, err := elf.NewFile(r)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -185,25 +186,6 @@ func TestMRENCLAVEIndependent(t *testing.T) {
 	}
 }
 
-// samplePaths returns the built sample enclaves. With SGXDBG_SAMPLES set,
-// the directory must exist and hold them.
-func samplePaths(t *testing.T) []string {
-	t.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	required := dir != ""
-	if !required {
-		dir = filepath.Join("..", "enclaves", "debug", "build")
-	}
-	paths, err := filepath.Glob(filepath.Join(dir, "*.elf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if required && len(paths) == 0 {
-		t.Fatalf("SGXDBG_SAMPLES=%s: no sample enclaves (*.elf) there", dir)
-	}
-	return paths
-}
-
 // TestStrippedSameMeasurement: strip(1) rewrites the file but not the
 // pages, so the measurement is unchanged.
 func TestStrippedSameMeasurement(t *testing.T) {
@@ -286,4 +268,17 @@ func TestSharedPages(t *testing.T) {
 	if cap(im.Page(0x0).Data) != PageSize {
 		t.Errorf("a page's Data has capacity %d: appending would write into the next page", cap(im.Page(0).Data))
 	}
+}
+
+// samplePaths returns the built sample enclaves (built on demand).
+func samplePaths(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(fixtures.Samples(t), "*.elf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 {
+		t.Fatal("no sample enclaves (*.elf) were built")
+	}
+	return paths
 }

@@ -2,6 +2,7 @@ package sgx
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -55,7 +56,21 @@ func fuzzSeeds(t testing.TB) map[string]map[string][]byte {
 	siReserved := slices.Clone(regRX)
 	siReserved[40] = 1
 
+	h, _ := NewKeyHierarchy(bytes.Repeat([]byte{7}, CPUSecretSize))
+	id := Identity{MiscSelect: MiscEXINFO, Attributes: Attributes{Flags: AttrInit | AttrDebug | AttrMode64Bit, XFRM: 3}}
+	rep := h.Report(&id, &TargetInfo{}, [64]byte{1, 2, 3})
+	repBytes, _ := rep.MarshalBinary()
+	ti := TargetInfoOf(&rep)
+	tiBytes, _ := ti.MarshalBinary()
+	seal, _ := (&KeyRequest{KeyName: KeySeal, KeyPolicy: PolicyMRSIGNER, AttributeMask: Attributes{Flags: 0xff0000000000000b}, MiscMask: 0xf0000000}).MarshalBinary()
+	prov, _ := (&KeyRequest{KeyName: KeyProvision, CPUSVN: EmulatedCPUSVN}).MarshalBinary()
+	krReserved := slices.Clone(seal)
+	krReserved[100] = 1
+
 	return map[string]map[string][]byte{
+		"FuzzReport":     {"self": repBytes, "reserved": with(repBytes, 21), "short": repBytes[:384]},
+		"FuzzTargetInfo": {"self": tiBytes, "reserved-set": with(tiBytes, 300)},
+		"FuzzKeyRequest": {"seal-mrsigner": seal, "provision": prov, "reserved": krReserved, "bad-policy": with(seal, 3)},
 		"FuzzSigStruct":  {"signed": signed, "fresh": fresh, "bad-header": badHeader, "bad-reserved": badReserved, "short": signed[:900]},
 		"FuzzSECS":       {"valid": secsPage, "fixture": fixtureSECS, "reserved": secsReserved, "short": secsPage[:262]},
 		"FuzzTCS":        {"page": tcsPage, "debug-readable": tcsPage[:72], "reserved": tcsReserved, "short": tcsPage[:71]},
@@ -218,6 +233,68 @@ func FuzzSecinfo(f *testing.F) {
 		if s.Validate() == nil {
 			if pt := s.Flags.PageType(); pt != PageTypeREG && pt != PageTypeTCS {
 				t.Fatalf("Validate accepts page type %v", pt)
+			}
+		}
+	})
+}
+
+// FuzzReport decodes REPORTs: round trip, and a panic-free MAC check.
+func FuzzReport(f *testing.F) {
+	h, _ := NewKeyHierarchy(bytes.Repeat([]byte{7}, CPUSecretSize))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Report
+		if err := r.UnmarshalBinary(b); err != nil {
+			return
+		}
+		out, err := r.MarshalBinary()
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("round trip differs (%v)", err)
+		}
+		ti := TargetInfoOf(&r)
+		_ = h.VerifyReport(&r, &ti)
+	})
+}
+
+// FuzzTargetInfo decodes TARGETINFOs: what decodes re-encodes to the same
+// fields (reserved bytes are ignored, as EREPORT ignores them).
+func FuzzTargetInfo(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ti TargetInfo
+		if err := ti.UnmarshalBinary(b); err != nil {
+			if len(b) == TargetInfoSize {
+				t.Fatalf("512 bytes rejected: %v", err)
+			}
+			return
+		}
+		out, _ := ti.MarshalBinary()
+		var again TargetInfo
+		if err := again.UnmarshalBinary(out); err != nil || again != ti {
+			t.Fatalf("round trip differs (%v)", err)
+		}
+	})
+}
+
+// FuzzKeyRequest decodes KEYREQUESTs and runs EGETKEY's checks and
+// derivation on them: no panic, and an error is either a #GP RuleError or
+// a KeyError with an SGX error code.
+func FuzzKeyRequest(f *testing.F) {
+	h, _ := NewKeyHierarchy(bytes.Repeat([]byte{7}, CPUSecretSize))
+	id := Identity{MiscSelect: MiscEXINFO, Attributes: Attributes{Flags: AttrInit | AttrDebug | AttrMode64Bit, XFRM: 3}, ISVSVN: 1}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var k KeyRequest
+		if err := k.UnmarshalBinary(b); err != nil {
+			return
+		}
+		out, err := k.MarshalBinary()
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("round trip differs (%v)", err)
+		}
+		_ = k.KeyName.String() + k.KeyPolicy.String()
+		if _, err := h.GetKey(&id, &k); err != nil {
+			var re *RuleError
+			var ke *KeyError
+			if !errors.As(err, &re) && !errors.As(err, &ke) {
+				t.Fatalf("GetKey error %T %v", err, err)
 			}
 		}
 	})

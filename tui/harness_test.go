@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -23,35 +24,10 @@ import (
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// samples is the directory `make enclaves` builds the signed samples and
-// their host into: $SGXDBG_SAMPLES, or the source tree's.
-func samples(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join("..", "enclaves", "debug", "build")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"host", "pf_untrusted.elf", "ud.elf", "nested.elf"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-		}
-	}
-	return dir
-}
-
-func emuLauncher(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
-	st, err := emu.Run(emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
-		OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }})
-	return st.ShellCode(), err
-}
 
 // story is a real session over a sample, its host's output collected,
 // driven through a Model by a synchronous harness.
@@ -67,10 +43,23 @@ type story struct {
 }
 
 // newStory starts the host on sample NAME with the host's arguments and
-// sizes the screen w×h.
+// sizes the screen w×h, stopping at every AEX.
 func newStory(t *testing.T, w, h int, sample string, args ...string) *story {
 	t.Helper()
-	dir := samples(t)
+	return newStoryOn(t, w, h, debugger.Policy{}, sample, args...)
+}
+
+// storyHangLimit ends a story that hangs (a deadlock detector: a story
+// takes well under a second) by crashing the test binary with every
+// goroutine's stack, rather than waiting for go test's timeout.
+const storyHangLimit = 2 * time.Minute
+
+// newStoryOn is newStory with a stop policy.
+func newStoryOn(t *testing.T, w, h int, policy debugger.Policy, sample string, args ...string) *story {
+	t.Helper()
+	watchdog := time.AfterFunc(storyHangLimit, func() { panic(t.Name() + ": the story hangs") })
+	t.Cleanup(func() { watchdog.Stop() })
+	dir := fixtures.Samples(t)
 	r, wr, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -80,10 +69,7 @@ func newStory(t *testing.T, w, h int, sample string, args ...string) *story {
 		t.Fatal(err)
 	}
 	argv := append([]string{filepath.Join(dir, "host"), filepath.Join(dir, sample+".elf"), filepath.Join(dir, sample+".elf.sig")}, args...)
-	s, err := debugger.Start(debugger.Options{
-		Launch:   debugger.LaunchOptions{Path: argv[0], Args: argv, Files: []*os.File{null, wr, wr}},
-		Launcher: emuLauncher,
-	})
+	s, err := debugger.Launch(emu.Backend, target.LaunchOptions{Path: argv[0], Args: argv, Files: []*os.File{null, wr, wr}}, debugger.Options{Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -471,7 +471,11 @@ func (m *Model) updateActions() {
 	m.keys.ERESUME.SetEnabled(frames)
 	m.keys.Skip.SetEnabled(frames)
 	m.keys.Step.SetEnabled(frames)
-	m.keys.Handler.SetEnabled(aex && frames && ssa.CSSA < ssa.NSSA)
+	// After a handler run that reached its EEXIT, the handler has answered
+	// for this AEX: running it again is not offered (continue completes
+	// what the host would do with its answer).
+	answered := m.handler != nil && m.handler.Exited
+	m.keys.Handler.SetEnabled(aex && frames && ssa.CSSA < ssa.NSSA && !answered)
 	m.keys.Teardown.SetEnabled(aex && live)
 	m.keys.Continue.SetEnabled(stopped)
 	m.keys.Kill.SetEnabled(stopped)

@@ -120,13 +120,13 @@ func renderHandler(hv *debugger.HandlerView, st Styles) []string {
 func eventSummary(ev target.Event) string {
 	switch ev.Kind {
 	case target.EvAEX:
-		s := fmt.Sprintf("AEX %s %s", ev.VectorName, sgx.Vector(ev.Vector).Name())
+		s := fmt.Sprintf("AEX %s %s", ev.VectorName(), ev.Vector.Name())
 		if !ev.Valid {
 			s = "AEX (no valid EXITINFO)"
 		}
 		return s + fmt.Sprintf(" · TCS %#x · SSA frame %d · rip %#x", ev.TCS, ev.SSA, ev.RIP)
 	case target.EvENCLUFault:
-		return fmt.Sprintf("%s failed: %s %s", ev.Leaf, ev.VectorName, ev.Reason)
+		return fmt.Sprintf("%s failed: %s %s", ev.Leaf, ev.VectorName(), ev.Reason)
 	case target.EvEENTER, target.EvERESUME:
 		return fmt.Sprintf("%s · TCS %#x · CSSA %d", strings.ToUpper(string(ev.Kind)), ev.TCS, ev.CSSA)
 	case target.EvEEXIT:

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // The end-to-end tests run the real sgxdbg binary in a detached tmux
@@ -23,36 +22,6 @@ import (
 type tmux struct {
 	t      *testing.T
 	socket string
-}
-
-// binDir holds the sgxdbg binary the end-to-end tests share; TestMain
-// removes it.
-var (
-	binDir   string
-	binOnce  sync.Once
-	binBuild error
-)
-
-// buildSgxdbg builds the binary under test, once for the package, unless
-// $SGXDBG names one (`make test` builds it first).
-func buildSgxdbg(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("SGXDBG"); bin != "" {
-		return bin
-	}
-	binOnce.Do(func() {
-		binDir, binBuild = os.MkdirTemp("", "sgxdbg-tui-test")
-		if binBuild != nil {
-			return
-		}
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "sgxdbg"), "../cmd/sgxdbg").CombinedOutput(); err != nil {
-			binBuild = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binBuild != nil {
-		t.Fatal(binBuild)
-	}
-	return filepath.Join(binDir, "sgxdbg")
 }
 
 // startTmux runs the shell command line in a w×h detached tmux session.
@@ -137,8 +106,8 @@ func (tm *tmux) waitStopped(want ...string) string {
 // confirmation, continue to the host's end, and the terminal given back
 // with the host's output printed again.
 func TestTmuxPageFault(t *testing.T) {
-	bin := buildSgxdbg(t)
-	b := samples(t)
+	bin := fixtures.Binary(t)
+	b := fixtures.Samples(t)
 	tm := startTmux(t, 100, 30, []string{"TERM=xterm-256color"}, fmt.Sprintf("%s exec -- %s/host %s/pf_untrusted.elf %s/pf_untrusted.elf.sig 0 0x10000", bin, b, b, b))
 
 	s := tm.waitStopped("AEX #PF page fault in fault_read_untrusted", "stopped: AEX #PF")
@@ -191,8 +160,8 @@ var sgrColour = regexp.MustCompile(`\x1b\[(?:[0-9]*[;:])*(?:3[0-8]|4[0-8]|9[0-7]
 // there) against a colour run, and that Ctrl-C at a stop kills the host
 // and restores the terminal.
 func TestTmuxNoColorAndCtrlC(t *testing.T) {
-	bin := buildSgxdbg(t)
-	b := samples(t)
+	bin := fixtures.Binary(t)
+	b := fixtures.Samples(t)
 	cmd := fmt.Sprintf("%s exec -- %s/host %s/ud.elf %s/ud.elf.sig 0", bin, b, b, b)
 	for _, noColor := range []bool{false, true} {
 		t.Run(fmt.Sprintf("NO_COLOR=%v", noColor), func(t *testing.T) {
@@ -232,11 +201,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("Run returned:", err)
 		os.Exit(3)
 	}
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // TestTmuxPanic: a panic inside the UI gives the terminal back (canonical

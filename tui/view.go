@@ -9,7 +9,6 @@ import (
 
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
-	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
 // chrome is the rows around the panes: the top bar, the action bar and
@@ -54,7 +53,7 @@ func (m *Model) topBar() string {
 			s += m.styles.BarState.Render("stopped at " + eventSummary(ev))
 			break
 		}
-		what := "AEX " + ev.VectorName + " " + sgx.Vector(ev.Vector).Name()
+		what := "AEX " + ev.VectorName() + " " + ev.Vector.Name()
 		if !ev.Valid {
 			what = "AEX (no valid EXITINFO)"
 		}

@@ -64,10 +64,7 @@ func coreSession(c *coredump.Core, st *corefile.Stop, enclaves []string) (*debug
 	if err != nil {
 		return nil, err
 	}
-	s, err := debugger.Start(debugger.Options{Launcher: corefile.Launcher(c, st), Enclaves: paths, Policy: all})
-	if err != nil {
-		return nil, err
-	}
+	s := debugger.New(corefile.Open(c, st), debugger.Options{Enclaves: paths, Policy: all})
 	stopped, err := s.Wait()
 	if err == nil && stopped.Exited {
 		err = errors.New("the core's stop was not handed to the session")
@@ -80,6 +77,9 @@ func coreSession(c *coredump.Core, st *corefile.Stop, enclaves []string) (*debug
 }
 
 func runCore(cmd *cobra.Command, o coreOptions, file string) error {
+	if err := checkEnclaveImages(o.enclaves); err != nil {
+		return err
+	}
 	c, err := coredump.Open(file)
 	if err != nil {
 		return err
@@ -101,14 +101,33 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 		prompt(s, bufio.NewScanner(cmd.InOrStdin()), out, cmd.OutOrStdout())
 		return nil
 	}
+	failed, ran := 0, 0
 	for _, line := range script {
 		r, err := s.Exec(line.cmd)
 		if errors.Is(err, debugger.ErrQuit) {
 			break
 		}
+		ran++
+		if err != nil {
+			failed++
+		}
 		out.result(line.cmd, r, wrapWhere(line, err))
 	}
+	if failed > 0 {
+		return fmt.Errorf("core %s: %w", file, &ScriptError{Failed: failed, Ran: ran})
+	}
 	return nil
+}
+
+// ScriptError: commands of a batch script failed (each error was printed
+// where it happened); sgxdbg exits 1.
+type ScriptError struct {
+	Failed, Ran int
+}
+
+// Error renders "2 of 5 script commands failed".
+func (e *ScriptError) Error() string {
+	return fmt.Sprintf("%d of %d script commands failed", e.Failed, e.Ran)
 }
 
 // coreDumper wires the core-file writer into sessions; on a terminal it
@@ -188,7 +207,7 @@ func (d *dumpOn) stop(s *debugger.Session, ev target.Event, out *printer) {
 		return
 	}
 	tmp.Close()
-	r, err := s.Exec("dump " + tmp.Name())
+	r, err := s.Exec("dump --force " + tmp.Name())
 	if err != nil {
 		os.Remove(tmp.Name())
 		out.result("dump", nil, err)
@@ -291,6 +310,9 @@ type InspectThread struct {
 }
 
 func runInspect(cmd *cobra.Command, o inspectOptions, file string) error {
+	if err := checkEnclaveImages(o.enclaves); err != nil {
+		return err
+	}
 	c, err := coredump.Open(file)
 	if err != nil {
 		return err
@@ -416,7 +438,7 @@ func (r *InspectReport) Text() string {
 		b.WriteString("\n" + r.Enclaves.Text() + "\n")
 	}
 	for _, t := range r.Threads {
-		fmt.Fprintf(&b, "\n== TCS %#x: SSA frame %d written by the %s AEX of thread %d ==\n", uint64(t.TCS), t.Event.SSA, t.Event.VectorName, t.Event.Tid)
+		fmt.Fprintf(&b, "\n== TCS %#x: SSA frame %d written by the %s AEX of thread %d ==\n", uint64(t.TCS), t.Event.SSA, t.Event.VectorName(), t.Event.Tid)
 		if t.SSA != nil {
 			b.WriteString(t.SSA.Text() + "\n")
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // coreRun runs the built sgxdbg in dir and returns stdout, stderr and the
@@ -82,38 +84,14 @@ func parseStops(t *testing.T, out string) []*jsonStop {
 // coreViews are the views compared between the live session and the core.
 var coreViews = []string{"ssa", "regs", "bt", "disas", "info enclaves", "info tcs", "info threads", "events", "x/4xg ssa.rsp", "ssa 0"}
 
-// sampleAEX is what samples.json expects of one AEX.
-type sampleAEX struct {
-	Symbol string `json:"symbol"`
-	Vector int    `json:"vector"`
-}
-
-// faultingSamples reads samples.json's scenarios with the names given.
-func faultingSamples(t *testing.T, names ...string) []struct {
-	Name  string      `json:"name"`
-	Ecall int         `json:"ecall"`
-	Args  []string    `json:"args"`
-	AEX   []sampleAEX `json:"aex"`
-} {
+// faultingSamples returns samples.json's scenarios of ecall 0 with the
+// names given.
+func faultingSamples(t *testing.T, names ...string) []fixtures.Scenario {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "enclaves", "debug", "samples.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Scenarios []struct {
-			Name  string      `json:"name"`
-			Ecall int         `json:"ecall"`
-			Args  []string    `json:"args"`
-			AEX   []sampleAEX `json:"aex"`
-		} `json:"scenarios"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	out := doc.Scenarios[:0]
+	var out []fixtures.Scenario
+	all := fixtures.Scenarios(t)
 	for _, name := range names {
-		for _, s := range doc.Scenarios {
+		for _, s := range all {
 			if s.Name == name && s.Ecall == 0 {
 				out = append(out, s)
 				break
@@ -137,11 +115,11 @@ var gdbRIP = regexp.MustCompile(`(?m)^rip\s+(0x[0-9a-f]+)`)
 // "info registers rip" -ex "bt 8" ENCLAVE.elf FILE; a whole bt of the
 // stack overflow takes gdb seconds).
 func TestCoreSamples(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	_, gdbErr := exec.LookPath("gdb")
 	for _, sc := range faultingSamples(t, "pf_untrusted", "pf_readonly", "pf_tcs", "gp", "ud", "de", "int3", "nested", "stackoverflow") {
 		t.Run(sc.Name, func(t *testing.T) {
@@ -342,11 +320,11 @@ func hostArgv(samples, name string, args ...string) []string {
 // ends badly; exit keeps the last stop's whatever the status; no
 // temporary file is left behind.
 func TestDumpOn(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	tests := []struct {
 		name   string
 		flags  []string
@@ -359,10 +337,10 @@ func TestDumpOn(t *testing.T) {
 		{"fatal, #UD handled", []string{"--dump-on", "fatal"}, hostArgv(samples, "ud", "0"), 0, "", ""},
 		{"fatal, nested: the last AEX", []string{"--dump-on", "fatal"}, hostArgv(samples, "nested", "0"), 3, "aex", ""},
 		{"fatal, no AEX", []string{"--dump-on", "fatal"}, hostArgv(samples, "clean", "7"), 1, "",
-			`{"command":"dump","error":"--dump-on fatal: the host ended with status 1 without an AEX stop, nothing was dumped"}`},
+			`{"code":"error","command":"dump","error":"--dump-on fatal: the host ended with status 1 without an AEX stop, nothing was dumped"}`},
 		{"exit, clean", []string{"--dump-on", "exit", "--stop-on", "eexit"}, hostArgv(samples, "clean", "0", "1", "2", "3"), 0, "eexit", ""},
 		{"exit, no stop", []string{"--dump-on", "exit"}, hostArgv(samples, "clean", "0", "1"), 0, "",
-			`{"command":"dump","error":"--dump-on exit: the host never stopped, nothing was dumped (--stop-on eexit stops after each ecall)"}`},
+			`{"code":"error","command":"dump","error":"--dump-on exit: the host never stopped, nothing was dumped (--stop-on eexit stops after each ecall)"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -404,11 +382,11 @@ func TestDumpOn(t *testing.T) {
 // used as given, every core is 0600 and the three cores of one stop are
 // byte-identical; bad uses are errors.
 func TestDumpCommand(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	dir := t.TempDir()
 	args := append([]string{"exec", "--json", "-x", "dump; dump; dump mine.core; dump a b; dump nodir/x.core; continue", "--"},
 		hostArgv(samples, "pf_untrusted", "0", "0x10000")...)
@@ -434,10 +412,10 @@ func TestDumpCommand(t *testing.T) {
 			t.Errorf("%s differs from %s", want[i], want[0])
 		}
 	}
-	if got := stops[0].results["dump a b"]; got != `{"error":"usage: dump [FILE]"}` {
+	if got := stops[0].results["dump a b"]; got != `{"code":"usage","error":"usage: dump [--force] [FILE]"}` {
 		t.Errorf("dump a b: %s", got)
 	}
-	if got := stops[0].results["dump nodir/x.core"]; !strings.HasPrefix(got, `{"error":"dump: open nodir/.x.core.`) || !strings.HasSuffix(got, `.tmp: no such file or directory"}`) {
+	if got := stops[0].results["dump nodir/x.core"]; got != `{"code":"error","error":"dump: open nodir/x.core: no such file or directory"}` {
 		t.Errorf("dump nodir/x.core: %s", got)
 	}
 }
@@ -451,11 +429,11 @@ func CoreName(pid, n int) string {
 // reason, by core and inspect alike; in a core, actions say the host is
 // not running and reads follow EDBGRD's rules.
 func TestCoreErrors(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	dir := t.TempDir()
 	_, _, _ = coreRun(t, bin, dir, append([]string{"exec", "-x", "dump good.core; continue", "--"}, hostArgv(samples, "pf_untrusted", "0", "0x10000")...)...)
 	good, err := os.ReadFile(filepath.Join(dir, "good.core"))
@@ -485,24 +463,24 @@ func TestCoreErrors(t *testing.T) {
 		"step", "x/1xg 0x1000", "x/1xg ssa.rbx", "dump", "kill", "ssa"}
 	out, stderr, status := coreRun(t, bin, dir, "core", "--json", "-x", strings.Join(script, "; "), "good.core")
 	stops := parseStops(t, out)
-	if status != 0 || len(stops) != 1 {
-		t.Fatalf("status %d\n%s%s", status, out, stderr)
+	if status != 1 || len(stops) != 1 || stderr != "sgxdbg: core good.core: 12 of 13 script commands failed\n" {
+		t.Fatalf("status %d, want 1\n%s%s", status, out, stderr)
 	}
 	notRunning := "core file: the host is not running"
-	for cmd, want := range map[string]string{
-		"eresume":        "eresume: " + notRunning,
-		"continue":       notRunning,
-		"eenter-handler": "eenter-handler: " + notRunning,
-		"teardown":       notRunning,
-		"skip":           "set ssa.rip: " + notRunning,
-		"set ssa.rax 1":  "set ssa.rax: " + notRunning,
-		"step":           "step: " + notRunning,
-		"x/1xg 0x1000":   "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core",
-		"dump":           "this session cannot write core files",
-		"ssa":            "the host has exited",
+	for cmd, want := range map[string][2]string{
+		"eresume":        {"read-only", "eresume: " + notRunning},
+		"continue":       {"read-only", notRunning},
+		"eenter-handler": {"read-only", "eenter-handler: " + notRunning},
+		"teardown":       {"read-only", notRunning},
+		"skip":           {"read-only", "set ssa.rip: " + notRunning},
+		"set ssa.rax 1":  {"read-only", "set ssa.rax: " + notRunning},
+		"step":           {"read-only", "step: " + notRunning},
+		"x/1xg 0x1000":   {"error", "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core"},
+		"dump":           {"no-dumper", "this session cannot write core files"},
+		"ssa":            {"exited", "the host has exited"},
 	} {
-		if got := stops[0].results[cmd]; got != canonical(t, map[string]string{"error": want}) {
-			t.Errorf("%s: %s, want error %q", cmd, got, want)
+		if got := stops[0].results[cmd]; got != canonical(t, map[string]string{"code": want[0], "error": want[1]}) {
+			t.Errorf("%s: %s, want error %q (%s)", cmd, got, want[1], want[0])
 		}
 	}
 	if got := stops[0].results["write fault_read_untrusted 00"]; !strings.HasSuffix(got, ": "+notRunning+`"}`) {
@@ -529,8 +507,8 @@ func TestCoreErrors(t *testing.T) {
 	out, _, _ = coreRun(t, bin, dir, "core", "--json", "-x", "x/1xg "+in+"; x/1xg "+past+"; x/2xg "+in, "good.core")
 	res := parseStops(t, out)[0].results
 	if !strings.HasPrefix(res["x/1xg "+in], `{"result":{"addr":"`+in+`"`) ||
-		res["x/1xg "+past] != canonical(t, map[string]string{"error": "read 8 bytes at " + past + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) ||
-		res["x/2xg "+in] != canonical(t, map[string]string{"error": "read 16 bytes at " + in + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) {
+		res["x/1xg "+past] != canonical(t, map[string]string{"code": "debug-access", "error": "read 8 bytes at " + past + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) ||
+		res["x/2xg "+in] != canonical(t, map[string]string{"code": "debug-access", "error": "read 16 bytes at " + in + ": EDBGRD at " + past + ": EDBGRD may read only the first 72 bytes of a TCS"}) {
 		t.Errorf("TCS reads: %v", res)
 	}
 }
@@ -538,11 +516,11 @@ func TestCoreErrors(t *testing.T) {
 // TestCorePrompt: without a script, core reads commands at a line prompt
 // after showing the SSA frames; quit and end of input both leave with 0.
 func TestCorePrompt(t *testing.T) {
-	samples, err := filepath.Abs(emulateSamples(t))
+	samples, err := filepath.Abs(fixtures.Samples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildSgxdbg(t)
+	bin := fixtures.Binary(t)
 	dir := t.TempDir()
 	_, _, _ = coreRun(t, bin, dir, append([]string{"exec", "-x", "dump de.core; continue", "--"}, hostArgv(samples, "de", "0", "42", "0")...)...)
 	for _, in := range []string{"info tcs\neresume\nquit\nssa\n", "info tcs\neresume\n"} {

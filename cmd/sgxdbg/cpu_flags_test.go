@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,8 +34,8 @@ func commandResult(t *testing.T, r *execOutput, cmd string) map[string]any {
 // TestExecCPU: --cpu, --epc and --cpuid reach the emulator, and info cpu
 // and info enclaves show the processor and the rewritten CPUID sites.
 func TestExecCPU(t *testing.T) {
-	dir := execSamples(t)
-	bin := buildBinary(t)
+	dir := fixtures.Samples(t)
+	bin := fixtures.Binary(t)
 	elf := filepath.Join(dir, "ud.elf")
 	site := nmSymbol(t, elf, "emulated_cpuid") + 5
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
+	"github.com/sgxdbg/sgxdbg/internal/outputfile"
 )
 
 type emulateOptions struct {
@@ -16,12 +18,13 @@ type emulateOptions struct {
 	json   bool
 	output string
 	cpu    cpuOptions
+	force  bool
 }
 
 func newEmulateCmd() *cobra.Command {
 	var o emulateOptions
 	cmd := &cobra.Command{
-		Use:   "emulate [--trace] [--json] [-o FILE] [--cpu sgx1|sgx2] [--epc SIZE] -- HOST [ARGS...]",
+		Use:   "emulate [--trace] [--json] [-o FILE [--force]] [--cpu sgx1|sgx2] [--epc SIZE] [--cpuid METHOD] -- HOST [ARGS...]",
 		Short: "Run a host program on the SGX emulator, without the debugger",
 		Long: `emulate runs HOST under sgxdbg's SGX emulator until it exits and exits with
 its status (128+N when a signal N killed it). The emulator makes
@@ -30,7 +33,9 @@ flexible launch control, with the enclave code running natively.
 
 --trace prints every enclave transition; --json prints each event as one
 JSON object per line (see README.md, "Event stream"). Events go to stderr,
-or to FILE with -o.`,
+or to FILE with -o (a new file, mode 0600; --force replaces an existing
+one). When the events cannot be written, sgxdbg says so at the end and
+exits 1.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runEmulate(cmd, o, args) },
 	}
@@ -38,6 +43,7 @@ or to FILE with -o.`,
 	cmd.Flags().BoolVar(&o.json, "json", false, "print events as JSON lines")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write events to `FILE` instead of stderr")
 	o.cpu.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace the -o file if it exists")
 	return cmd
 }
 
@@ -58,25 +64,38 @@ func runEmulate(cmd *cobra.Command, o emulateOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	var w io.Writer = cmd.ErrOrStderr()
+	if o.force && o.output == "" {
+		return errors.New("emulate: --force needs -o FILE")
+	}
+	events := &checkedWriter{w: cmd.ErrOrStderr(), name: "stderr"}
+	var file *outputfile.File
 	if o.output != "" {
-		f, err := os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, err := outputfile.Create(o.output, outputfile.Options{Mode: 0o600, Force: o.force})
 		if err != nil {
 			return fmt.Errorf("emulate: %w", err)
 		}
-		defer f.Close()
-		w = f
+		defer f.Abort() // after a failed run; a no-op after Close
+		file = f
+		events = &checkedWriter{w: f, name: o.output}
 	}
 	eo := emu.Options{
 		Path:    args[0],
 		Args:    args,
 		Files:   []*os.File{os.Stdin, os.Stdout, os.Stderr},
-		OnEvent: eventPrinter(w, o.json, o.trace),
+		OnEvent: eventPrinter(events, o.json, o.trace),
 	}
 	cfg.apply(&eo)
 	st, err := emu.Run(eo)
 	if err != nil {
 		return fmt.Errorf("emulate %s: %w", args[0], err)
+	}
+	if file != nil {
+		if err := file.Close(); err != nil && events.err == nil {
+			events.err = &OutputError{Name: o.output, Err: err}
+		}
+	}
+	if events.err != nil {
+		return fmt.Errorf("emulate %s: the events were not all written: %w", args[0], events.err)
 	}
 	if code := st.ShellCode(); code != 0 {
 		return exitCode(code)

@@ -13,35 +13,9 @@ import (
 	"testing"
 
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
-
-// buildSgxdbg builds sgxdbg into a temporary directory: emulate runs the
-// host as a child of a real sgxdbg process.
-func buildSgxdbg(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sgxdbg")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// emulateSamples is the directory `make enclaves` builds the signed sample
-// enclaves and their host into: $SGXDBG_SAMPLES, or the source tree's.
-func emulateSamples(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "enclaves", "debug", "build")
-	}
-	for _, f := range []string{"host", "pf_untrusted.elf", "pf_untrusted.elf.sig", "clean.elf", "clean.elf.sig"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-		}
-	}
-	return dir
-}
 
 // emulateBinary runs `sgxdbg emulate ARGS…` and returns its stdout, stderr
 // and exit status.
@@ -95,8 +69,8 @@ func hexU(v uint64) string { return fmt.Sprintf("%#x", v) }
 
 // TestEmulate runs the built sgxdbg's emulate command on the samples.
 func TestEmulate(t *testing.T) {
-	dir := emulateSamples(t)
-	bin := buildSgxdbg(t)
+	dir := fixtures.Samples(t)
+	bin := fixtures.Binary(t)
 	t.Run("json", func(t *testing.T) { testEmulateJSON(t, bin, dir) })
 	t.Run("exit-status", func(t *testing.T) { testEmulateExitStatus(t, bin, dir) })
 }

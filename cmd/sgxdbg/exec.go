@@ -18,6 +18,7 @@ import (
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/emu"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/tui"
 )
 
@@ -58,7 +59,12 @@ file and only the last one is kept, only if the host ends badly); "exit"
 at the last stop before the host ends, whatever its status (the enclave is
 gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runExec(cmd, o, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(cmd.Flags().Changed("dump-on")); err != nil {
+				return err
+			}
+			return runExec(cmd, o, args)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.backend, "backend", "auto", "`auto`, emu or hw (auto: hw where /dev/sgx_enclave exists)")
@@ -73,30 +79,25 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	return cmd
 }
 
-// launcherFor picks the backend.
-func launcherFor(name string, stderr io.Writer, c emuConfig) (debugger.Launcher, error) {
+// backendFor picks the backend by name ("auto" picks one); the emulator
+// gets the processor c.
+func backendFor(name string, stderr io.Writer, c emuConfig) (target.Backend, error) {
+	var eo emu.Options
+	c.apply(&eo)
+	backends := map[string]target.Backend{"emu": emu.BackendWith(eo)}
 	switch name {
-	case "emu":
-		return emuLauncher(c), nil
 	case "auto":
 		if _, err := os.Stat(emu.DevicePath); err == nil {
 			fmt.Fprintf(stderr, "sgxdbg: %s exists, but the hardware backend is not implemented yet: using the emulator\n", emu.DevicePath)
 		}
-		return emuLauncher(c), nil
+		return backends["emu"], nil
 	case "hw":
-		return nil, errors.New("the hardware backend is not implemented yet; use --backend emu")
+		return target.Backend{}, errors.New("the hardware backend is not implemented yet; use --backend emu")
 	}
-	return nil, fmt.Errorf("unknown backend %q (auto, emu or hw)", name)
-}
-
-func emuLauncher(c emuConfig) debugger.Launcher {
-	return func(o debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
-		eo := emu.Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files,
-			OnEvent: onEvent, OnStop: func(s *emu.Stop) { onStop(s) }}
-		c.apply(&eo)
-		st, err := emu.Run(eo)
-		return st.ShellCode(), err
+	if b, ok := backends[name]; ok {
+		return b, nil
 	}
+	return target.Backend{}, fmt.Errorf("unknown backend %q (auto, emu or hw)", name)
 }
 
 // printer writes events and results, in order, as text or JSON lines.
@@ -132,7 +133,7 @@ func (p *printer) stop(ev target.Event) {
 
 func (p *printer) result(cmd string, r debugger.Result, err error) {
 	if err != nil {
-		p.line(map[string]any{"command": cmd, "error": err.Error()}, "error: "+err.Error())
+		p.line(map[string]any{"command": cmd, "error": err.Error(), "code": debugger.Code(err)}, "error: "+err.Error())
 		return
 	}
 	if r == nil {
@@ -150,7 +151,7 @@ type scriptLine struct {
 func loadScript(o execOptions) ([]scriptLine, error) {
 	var out []scriptLine
 	if o.batch != "" {
-		b, err := os.ReadFile(o.batch)
+		b, err := inputfile.ReadFile(o.batch, inputfile.BatchFile)
 		if err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}
@@ -175,7 +176,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	launch, err := launcherFor(o.backend, cmd.ErrOrStderr(), cfg)
+	backend, err := backendFor(o.backend, cmd.ErrOrStderr(), cfg)
 	if err != nil {
 		return err
 	}
@@ -196,12 +197,10 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	}
 	interactive := o.batch == "" && o.cmds == ""
 	if interactive && !o.noTUI && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
-		return runTUI(cmd, o, args, launch, policy)
+		return runTUI(cmd, o, args, backend, policy)
 	}
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
-	s, err := debugger.Start(debugger.Options{
-		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}},
-		Launcher: launch,
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}, debugger.Options{
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  out.event,
@@ -321,15 +320,13 @@ func isTerminal(f *os.File) bool {
 
 // runTUI runs the session in the terminal UI. The host's output goes to
 // the UI's console and is printed again once the terminal is restored.
-func runTUI(cmd *cobra.Command, o execOptions, args []string, launch debugger.Launcher, policy debugger.Policy) error {
+func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Backend, policy debugger.Policy) error {
 	hostIO, err := tui.NewHostIO()
 	if err != nil {
 		return err
 	}
 	events := tui.NewFeed[target.Event]()
-	s, err := debugger.Start(debugger.Options{
-		Launch:   debugger.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()},
-		Launcher: launch,
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()}, debugger.Options{
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  events.Push,

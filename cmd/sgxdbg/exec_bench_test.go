@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // passThroughAEXs is how many AEXs the benchmark's host takes.
@@ -20,8 +22,8 @@ const passThroughAEXs = 10000
 // run and per AEX, and exec's time as a multiple of emulate's (the issue's
 // target: at most 1.3).
 func BenchmarkExecPassThrough(b *testing.B) {
-	dir := execSamples(b)
-	bin := buildBinary(b)
+	dir := fixtures.Samples(b)
+	bin := fixtures.Binary(b)
 	host := hostArgs(dir, "int3", []string{"--repeat", "10000"}, "0")
 	want := strings.Repeat("ecall 0 returned 0x1\n", passThroughAEXs)
 	run := func(args ...string) time.Duration {

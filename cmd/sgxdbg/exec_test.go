@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +14,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -22,36 +25,6 @@ import (
 // sessions (-x, --batch) with --json, the interactive prompt, errors with
 // their script position, and sgxdbg killed in the middle of a session
 // (exec_kill_test.go).
-
-// buildBinary builds sgxdbg into a temporary directory of tb.
-func buildBinary(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "sgxdbg")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// execSamples is the directory of the built samples, as an absolute path
-// ($SGXDBG_SAMPLES or the source tree's); missing samples fail the test.
-func execSamples(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "enclaves", "debug", "build")
-	}
-	for _, f := range []string{"host", "int3.elf", "int3.elf.sig"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			tb.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-		}
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return abs
-}
 
 // hostArgs is the host's command line for a sample: the host pinned to its
 // own ENCLU (every AEX reaches it as a signal), FLAGS, the image and its
@@ -76,16 +49,25 @@ type execOutput struct {
 	pid      int
 }
 
+// execHangLimit is how long one `sgxdbg exec` may run before the test
+// calls it a hang (a deadlock detector; every run here takes well under a
+// second).
+const execHangLimit = 2 * time.Minute
+
 // execBinary runs `sgxdbg exec ARGS…` to its end with stdin as given.
 func execBinary(t *testing.T, bin string, stdin io.Reader, args ...string) *execOutput {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"exec"}, args...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), execHangLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"exec"}, args...)...)
 	var o, e bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &o, &e
 	err := cmd.Run()
 	r := &execOutput{stderr: e.String()}
 	var ee *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("sgxdbg exec %v hangs\n%s%s", args, o.String(), e.String())
 	case err == nil:
 	case errors.As(err, &ee) && ee.Exited():
 		r.status = ee.ExitCode()
@@ -163,8 +145,8 @@ func cmdJSON(t *testing.T, cmd string, result any) string {
 	return canonical(t, map[string]any{"command": cmd, "result": v})
 }
 
-func cmdErrJSON(t *testing.T, cmd, msg string) string {
-	return canonical(t, map[string]any{"command": cmd, "error": msg})
+func cmdErrJSON(t *testing.T, cmd, code, msg string) string {
+	return canonical(t, map[string]any{"command": cmd, "code": code, "error": msg})
 }
 
 func checkLines(t *testing.T, what string, got, want []string) {
@@ -204,8 +186,8 @@ func aexStop(t *testing.T, got string, r *execOutput, tid int, tcs uint64, ssa, 
 
 // TestExec runs scripted sessions through the built binary.
 func TestExec(t *testing.T) {
-	dir := execSamples(t)
-	bin := buildBinary(t)
+	dir := fixtures.Samples(t)
+	bin := fixtures.Binary(t)
 	t.Run("ud-handler-eresume", func(t *testing.T) { testExecUD(t, bin, dir) })
 	t.Run("de-skip", func(t *testing.T) { testExecSkip(t, bin, dir) })
 	t.Run("teardown", func(t *testing.T) { testExecTeardown(t, bin, dir) })
@@ -232,7 +214,7 @@ func testExecUD(t *testing.T, bin, dir string) {
 	checkAEP(t, dir, r.stops[0])
 	checkLines(t, "stops", r.stops, []string{aexStop(t, r.stops[0], r, r.pid, tcs, 0, 1, 6, "#UD", "hardware", 0, 0, rip, "SIGILL")})
 	checkLines(t, "commands", r.commands, []string{
-		cmdJSON(t, "eenter-handler", fmt.Sprintf(`{"abi":"samples","exited":true,"rdi":"0x2","rsi":"0x6","status":"handled: the host would ERESUME",`+
+		cmdJSON(t, "eenter-handler", fmt.Sprintf(`{"abi":"samples","exited":true,"rdi":"0x2","rsi":"0x6","status":"handled: the host would ERESUME","handled":true,`+
 			`"frame":0,"changes":[{"field":"rax","old":"0x27","new":"0xffffffffffffffda"},{"field":"rip","old":"%#x","new":"%#x"}]}`, rip, rip+2)),
 		cmdJSON(t, "eresume", fmt.Sprintf(`{"action":"eresume","message":"ERESUME TCS %#x from SSA frame 0"}`, tcs)),
 	})
@@ -402,15 +384,15 @@ func testExecErrors(t *testing.T, bin, dir string) {
 	}
 	regs := "[fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp]"
 	checkLines(t, "commands", r.commands, []string{
-		cmdErrJSON(t, "frobnicate", `unknown command "frobnicate" (try help)`),
-		cmdErrJSON(t, "eresume", "not stopped at an AEX (stopped at eenter)"),
-		cmdErrJSON(t, "set ssa.bogus 1", fmt.Sprintf(`no SSA register "bogus" (one of %s)`, regs)),
-		cmdErrJSON(t, "write 0x10000 00", "write: 0x10000 is not enclave memory"),
+		cmdErrJSON(t, "frobnicate", "unknown-command", `unknown command "frobnicate" (try help)`),
+		cmdErrJSON(t, "eresume", "not-at-aex", "not stopped at an AEX (stopped at eenter)"),
+		cmdErrJSON(t, "set ssa.bogus 1", "no-symbol", fmt.Sprintf(`no SSA register "bogus" (one of %s)`, regs)),
+		cmdErrJSON(t, "write 0x10000 00", "not-enclave", "write: 0x10000: address is not in an enclave"),
 		cmdJSON(t, "info tcs", fmt.Sprintf(`{"tcs":[{"index":0,"addr":"%#x","state":1,"flags":"0","cssa":0,"nssa":2,"ossa":"%#x","oentry":"%#x","thread":%d}]}`,
 			tcs, im.TCS[0].TCS.OSSA, im.TCS[0].TCS.OENTRY, r.pid)),
 		cmdJSON(t, "continue", `{"action":"continue","message":"continuing"}`),
 		cmdJSON(t, "continue", `{"action":"continue","message":"continuing"}`),
-		cmdErrJSON(t, "ssa", "the host has exited"),
+		cmdErrJSON(t, "ssa", "exited", "the host has exited"),
 		cmdJSON(t, "events 1", fmt.Sprintf(`{"events":[{"event":"exit","pid":%d,"status":0}]}`, r.pid)),
 	})
 	checkLines(t, "host stdout", r.host, []string{"ecall 1 returned 0xd15ab1ed"})
@@ -431,9 +413,9 @@ func testExecBatch(t *testing.T, bin, dir string) {
 	}
 	regs := "[fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp]"
 	checkLines(t, "errors", []string{r.commands[1], r.commands[2], r.commands[5]}, []string{
-		cmdErrJSON(t, "frobnicate", file+`:4: unknown command "frobnicate" (try help)`),
-		cmdErrJSON(t, "set ssa.bogus 1", fmt.Sprintf(`%s:5: no SSA register "bogus" (one of %s)`, file, regs)),
-		cmdErrJSON(t, "regs", file+":8: the host has exited"),
+		cmdErrJSON(t, "frobnicate", "unknown-command", file+`:4: unknown command "frobnicate" (try help)`),
+		cmdErrJSON(t, "set ssa.bogus 1", "no-symbol", fmt.Sprintf(`%s:5: no SSA register "bogus" (one of %s)`, file, regs)),
+		cmdErrJSON(t, "regs", "exited", file+":8: the host has exited"),
 	})
 	checkLines(t, "host stdout", r.host, []string{"ecall 0 returned 0x2a"})
 

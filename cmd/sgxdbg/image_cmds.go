@@ -12,10 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/inputfile"
+	"github.com/sgxdbg/sgxdbg/internal/outputfile"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/spf13/cobra"
 )
@@ -52,41 +53,43 @@ type signJSON struct {
 const dateLayout = "2006-01-02"
 
 func newKeygenCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "keygen KEY.pem",
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "keygen [--force] KEY.pem",
 		Short: "Generate an enclave signing key (RSA-3072, e = 3)",
 		Long: `keygen writes a new RSA-3072 private key with public exponent 3, the only
 kind EINIT accepts, to KEY.pem as PKCS#1 PEM with mode 0600. It refuses to
-overwrite an existing file.`,
+overwrite an existing file unless --force is given (the file is then
+replaced whole, mode 0600); a symbolic link is never followed or replaced.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := keygen(args[0]); err != nil {
+			if err := keygen(args[0], force); err != nil {
 				return fmt.Errorf("keygen %s: %w", args[0], err)
 			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, "replace KEY.pem if it exists")
+	return cmd
 }
 
-// keygen writes a new signing key to path, which must not exist.
-func keygen(path string) (err error) {
+// keygen writes a new signing key to path, which must not exist unless
+// force.
+func keygen(path string, force bool) error {
+	f, err := outputfile.Create(path, outputfile.Options{Mode: 0o600, Force: force})
+	if err != nil {
+		return err
+	}
 	key, err := sgx.GenerateKey(nil)
 	if err != nil {
+		f.Abort()
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := pem.Encode(f, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}); err != nil {
+		f.Abort()
 		return err
 	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	return pem.Encode(f, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	return f.Close()
 }
 
 // measureOptions are measure's flags.
@@ -154,22 +157,25 @@ func imageJSON(im *enclave.Image, mr [32]byte) measureJSON {
 
 // signOptions are sign's flags.
 type signOptions struct {
-	key  string
-	out  string
-	date string
-	json bool
+	key   string
+	out   string
+	date  string
+	json  bool
+	force bool
 }
 
 func newSignCmd() *cobra.Command {
 	var o signOptions
 	cmd := &cobra.Command{
-		Use:   "sign --key KEY.pem [-o OUT] [--date YYYY-MM-DD] [--json] ENCLAVE.elf",
+		Use:   "sign --key KEY.pem [-o OUT] [--force] [--date YYYY-MM-DD] [--json] ENCLAVE.elf",
 		Short: "Write the SIGSTRUCT of an enclave image",
 		Long: `sign builds the SIGSTRUCT of ENCLAVE.elf (ENCLAVEHASH = its MRENCLAVE;
 ATTRIBUTES, ATTRIBUTEMASK, MISCSELECT, MISCMASK, ISVPRODID and ISVSVN from
 its NT_SGXDBG_ENCLAVE note), signs it with KEY.pem and writes the 1808 bytes
 to OUT (ENCLAVE.elf.sig by default). The date is today's unless --date is
-given; with --date the output is reproducible.`,
+given; with --date the output is reproducible. OUT must not exist unless
+--force is given (it is then replaced whole); a symbolic link is never
+followed or replaced.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.run(cmd.OutOrStdout(), args[0]); err != nil {
@@ -182,6 +188,7 @@ given; with --date the output is reproducible.`,
 	cmd.Flags().StringVarP(&o.out, "output", "o", "", "SIGSTRUCT file (default ENCLAVE.elf.sig)")
 	cmd.Flags().StringVar(&o.date, "date", "", "SIGSTRUCT DATE, YYYY-MM-DD (default today)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace OUT if it exists")
 	cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -225,7 +232,12 @@ func (o *signOptions) run(w io.Writer, path string) error {
 	if out == "" {
 		out = path + ".sig"
 	}
-	if err := os.WriteFile(out, b, 0o644); err != nil {
+	f, err := outputfile.Create(out, outputfile.Options{Mode: 0o644, Force: o.force})
+	if err != nil {
+		return err
+	}
+	f.Write(b)
+	if err := f.Close(); err != nil {
 		return err
 	}
 	signer := sig.MRSIGNER()
@@ -239,7 +251,7 @@ func (o *signOptions) run(w io.Writer, path string) error {
 
 // readKey reads an RSA private key from a PKCS#1 or PKCS#8 PEM file.
 func readKey(path string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path, inputfile.SigningKey)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +322,7 @@ func (o *verifyOptions) run(w io.Writer, path, sigPath string) (ok bool, err err
 		return false, err
 	}
 	defer im.Close()
-	b, err := os.ReadFile(sigPath)
+	b, err := inputfile.ReadFile(sigPath, inputfile.SigStruct)
 	if err != nil {
 		return false, err
 	}

@@ -9,7 +9,12 @@ import (
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	root := newRootCmd()
+	// Every write to stdout is checked: output that did not reach it
+	// (a full disk, /dev/full) makes sgxdbg fail.
+	stdout := &checkedWriter{w: os.Stdout, name: "stdout"}
+	root.SetOut(stdout)
+	if err := outputFailed(root.Execute(), stdout); err != nil {
 		var ec exitCode
 		if asExitCode(err, &ec) {
 			os.Exit(int(ec))

@@ -1,26 +1,20 @@
-// Package corefile is the read-only backend over an sgxdbg core file: it
-// hands a debugger.Session one target.Stop that answers the views from the
-// file (enclaves, TCS, SSA frames, the stopped thread's registers, enclave
-// memory) and refuses every action with ErrReadOnly, since the host is
-// gone.
+// Package corefile is the read-only backend over an sgxdbg core file: a
+// target.Process whose one stop answers the views from the file (enclaves,
+// TCS, SSA frames, the stopped thread's registers, enclave memory) and
+// refuses every action with target.ErrReadOnly, since the host is gone.
 package corefile
 
 import (
 	"errors"
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sgxdbg/sgxdbg/coredump"
-	"github.com/sgxdbg/sgxdbg/debugger"
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
-	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
 // ErrReadOnly is returned by every action: a core file cannot resume,
 // write or tear anything down.
-var ErrReadOnly = errors.New("core file: the host is not running")
+var ErrReadOnly = fmt.Errorf("core file: %w", target.ErrReadOnly)
 
 // ErrNoHostMemory is returned by ReadHost: a core holds enclave memory
 // only.
@@ -35,7 +29,6 @@ type Stop struct {
 	c        *coredump.Core
 	ev       target.Event
 	enclaves []target.EnclaveInfo
-	ended    bool
 }
 
 var _ target.Stop = (*Stop)(nil)
@@ -68,48 +61,41 @@ func (s *Stop) At(tcs uint64) (*Stop, error) {
 func (s *Stop) Event() target.Event { return s.ev }
 
 // Pending is the signal the host was about to get.
-func (s *Stop) Pending() unix.Signal {
+func (s *Stop) Pending() target.Delivery {
 	if s.ev.TCS != s.c.Stop.TCS {
-		return 0
+		return target.Delivery{}
 	}
-	return s.c.Signal
+	if s.c.Stop.Delivery.VDSO {
+		return s.c.Stop.Delivery
+	}
+	return target.Delivery{Signal: s.c.Signal}
 }
 
 // Regs returns the stopped thread's registers as the OS saw them.
-func (s *Stop) Regs() (ptrace.Regs, error) {
+func (s *Stop) Regs() (target.Regs, error) {
 	if s.c.HostRegs == nil || s.ev.Tid != s.c.Tid {
-		return ptrace.Regs{}, ErrNoRegs
+		return target.Regs{}, ErrNoRegs
 	}
 	return *s.c.HostRegs, nil
 }
 
 // ReadEnclave reads enclave memory as EDBGRD read it when the core was
-// written, with EDBGRD's rules: debug enclaves only, the first 72 bytes of
-// a TCS, REG pages.
+// written, with EDBGRD's rules (target.DebugPage).
 func (s *Stop) ReadEnclave(buf []byte, addr uint64) (int, error) {
 	done := 0
 	for done < len(buf) {
 		a := addr + uint64(done)
 		e := s.c.Enclave(a)
 		if e == nil {
-			return done, fmt.Errorf("%#x: %w", a, coredump.ErrNotInCore)
-		}
-		if !e.Dumped {
-			return done, fmt.Errorf("EDBGRD at %#x: enclave %#x is not a debug enclave", a, e.Base)
+			return done, fmt.Errorf("%#x: %w", a, target.ErrNotEnclave)
 		}
 		si, ok := e.PageAt(a)
-		if !ok {
-			return done, fmt.Errorf("EDBGRD at %#x: no EPC page at this address", a)
+		dp := target.DebugPage{Enclave: e.Base, Debug: e.Dumped, Present: ok, Type: si.PageType()}
+		n, err := dp.Span(a, len(buf)-done, false)
+		if err != nil {
+			return done, err
 		}
-		pageOff := a & (sgx.PageSize - 1)
-		n := min(uint64(len(buf)-done), sgx.PageSize-pageOff)
-		if si.PageType() == sgx.PageTypeTCS {
-			if pageOff >= sgx.TCSDebugReadable {
-				return done, fmt.Errorf("EDBGRD at %#x: EDBGRD may read only the first %d bytes of a TCS", a, sgx.TCSDebugReadable)
-			}
-			n = min(n, sgx.TCSDebugReadable-pageOff)
-		}
-		got, err := s.c.ReadMemory(buf[done:done+int(n)], a)
+		got, err := s.c.ReadMemory(buf[done:done+n], a)
 		done += got
 		if err != nil {
 			return done, err
@@ -132,8 +118,14 @@ func (s *Stop) Enclaves() []target.EnclaveInfo { return s.enclaves }
 // Threads lists the host's threads when the core was written.
 func (s *Stop) Threads() []target.ThreadInfo { return s.c.Threads }
 
-// Resumed reports whether the session ended the stop (Kill).
-func (s *Stop) Resumed() bool { return s.ended }
+// Resumed is false: nothing resumes a core.
+func (s *Stop) Resumed() bool { return false }
+
+// Handler is nil: no handler ran.
+func (s *Stop) Handler() *target.HandlerResult { return nil }
+
+// InHandler is false.
+func (s *Stop) InHandler() bool { return false }
 
 // Continue is refused.
 func (s *Stop) Continue() error { return ErrReadOnly }
@@ -142,26 +134,47 @@ func (s *Stop) Continue() error { return ErrReadOnly }
 func (s *Stop) ERESUME(bool) error { return ErrReadOnly }
 
 // EnterHandler is refused.
-func (s *Stop) EnterHandler(uint64, uint64, uint64) (*target.HandlerResult, error) {
-	return nil, ErrReadOnly
-}
+func (s *Stop) EnterHandler(uint64, uint64, uint64) error { return ErrReadOnly }
 
 // Teardown is refused.
-func (s *Stop) Teardown() error { return ErrReadOnly }
+func (s *Stop) Teardown() ([]target.Event, error) { return nil, ErrReadOnly }
 
-// Kill ends the stop, and with it the session over the core.
-func (s *Stop) Kill() { s.ended = true }
-
-// Launcher returns a debugger.Launcher that replays the core's timeline
-// through onEvent (so that the session matches enclave images by
-// MRENCLAVE) and hands st to onStop once; the session ends when st is
-// killed (the kill and quit commands). The status is 0.
-func Launcher(c *coredump.Core, st *Stop) debugger.Launcher {
-	return func(_ debugger.LaunchOptions, onEvent func(target.Event), onStop func(target.Stop)) (int, error) {
-		for _, ev := range c.Events {
-			onEvent(ev)
-		}
-		onStop(st)
-		return 0, nil
-	}
+// Process is a core file as a target.Process: its first ContinueOnce
+// returns the core's timeline and its stop; after Kill (the kill and quit
+// commands) it reports an end with status 0.
+type Process struct {
+	c      *coredump.Core
+	st     *Stop
+	served bool
+	killed bool
 }
+
+var _ target.Process = (*Process)(nil)
+
+// Open returns the core as a process stopped at st (NewStop(c), or a stop
+// focused on another TCS with At).
+func Open(c *coredump.Core, st *Stop) *Process { return &Process{c: c, st: st} }
+
+// Do runs f: a core needs no thread of its own.
+func (p *Process) Do(f func() error) error { return f() }
+
+// Pid is the host's process id when the core was written.
+func (p *Process) Pid() int { return p.c.Pid }
+
+// ContinueOnce returns the core's stop once, then the end.
+func (p *Process) ContinueOnce() (target.Trap, error) {
+	if p.killed || p.served {
+		return target.Trap{Exited: true}, nil
+	}
+	p.served = true
+	return target.Trap{Events: p.c.Events, Stop: p.st}, nil
+}
+
+// Kill ends the session over the core.
+func (p *Process) Kill() { p.killed = true }
+
+// Detach is refused.
+func (p *Process) Detach() error { return ErrReadOnly }
+
+// Close does nothing: the caller closes the core.
+func (p *Process) Close() error { return nil }

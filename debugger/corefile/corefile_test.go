@@ -12,7 +12,6 @@ import (
 
 	"github.com/sgxdbg/sgxdbg/coredump"
 	"github.com/sgxdbg/sgxdbg/debugger"
-	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
@@ -37,7 +36,7 @@ type source struct {
 	mem   []byte
 	ev    target.Event
 	encl  target.EnclaveInfo
-	regs  ptrace.Regs
+	regs  target.Regs
 	steps []target.Event
 }
 
@@ -68,16 +67,16 @@ func newSource() *source {
 			{Offset: 0, Secinfo: sgx.MakeSecinfoFlags(sgx.PageTypeTCS, 0)}, {Offset: 0x1000, Secinfo: sgx.MakeSecinfoFlags(sgx.PageTypeTCS, 0)},
 			{Offset: 0x2000, Secinfo: rw}, {Offset: 0x3000, Secinfo: rw},
 			{Offset: 0x4000, Secinfo: sgx.MakeSecinfoFlags(sgx.PageTypeREG, sgx.SecinfoR|sgx.SecinfoX)}}}
-	bp := target.Event{Kind: target.EvAEX, Tid: 12, Enclave: base, TCS: tcs1, CSSA: 1, Vector: 3, VectorName: "#BP", ExitType: "software", Valid: true, RIP: rip1}
-	s.ev = target.Event{Kind: target.EvAEX, Tid: 11, Enclave: base, TCS: tcs0, CSSA: 1, Vector: 14, VectorName: "#PF", ExitType: "hardware", Valid: true, RIP: rip0}
+	bp := target.Event{Kind: target.EvAEX, Tid: 12, Enclave: base, TCS: tcs1, CSSA: 1, Vector: 3, ExitType: sgx.ExitSoftware, Valid: true, RIP: rip1}
+	s.ev = target.Event{Kind: target.EvAEX, Tid: 11, Enclave: base, TCS: tcs0, CSSA: 1, Vector: 14, ExitType: sgx.ExitHardware, Valid: true, RIP: rip0}
 	s.steps = []target.Event{bp, s.ev}
-	s.regs = ptrace.Regs{Rax: 3, Rbx: tcs0, Rip: 0x1000, Rcx: 0x1000}
+	s.regs = target.Regs{Rax: 3, Rbx: tcs0, Rip: 0x1000, Rcx: 0x1000}
 	return s
 }
 
 func (s *source) Event() target.Event            { return s.ev }
-func (s *source) Pending() unix.Signal           { return unix.SIGSEGV }
-func (s *source) Regs() (ptrace.Regs, error)     { return s.regs, nil }
+func (s *source) Pending() target.Delivery       { return target.Delivery{Signal: unix.SIGSEGV} }
+func (s *source) Regs() (target.Regs, error)     { return s.regs, nil }
 func (s *source) Enclaves() []target.EnclaveInfo { return []target.EnclaveInfo{s.encl} }
 func (s *source) Threads() []target.ThreadInfo {
 	return []target.ThreadInfo{{Pid: 10, Tid: 11}, {Pid: 10, Tid: 12}}
@@ -123,7 +122,7 @@ func TestStop(t *testing.T) {
 		err  string
 	}{
 		{tcs0 + 64, 16, 8, "EDBGRD at 0x7f0000000048: EDBGRD may read only the first 72 bytes of a TCS"},
-		{base + size, 8, 0, "0x7f0000010000: address not in the core file"},
+		{base + size, 8, 0, "0x7f0000010000: address is not in an enclave"},
 		{code + sgx.PageSize - 4, 8, 4, "EDBGRD at 0x7f0000005000: no EPC page at this address"},
 	} {
 		n, err := st.ReadEnclave(make([]byte, tc.n), tc.addr)
@@ -131,7 +130,7 @@ func TestStop(t *testing.T) {
 			t.Errorf("read %d at %#x: %d, %v; want %d, %q", tc.n, tc.addr, n, err, tc.got, tc.err)
 		}
 	}
-	if r, err := st.Regs(); err != nil || r != src.regs || st.Pending() != unix.SIGSEGV || st.Event() != src.ev {
+	if r, err := st.Regs(); err != nil || r != src.regs || st.Pending() != (target.Delivery{Signal: unix.SIGSEGV}) || st.Event() != src.ev {
 		t.Errorf("regs %+v %v pending %v event %+v", r, err, st.Pending(), st.Event())
 	}
 	if _, err := st.WriteEnclave([]byte{1}, code); !errors.Is(err, ErrReadOnly) {
@@ -140,20 +139,28 @@ func TestStop(t *testing.T) {
 	if _, err := st.ReadHost(make([]byte, 8), 0x1000); !errors.Is(err, ErrNoHostMemory) {
 		t.Errorf("read host: %v", err)
 	}
-	if _, err := st.EnterHandler(0, 0, 0); !errors.Is(err, ErrReadOnly) {
+	if err := st.EnterHandler(0, 0, 0); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("handler: %v", err)
 	}
-	for name, f := range map[string]func() error{"continue": st.Continue, "eresume": func() error { return st.ERESUME(false) }, "teardown": st.Teardown} {
+	for name, f := range map[string]func() error{"continue": st.Continue, "eresume": func() error { return st.ERESUME(false) }, "teardown": func() error { _, err := st.Teardown(); return err }} {
 		if err := f(); !errors.Is(err, ErrReadOnly) || err.Error() != "core file: the host is not running" {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	if st.Resumed() {
-		t.Fatal("resumed before Kill")
+		t.Fatal("a core's stop resumed")
 	}
-	st.Kill()
-	if !st.Resumed() {
-		t.Error("not resumed after Kill")
+	// As a process: the stop once, then (after Kill, or a second call) the end.
+	p := Open(c, st)
+	if tr, err := p.ContinueOnce(); err != nil || tr.Stop != st || tr.Exited || len(tr.Events) != len(c.Events) {
+		t.Errorf("first ContinueOnce: %+v, %v", tr, err)
+	}
+	p.Kill()
+	if tr, err := p.ContinueOnce(); err != nil || !tr.Exited || tr.Stop != nil || tr.Status.ShellCode() != 0 {
+		t.Errorf("ContinueOnce after Kill: %+v, %v", tr, err)
+	}
+	if err := p.Detach(); !errors.Is(err, target.ErrReadOnly) {
+		t.Errorf("detach: %v", err)
 	}
 }
 
@@ -179,10 +186,7 @@ func TestSessionAt(t *testing.T) {
 		{st, rip0, "#PF", ""},
 		{other, rip1, "#BP", "core file: no host registers for this thread"},
 	} {
-		s, err := debugger.Start(debugger.Options{Launcher: Launcher(c, tc.st), Policy: all})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := debugger.New(Open(c, tc.st), debugger.Options{Policy: all})
 		if w, err := s.Wait(); err != nil || w.Exited || w.Event != tc.st.Event() {
 			t.Fatalf("wait: %+v %v", w, err)
 		}

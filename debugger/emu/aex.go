@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
 )
@@ -36,11 +37,11 @@ func udInfo(rip uint64) aexInfo {
 		si: ptrace.Siginfo{Signo: int32(unix.SIGILL), Code: ptrace.IllIllOpn}}
 }
 
-// aex performs an Asynchronous Enclave Exit for th (SGX.md §3): save the
-// enclave state into SSA[CSSA], load the synthetic state, CSSA+1, offer
-// the stop, and deliver the signal at the AEP unless the stop chose
-// otherwise. r holds the enclave's registers at the event. The thread is
-// resumed when it returns without error.
+// aex performs an Asynchronous Enclave Exit for th (SDM Vol. 3D "Asynchronous
+// Enclave Exit"): save the enclave state into SSA[CSSA], load the synthetic
+// state, CSSA+1, and hold the thread at the AEP as a stop whose Continue
+// delivers the signal (or the vDSO's fixup). r holds the enclave's
+// registers at the event.
 func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	e, tcsAddr := th.encl, th.tcs
 	t, err := e.tcs(tcsAddr)
@@ -116,20 +117,18 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 		si.Addr = siAddr(a, th.aep)
 	}
 	ev := Event{Kind: EvAEX, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr,
-		SSA: int(t.CSSA), CSSA: int(t.CSSA + 1), Valid: valid, RIP: a.rip, AEP: th.aep,
-		Signal: unix.SignalName(a.sig)}
+		SSA: int(t.CSSA), CSSA: int(t.CSSA + 1), Valid: valid, RIP: a.rip, AEP: th.aep}
 	if valid {
-		ev.Vector, ev.VectorName, ev.ExitType = uint8(a.vector), a.vector.String(), a.exitType.String()
+		ev.Vector, ev.ExitType = a.vector, a.exitType
 		if a.exinfo {
 			ev.MAddr, ev.ErrCd = a.maddr, a.errcd
 		}
-	} else {
-		ev.VectorName, ev.ExitType = "none", "none"
 	}
 	if valid && a.vector == sgx.VectorUD {
 		e.showOriginal(a.rip)
 	}
 	d := &delivery{si: si, viaTkill: a.viaTkill}
+	ev.Delivery = target.Delivery{Signal: a.sig}
 	if !a.interrupt {
 		addr := uint64(0)
 		if a.vector == sgx.VectorPF {
@@ -141,18 +140,16 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 		}
 		d.fix = th.proc.fixupFor(th.aep, a.vector, errcd, addr)
 		if d.fix != nil {
-			ev.Signal = "vdso-fixup"
+			ev.Delivery = target.Delivery{VDSO: true}
 		}
 	}
 	em.emit(ev)
-	if th.hold {
-		th.held = &ev // EnterHandler's nested AEX: stay stopped at the AEP
-		return nil
+	if th.run != nil {
+		// A nested AEX ends the handler run the debugger started.
+		return em.endRun(th, &HandlerResult{Event: &ev})
 	}
-	if err := em.stop(th, ev, d); err != nil || th.running || th.gone {
-		return err
-	}
-	return em.deliverAt(th, d)
+	em.hold(th, ev, d)
+	return nil
 }
 
 // delivery is how the host learns of an AEX: a signal at the AEP, or the

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
 )
@@ -171,9 +172,9 @@ func TestEDBGRDOriginalBytesAndTCS(t *testing.T) {
 	if wrDataErr != nil || string(data) != "\x00\xa1\xa2\xa3\xa4\xa5\x00" {
 		t.Errorf("EDBGWR across two words: %v; read back % x", wrDataErr, data)
 	}
-	var de *DebugAccessError
+	var de *target.DebugAccessError
 	if !errors.As(wrOtherErr, &de) || !de.Write {
-		t.Errorf("EDBGWR of TCS.OSSA: %v, want a DebugAccessError", wrOtherErr)
+		t.Errorf("EDBGWR of TCS.OSSA: %v, want a target.DebugAccessError", wrOtherErr)
 	}
 }
 
@@ -208,7 +209,7 @@ func TestConformENCLUFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runConform(t, tc.enclave, nil, nil, nil, tc.scenario...)
 			f := r.find(EvENCLUFault)
-			if len(f) != 1 || f[0].Vector != uint8(sgx.VectorGP) || !strings.Contains(f[0].Reason, tc.reason) {
+			if len(f) != 1 || f[0].Vector != sgx.VectorGP || !strings.Contains(f[0].Reason, tc.reason) {
 				t.Fatalf("enclu-fault events %+v, want one #GP (%s); events %s", f, tc.reason, r.kinds())
 			}
 			if !strings.Contains(r.out, tc.host+"\n") {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -193,7 +193,7 @@ func BenchmarkAEXDelivery(b *testing.B) {
 	})
 	b.Run("sample", func(b *testing.B) {
 		b.StopTimer()
-		dir := samplesDirTB(b)
+		dir := fixtures.Samples(b)
 		tr := ptrace.NewTracer()
 		defer tr.Close()
 		elf := filepath.Join(dir, "int3.elf")
@@ -228,19 +228,6 @@ func BenchmarkAEXDelivery(b *testing.B) {
 		b.ReportMetric(rep/trap, "x-baseline")
 		b.ReportMetric(rep/(perRep*trap), "x-baseline-per-stop")
 	})
-}
-
-// samplesDirTB is samplesDir for benchmarks.
-func samplesDirTB(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = "../../enclaves/debug/build"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "host")); err != nil {
-		tb.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-	}
-	return dir
 }
 
 // The 64 MiB enclave of bench's load64: 16384 measured RW pages whose

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -124,4 +125,19 @@ func ParseCPUIDMethod(s string) (CPUIDMethod, error) {
 		return CPUIDMethod(s), nil
 	}
 	return "", fmt.Errorf("unknown CPUID method %q (auto, faulting or rewrite)", s)
+}
+
+// BackendWith is Backend launching every host with base's processor and
+// CPUID settings (CPU, EPCSize, CPUID, FunctionRanges, CPUSecret); the
+// launch options replace its program, arguments, environment, directory
+// and files.
+func BackendWith(base Options) target.Backend {
+	return target.Backend{
+		Name: Backend.Name,
+		Launch: func(o target.LaunchOptions) (target.Process, error) {
+			opts := base
+			opts.Path, opts.Args, opts.Env, opts.Dir, opts.Files = o.Path, o.Args, o.Env, o.Dir, o.Files
+			return Launch(opts)
+		},
+	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	encimage "github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
+	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
 // udCPUIDSite is the enclave offset of the CPUID in the ud sample's
@@ -39,7 +41,7 @@ func udCPUIDSite(t *testing.T, im *encimage.Image) uint64 {
 // the enclave rewritten) and with the rewriting fallback (the one site
 // reported, the original bytes shown to EDBGRD and to the handler).
 func TestUDSampleCPUID(t *testing.T) {
-	dir := samplesDir(t)
+	dir := fixtures.Samples(t)
 	elf := filepath.Join(dir, "ud.elf")
 	im, err := encimage.Open(elf)
 	if err != nil {
@@ -117,7 +119,7 @@ func TestUDSampleCPUID(t *testing.T) {
 // Without an image whose symbols bound the rewriting, nothing is rewritten
 // and the event says so.
 func TestRewriteNeedsImage(t *testing.T) {
-	dir := samplesDir(t)
+	dir := fixtures.Samples(t)
 	elf := filepath.Join(dir, "clean.elf")
 	var evs []Event
 	r := runWith(t, []string{filepath.Join(dir, "host"), elf, elf + ".sig", "0", "1", "2"}, Options{CPUID: CPUIDRewrite},
@@ -225,17 +227,18 @@ func TestCPUIDAnswer(t *testing.T) {
 
 // Which ENCLU leaves exist follows the model (SDM ENCLU operation: an
 // undefined leaf is #GP(0)); outside an enclave only EENTER and ERESUME
-// are allowed (#GP(0)); leaves that exist but are not emulated are #UD.
+// are allowed (#GP(0)); leaves that exist but are not emulated (the SGX2
+// ones on sgx2) are #UD.
 func TestENCLULeaves(t *testing.T) {
 	tests := []struct {
 		cpu      CPUModel
 		scenario string
 		leaf     int
-		vector   uint8  // the AEX's (inside) or the enclu-fault's (outside)
-		reason   string // enclu-fault's, outside
+		vector   sgx.Vector // the AEX's (inside) or the enclu-fault's (outside)
+		reason   string     // enclu-fault's, outside
 		line     func(aep uint64) string
 	}{
-		{CPUSGX2, "enclu", 0, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
+		{CPUSGX2, "enclu", 6, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
 		{CPUSGX2, "enclu", 5, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
 		{CPUSGX1, "enclu", 5, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
 		{CPUSGX2, "enclu", 9, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},

@@ -1,69 +1,27 @@
 package emu
 
 import (
-	"errors"
 	"fmt"
 
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// Errors of the EDBGRD/EDBGWR model.
+// Errors of the EDBGRD/EDBGWR model: the debugger's own (package target).
 var (
-	// ErrNotDebug: the enclave lacks ATTRIBUTES.DEBUG (the driver's
-	// /proc/PID/mem access fails with EIO on hardware).
-	ErrNotDebug = errors.New("enclave is not a debug enclave")
-	// ErrNoEnclave: the address is not inside any enclave of the process.
-	ErrNoEnclave = errors.New("address is not in an enclave")
+	ErrNotDebug  = target.ErrNotDebug
+	ErrNoEnclave = target.ErrNotEnclave
 )
 
-// DebugAccessError is an EDBGRD/EDBGWR that the hardware refuses.
-type DebugAccessError struct {
-	Addr   uint64
-	Write  bool
-	Code   sgx.ErrorCode // SGX_PAGE_NOT_DEBUGGABLE when it applies, else 0
-	Reason string
-}
-
-func (e *DebugAccessError) Error() string {
-	op := "EDBGRD"
-	if e.Write {
-		op = "EDBGWR"
-	}
-	if e.Code != 0 {
-		return fmt.Sprintf("%s at %#x: %v: %s", op, e.Addr, e.Code, e.Reason)
-	}
-	return fmt.Sprintf("%s at %#x: %s", op, e.Addr, e.Reason)
-}
-
-// TCS bytes EDBGRD may read and the one word EDBGWR may write.
-const (
-	tcsReadable  = sgx.TCSDebugReadable
-	tcsWritable0 = tcsFlags
-)
-
-// debugAccess checks EDBGRD/EDBGWR rules for the 8-byte word at addr.
+// debugAccess checks the EDBGRD/EDBGWR rules (target.DebugPage) for the
+// 8-byte word at addr.
 func (e *enclave) debugAccess(addr uint64, write bool) error {
-	if e.secs.Attributes.Flags&sgx.AttrDebug == 0 {
-		return ErrNotDebug
+	dp := target.DebugPage{Enclave: e.base(), Debug: e.secs.Attributes.Flags&sgx.AttrDebug != 0}
+	if p := e.page(addr); p != nil {
+		dp.Present, dp.Type = true, p.secinfo.PageType()
 	}
-	p := e.page(addr)
-	if p == nil {
-		return &DebugAccessError{Addr: addr, Write: write, Reason: "no EPC page at this address"}
-	}
-	off := addr & (sgx.PageSize - 1)
-	switch p.secinfo.PageType() {
-	case sgx.PageTypeREG:
-	case sgx.PageTypeTCS:
-		if write && off != tcsWritable0 {
-			return &DebugAccessError{Addr: addr, Write: true, Reason: "EDBGWR may write only TCS.FLAGS"}
-		}
-		if !write && off >= tcsReadable {
-			return &DebugAccessError{Addr: addr, Reason: fmt.Sprintf("EDBGRD may read only the first %d bytes of a TCS", tcsReadable)}
-		}
-	default:
-		return &DebugAccessError{Addr: addr, Write: write, Code: sgx.ErrPageNotDebuggable, Reason: "page type " + p.secinfo.PageType().String()}
-	}
-	return nil
+	_, err := dp.Span(addr, 8, write)
+	return err
 }
 
 // ReadEnclave reads enclave memory of process pid at addr the way EDBGRD

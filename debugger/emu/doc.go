@@ -32,6 +32,13 @@
 //     of these faults at an ENCLU and executes EENTER, ERESUME or EEXIT with
 //     the SDM's checks and effects on the thread's registers and the TCS
 //     and SSA pages.
+//   - EREPORT and EGETKEY, with the SDM's operand checks (#GP for alignment
+//     and ELRANGE, #PF for the operand's page and EPCM) and error codes,
+//     on an emulated key hierarchy (sgx.KeyHierarchy) made from a 32-byte
+//     CPU secret: Options.CPUSecret, else $SGXDBG_CPU_SECRET (hex), else
+//     the per-user file CPUSecretPath, created mode 0600 on first use and
+//     never through a symbolic link. Keys and MACs are architecturally
+//     equivalent to hardware's (same inputs, same key), not equal to them.
 //   - AEX. A fault a thread takes in enclave mode is turned into an
 //     Asynchronous Enclave Exit: the SSA frame is written (GPRSGX, XSAVE,
 //     EXITINFO, EXINFO), the synthetic state loaded, CSSA incremented, and
@@ -53,11 +60,12 @@
 //     the kernel vDSO's clock_gettime, gettimeofday, time, getcpu and
 //     clock_getres to it, so the C library keeps its fast paths.
 //
-// Known gaps, all documented in the README: EREPORT, EGETKEY and the SGX2
-// leaves are unsupported (an ENCLU with those leaves inside an enclave is
-// reported as #UD; leaves the model lacks raise #GP(0) as on hardware; the
-// SGX2 ioctls answer ENOTTY on sgx2); RDTSC runs
-// natively inside enclaves, as SGX2 processors allow; after a SYSCALL in an
+// Known gaps, all documented in the README: the SGX2 leaves are
+// unsupported (on the sgx2 model an ENCLU with those leaves inside an
+// enclave is reported as #UD, and the SGX2 ioctls answer ENOTTY; leaves the
+// model lacks raise #GP(0) as on hardware); keys and report MACs are not a
+// real processor's; RDTSC runs natively inside enclaves, as SGX2
+// processors allow; after a SYSCALL in an
 // enclave the SSA holds the RCX and R11 it wrote; host code that touches
 // enclave memory reads the real bytes (hardware gives abort page
 // semantics); the error code, trap number and CR2 in the host's signal

@@ -296,8 +296,8 @@ func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
 	}
 	e.attrMask = sgx.AttrDebug | sgx.AttrMode64Bit | sgx.AttrKSS | sgx.AttrAEXNotify // SGX_ATTR_UNPRIV_MASK
 	em.emit(Event{Kind: EvEnclaveCreated, Pid: pr.pid, Enclave: secs.BaseAddr, Size: secs.Size,
-		SSAFrameSize: secs.SSAFrameSize, MiscSelect: uint32(secs.MiscSelect),
-		Attributes: uint64(secs.Attributes.Flags), XFRM: secs.Attributes.XFRM})
+		SSAFrameSize: secs.SSAFrameSize, MiscSelect: secs.MiscSelect,
+		Attributes: secs.Attributes})
 	return 0
 }
 
@@ -335,7 +335,7 @@ func (em *Emulator) ioctlAddPages(pr *process, e *enclave, arg uint64) int64 {
 	}
 	if done > 0 {
 		em.emit(Event{Kind: EvPagesAdded, Pid: pr.pid, Enclave: e.base(), Offset: a.Offset, Length: done,
-			Secinfo: uint64(si.Flags), Measure: measure})
+			Secinfo: si.Flags, Measure: measure})
 	}
 	return ret
 }
@@ -516,8 +516,12 @@ func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
 		e.initErr = err
 		return -int64(unix.EPERM)
 	}
+	// EINIT's commit (SDM EINIT operation): MRENCLAVE, MRSIGNER and the
+	// ISV identity from the SIGSTRUCT, then INIT.
 	e.secs.MRENCLAVE = mr
 	e.secs.MRSIGNER = sig.MRSIGNER()
+	e.secs.ISVProdID, e.secs.ISVSVN = sig.ISVProdID, sig.ISVSVN
+	e.ident = sgx.IdentityAfterEINIT(&e.secs, &sig)
 	e.secs.Attributes.Flags |= sgx.AttrInit
 	e.inited = true
 	em.emit(Event{Kind: EvEnclaveInitialized, Pid: pr.pid, Enclave: e.base(), MRENCLAVE: e.secs.MRENCLAVE, MRSIGNER: e.secs.MRSIGNER})

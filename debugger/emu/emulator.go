@@ -3,13 +3,16 @@ package emu
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -21,16 +24,20 @@ type Options struct {
 	Dir   string
 	Files []*os.File // stdin, stdout, stderr; nil: sgxdbg's
 
-	// OnEvent is called on the tracer thread for every event, in order.
-	OnEvent func(Event)
 	// NoVDSO leaves the host without the synthetic vDSO (it then calls
 	// ENCLU itself and gets exceptions as signals).
 	NoVDSO bool
-	// OnStop, if set, is called on the tracer thread after each AEX (before
-	// its signal reaches the host) and each EENTER, ERESUME and EEXIT. The
-	// Stop's methods may be used until it returns; if none resumed the
-	// thread, it goes on as it would without a debugger.
-	OnStop func(*Stop)
+
+	// OnEvent and OnStop are for Wait and Run, which drive the emulator
+	// without a debugger: Wait passes them each event and each stop that
+	// ContinueOnce returns, from its own loop, then goes on. A stop that
+	// OnStop did not end continues as it would without a debugger.
+	OnEvent func(Event)
+	OnStop  func(*Stop)
+	// CPUSecret pins the emulated processor's 32-byte secret, from which
+	// EGETKEY's keys and EREPORT's MACs are derived. Nil: $SGXDBG_CPU_SECRET,
+	// else the per-user file (CPUSecretPath), created on first use.
+	CPUSecret []byte
 
 	// CPU is the SGX processor to present ("" is CPUSGX2).
 	CPU CPUModel
@@ -49,19 +56,7 @@ type Options struct {
 }
 
 // ExitStatus is how the host's main process ended.
-type ExitStatus struct {
-	Code   int         // exit code, when Signal is 0
-	Signal unix.Signal // the signal that killed it, or 0
-}
-
-// ShellCode returns the status the way a shell reports it: the exit code,
-// or 128 + the signal number.
-func (s ExitStatus) ShellCode() int {
-	if s.Signal != 0 {
-		return 128 + int(s.Signal)
-	}
-	return s.Code
-}
+type ExitStatus = target.ExitStatus
 
 // process is one traced thread group.
 type process struct {
@@ -97,11 +92,10 @@ type thread struct {
 	// retried is the address of the last fault retried because another
 	// thread had already made its page accessible.
 	retried uint64
-	// hold keeps the thread stopped at an AEX or failed ENCLU instead of
-	// delivering it (EnterHandler), recording the event in held.
-	hold bool
-	held *Event
-	// gone is set once the thread has been killed by a stop's action.
+	// run is the trampoline run (EnterHandler, or ERESUME of a frame a
+	// handler run left) in flight on this thread.
+	run *trampolineRun
+	// gone is set once the thread has exited or been killed.
 	gone bool
 	// running is set when the thread was resumed since its last stop.
 	running bool
@@ -129,10 +123,25 @@ type Emulator struct {
 	cpuid      CPUIDMethod  // settled at the first exec
 	cpuidCount int          // host CPUIDs answered
 	cpuidCache map[[2]uint32][4]uint32
+	// events happened since ContinueOnce last returned.
+	events []Event
+	// cur is the stop ContinueOnce last returned; next, one an action
+	// caused, for the next ContinueOnce to return.
+	cur, next *Stop
+	// focus is the thread running a debugger-started handler: until the
+	// run ends, only its stops are waited for.
+	focus *thread
+
+	// pids are the live processes, for Kill from any goroutine.
+	pidMu  sync.Mutex
+	pids   map[int]bool
+	killed bool
+
+	keys *sgx.KeyHierarchy // loaded at the first EREPORT or EGETKEY
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
-// main process ends, and returns how it ended.
+// main process ends (see Wait), and returns how it ended.
 func Run(opts Options) (ExitStatus, error) {
 	tr := ptrace.NewTracer()
 	defer tr.Close()
@@ -186,6 +195,7 @@ func Start(opts Options) (*Emulator, error) {
 		model:   model,
 		sgx:     leaf12,
 		cpuid:   opts.CPUID,
+		pids:    map[int]bool{p.Pid: true},
 	}
 	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, prov: map[int]bool{}, enclu: map[uint64]bool{}}
 	em.procs[p.Pid] = pr
@@ -240,41 +250,139 @@ func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
 	return pr.mem.InstallSeccomp(tid, scratch, seccompFilter(scratch))
 }
 
-func (em *Emulator) emit(ev Event) {
-	if em.opts.OnEvent != nil {
-		em.opts.OnEvent(ev)
-	}
-}
+// emit records an event for ContinueOnce to return.
+func (em *Emulator) emit(ev Event) { em.events = append(em.events, ev) }
 
 // Pid returns the host's process id.
 func (em *Emulator) Pid() int { return em.mainPid }
 
-// Wait runs the emulation loop until the host's main process has ended.
-// Tracer thread only.
+// Wait runs the host to the end of its main process: it calls
+// ContinueOnce in a loop, handing each event to Options.OnEvent and each
+// stop to Options.OnStop. Tracer thread only.
 func (em *Emulator) Wait() (ExitStatus, error) {
-	for em.exit == nil {
-		st, err := ptrace.Wait(-1)
+	for {
+		tr, err := em.ContinueOnce()
 		if err != nil {
-			if errors.Is(err, unix.ECHILD) {
-				return ExitStatus{}, fmt.Errorf("host %d vanished without an exit status", em.mainPid)
-			}
 			return ExitStatus{}, err
 		}
-		if err := em.handle(st); err != nil {
-			if errors.Is(err, unix.ESRCH) {
-				continue // the thread died meanwhile; its exit comes next
+		if em.opts.OnEvent != nil {
+			for _, ev := range tr.Events {
+				em.opts.OnEvent(ev)
 			}
-			_ = unix.Kill(em.mainPid, unix.SIGKILL)
-			return ExitStatus{}, err
+		}
+		if tr.Exited {
+			return tr.Status, nil
+		}
+		if s, ok := tr.Stop.(*Stop); ok && em.opts.OnStop != nil {
+			em.opts.OnStop(s)
 		}
 	}
-	return *em.exit, nil
 }
 
-// Kill ends the host.
+// ContinueOnce lets the stop it returned last go on (as without a
+// debugger, unless an action already let it go), waits until something
+// happens, and returns the events and the stop, if any (target.Process).
+// Tracer thread only.
+func (em *Emulator) ContinueOnce() (target.Trap, error) {
+	if s := em.cur; s != nil {
+		em.cur = nil
+		if !s.Resumed() && !em.isKilled() {
+			if err := s.Continue(); err != nil && !errors.Is(err, unix.ESRCH) {
+				return target.Trap{}, err
+			}
+		}
+	}
+	for em.exit == nil && em.next == nil && len(em.events) == 0 {
+		tid := -1
+		if em.focus != nil {
+			tid = em.focus.tid
+		}
+		st, err := ptrace.Wait(tid)
+		if errors.Is(err, ptrace.ErrVanished) {
+			continue // killed at its stop; its exit comes next
+		}
+		if err != nil {
+			if errors.Is(err, unix.ECHILD) {
+				if tid > 0 {
+					em.focus = nil // the handler's thread is gone
+					continue
+				}
+				return target.Trap{}, fmt.Errorf("host %d vanished without an exit status", em.mainPid)
+			}
+			return target.Trap{}, err
+		}
+		if th := em.focus; th != nil && th.run != nil {
+			if done, err := em.trampolineReturned(th, st); done || err != nil {
+				if err != nil {
+					return target.Trap{}, err
+				}
+				continue
+			}
+		}
+		if err := em.handle(st); err != nil {
+			if dying(st.Tid, err) {
+				continue // the thread died meanwhile; its exit comes next
+			}
+			em.Kill()
+			return target.Trap{}, err
+		}
+	}
+	tr := target.Trap{Events: em.events}
+	em.events = nil
+	if em.next != nil {
+		em.cur, em.next = em.next, nil
+		tr.Stop = em.cur
+	}
+	if em.exit != nil {
+		tr.Exited, tr.Status = true, *em.exit
+	}
+	return tr, nil
+}
+
+// dying reports whether err, from handling a stop of tid, comes from the
+// thread being killed while the tracer worked on it (its process exiting,
+// a SIGKILL): ESRCH from a ptrace request, or EIO or EOF from
+// /proc/PID/mem once the address space is being torn down (fs/proc/base.c
+// mem_rw: no mm gives 0 bytes, an unreadable page EIO) — and the thread no
+// longer answers ptrace requests. Its exit status is then the next thing
+// wait reports; the session goes on. An EIO from a live thread (a read of
+// an unmapped address) stays an error.
+func dying(tid int, err error) bool {
+	if errors.Is(err, unix.ESRCH) {
+		return true
+	}
+	if !errors.Is(err, unix.EIO) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false
+	}
+	return !ptrace.Examinable(tid)
+}
+
+// Kill ends the host. Any goroutine.
 func (em *Emulator) Kill() {
-	for pid := range em.procs {
+	em.pidMu.Lock()
+	defer em.pidMu.Unlock()
+	em.killed = true
+	for pid := range em.pids {
 		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+func (em *Emulator) isKilled() bool {
+	em.pidMu.Lock()
+	defer em.pidMu.Unlock()
+	return em.killed
+}
+
+func (em *Emulator) trackPid(pid int, live bool) {
+	em.pidMu.Lock()
+	defer em.pidMu.Unlock()
+	if live {
+		em.pids[pid] = true
+		if em.killed {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+	} else {
+		delete(em.pids, pid)
 	}
 }
 
@@ -287,6 +395,12 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 	}
 	th.running = false
+	if st.Kind == ptrace.SignalStop && th.proc != nil && (th.deliver == nil || st.Sig != unix.Signal(th.deliver.Signo)) {
+		// A signal an injected syscall deferred: its own siginfo back.
+		if _, err := th.proc.mem.Requeued(&st); err != nil {
+			return err
+		}
+	}
 	if f := th.onFirstStop; f != nil && (st.Kind == ptrace.SignalStop || st.Kind == ptrace.GroupStop) {
 		th.onFirstStop = nil
 		if err := f(); err != nil {
@@ -308,7 +422,9 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 		if f := th.afterSyscall; f != nil {
 			th.afterSyscall = nil
-			if err := f(&r); err != nil || th.running {
+			// f may have made a stop of the thread (the #UD AEX of a
+			// SYSCALL in an enclave): then it stays held.
+			if err := f(&r); err != nil || th.running || (em.next != nil && em.next.th == th) {
 				return err
 			}
 			return em.resume(th, 0)
@@ -366,6 +482,13 @@ func (em *Emulator) resume(th *thread, sig unix.Signal) error {
 
 func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 	delete(em.threads, th.tid)
+	th.gone = true
+	if em.focus == th {
+		em.focus, th.run = nil, nil
+	}
+	if th.proc != nil && th.proc.mem != nil {
+		th.proc.mem.Forget(th.tid)
+	}
 	if th.inEnclave() {
 		// A logical processor left the enclave without EEXIT or AEX (the
 		// thread was killed): the TCS is no longer busy.
@@ -380,6 +503,7 @@ func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 	}
 	pr.mem.Close()
 	delete(em.procs, pr.pid)
+	em.trackPid(pr.pid, false)
 	for tid, t := range em.threads {
 		if t.proc == pr {
 			delete(em.threads, tid)
@@ -389,7 +513,7 @@ func (em *Emulator) threadGone(th *thread, st ptrace.Status) error {
 		ev := Event{Kind: EvExit, Pid: pr.pid}
 		if st.Kind == ptrace.Killed {
 			em.exit = &ExitStatus{Signal: st.Sig}
-			ev.Killed = unix.SignalName(st.Sig)
+			ev.Killed = st.Sig
 			ev.Status = 128 + int(st.Sig)
 		} else {
 			em.exit = &ExitStatus{Code: st.Code}
@@ -456,6 +580,7 @@ func (em *Emulator) forked(parent *process, pid int) error {
 		pr.prov[fd] = true // a plain file: the child inherits it
 	}
 	em.procs[pid] = pr
+	em.trackPid(pid, true)
 	th := em.threads[pid]
 	if th == nil {
 		th = &thread{tid: pid}

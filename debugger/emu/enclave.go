@@ -27,6 +27,7 @@ type enclave struct {
 	file    *os.File     // tracer's handle on the memfd
 	mem     []byte       // tracer's mapping of the whole ELRANGE
 	secs    sgx.SECS
+	ident   sgx.Identity // what EREPORT and EGETKEY read, set by EINIT
 	created bool
 	inited  bool
 	pages   map[uint64]*epcPage // by page offset

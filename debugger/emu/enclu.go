@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
 )
@@ -130,8 +131,7 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 	leaf := sgx.EncluLeaf(uint32(r.Rax))
 	gp := func(reason string) error {
 		if th.inEnclave() {
-			return em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
-				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
+			return em.aex(th, r, gpInfo(r.Rip))
 		}
 		return em.encluFault(th, r, leaf, gpErr("%s", reason))
 	}
@@ -146,11 +146,14 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 			return em.eexit(th, r)
 		case sgx.LeafEENTER, sgx.LeafERESUME:
 			// Inside an enclave these leaves raise #GP(0).
-			return em.aex(th, r, aexInfo{vector: sgx.VectorGP, exitType: sgx.ExitHardware, rip: r.Rip,
-				exinfo: true, sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SIKernel}})
+			return em.aex(th, r, gpInfo(r.Rip))
+		case sgx.LeafEREPORT:
+			return em.ereport(th, r)
+		case sgx.LeafEGETKEY:
+			return em.egetkey(th, r)
 		}
-		// EREPORT, EGETKEY and the SGX2 leaves exist but are not
-		// emulated: the enclave sees #UD.
+		// The SGX2 leaves exist on the sgx2 model but are not emulated:
+		// the enclave sees #UD.
 		return em.aex(th, r, udInfo(r.Rip))
 	}
 	switch leaf {
@@ -234,27 +237,19 @@ func (em *Emulator) encluFault(th *thread, r *ptrace.Regs, leaf sgx.EncluLeaf, f
 			errcd = 0x8005 // present, but not a TCS in the EPCM
 		}
 	}
-	fx := th.proc.fixupFor(r.Rip, f.vector, errcd, f.addr)
-	ev := Event{Kind: EvENCLUFault, Pid: th.proc.pid, Tid: th.tid, TCS: r.Rbx, Leaf: leaf.String(),
-		Vector: uint8(f.vector), VectorName: f.vector.String(), Reason: f.reason, RIP: r.Rip, Signal: "SIGSEGV"}
-	if fx != nil {
-		ev.Signal = "vdso-fixup"
+	d := &delivery{si: si, fix: th.proc.fixupFor(r.Rip, f.vector, errcd, f.addr)}
+	ev := Event{Kind: EvENCLUFault, Pid: th.proc.pid, Tid: th.tid, TCS: r.Rbx, Leaf: leaf,
+		Vector: f.vector, Reason: f.reason, RIP: r.Rip, Delivery: target.Delivery{Signal: unix.SIGSEGV}}
+	if d.fix != nil {
+		ev.Delivery = target.Delivery{VDSO: true}
 	}
 	em.emit(ev)
-	if th.hold {
-		th.held = &ev // EnterHandler's EENTER failed: stay stopped
-		return nil
+	if th.run != nil {
+		// The EENTER of a debugger-started handler run was refused.
+		return em.endRun(th, &HandlerResult{Event: &ev})
 	}
-	if fx != nil {
-		if err := th.proc.applyFixup(th.tid, fx); err != nil {
-			return err
-		}
-		return em.resume(th, 0)
-	}
-	if err := ptrace.SetSiginfo(th.tid, &si); err != nil {
-		return err
-	}
-	return em.resume(th, unix.SIGSEGV)
+	em.hold(th, ev, d)
+	return nil
 }
 
 // enter puts th in enclave mode on tcs.
@@ -365,16 +360,16 @@ func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
 	return em.transition(th, Event{Kind: EvERESUME, Pid: th.proc.pid, Tid: th.tid, Enclave: e.base(), TCS: tcsAddr, CSSA: int(cssa)})
 }
 
-// transition reports an enclave entry or exit, offers the stop, and lets
-// the thread go on.
+// transition reports an enclave entry or exit and holds the thread there
+// as a stop; inside a handler run the debugger started, the thread just
+// goes on.
 func (em *Emulator) transition(th *thread, ev Event) error {
 	em.emit(ev)
-	if !th.hold {
-		if err := em.stop(th, ev, nil); err != nil || th.running || th.gone {
-			return err
-		}
+	if th.run != nil {
+		return em.resume(th, 0)
 	}
-	return em.resume(th, 0)
+	em.hold(th, ev, nil)
+	return nil
 }
 
 // eexit is ENCLU[EEXIT]: leave the enclave to RBX, RCX = AEP. No register

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	encimage "github.com/sgxdbg/sgxdbg/enclave"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -19,7 +20,7 @@ import (
 // ud sample it loads. It returns the probe's argv.
 func buildProbe(t *testing.T) (argv []string, im *encimage.Image) {
 	t.Helper()
-	dir := samplesDir(t)
+	dir := fixtures.Samples(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "sgxprobe")
 	if out, err := exec.Command("gcc", "-O2", "-Wall", "-Werror", "-o", bin, "testdata/sgxprobe.c").CombinedOutput(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // Robustness: hosts that die or leave at awkward moments, sgxdbg itself
@@ -85,7 +86,7 @@ func TestKillHostInEnclave(t *testing.T) {
 	if want := conformLoadEvents() + " eenter enclave-removed exit"; events.kinds() != want {
 		t.Errorf("events\n got %s\nwant %s", events.kinds(), want)
 	}
-	if last := events[len(events)-1]; last.Kind != EvExit || last.Killed != "SIGKILL" || last.Status != 137 || last.Pid != r.pid {
+	if last := events[len(events)-1]; last.Kind != EvExit || last.Killed != unix.SIGKILL || last.Status != 137 || last.Pid != r.pid {
 		t.Errorf("exit event %+v, want pid %d killed by SIGKILL, status 137", last, r.pid)
 	}
 	checkNothingLeft(t, r)
@@ -113,7 +114,7 @@ func TestHostExitsInsideEnclave(t *testing.T) {
 			if (who == "main") != (spinner == r.pid) {
 				t.Errorf("EENTER on thread %d, host %d: want the %s thread inside", spinner, r.pid, who)
 			}
-			if last := events[len(events)-1]; last.Status != 3 || last.Killed != "" {
+			if last := events[len(events)-1]; last.Status != 3 || last.Killed != 0 {
 				t.Errorf("exit event %+v, want status 3", last)
 			}
 			checkNothingLeft(t, r, spinner)
@@ -129,10 +130,7 @@ func TestSgxdbgKilled(t *testing.T) {
 	bin, code, _ := buildConform(t)
 	dir := t.TempDir()
 	blob, sig := k.writeSigned(t, dir, conformEnclave{code: code})
-	sgxdbg := filepath.Join(dir, "sgxdbg")
-	if out, err := exec.Command("go", "build", "-o", sgxdbg, "github.com/sgxdbg/sgxdbg/cmd/sgxdbg").CombinedOutput(); err != nil {
-		t.Fatalf("go build sgxdbg: %v\n%s", err, out)
-	}
+	sgxdbg := fixtures.Binary(t)
 	events := filepath.Join(dir, "events")
 	cmd := exec.Command(sgxdbg, "emulate", "--json", "-o", events, "--", bin, blob, sig, "enter", "1")
 	if err := cmd.Start(); err != nil {

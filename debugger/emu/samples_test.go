@@ -1,7 +1,6 @@
 package emu
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,66 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
 )
-
-// The sample enclaves' expected behaviour on hardware
-// (enclaves/debug/samples.json), checked under the emulator.
-type sampleScenario struct {
-	Name      string      `json:"name"`
-	Ecall     int         `json:"ecall"`
-	Args      []string    `json:"args"`
-	HostFlags []string    `json:"host_flags"`
-	Stdout    []string    `json:"stdout"`
-	Stderr    []string    `json:"stderr"`
-	Unordered bool        `json:"unordered"`
-	Exit      int         `json:"exit"`
-	AEX       []sampleAEX `json:"aex"`
-}
-
-type sampleAEX struct {
-	TCS      int     `json:"tcs"`
-	Frame    int     `json:"frame"`
-	Vector   int     `json:"vector"`
-	ExitType int     `json:"exit_type"`
-	Valid    bool    `json:"valid"`
-	MAddr    *string `json:"maddr"`
-	ErrCd    *string `json:"errcd"`
-	RIP      string  `json:"rip"`
-	Insn     string  `json:"insn"`
-}
-
-// samplesDir is where `make enclaves` put the signed samples and the host.
-func samplesDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("SGXDBG_SAMPLES")
-	if dir == "" {
-		dir = "../../enclaves/debug/build"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "host")); err != nil {
-		t.Fatalf("sample enclaves not built in %s (run `make enclaves`): %v", dir, err)
-	}
-	return dir
-}
-
-func loadScenarios(t *testing.T) []sampleScenario {
-	t.Helper()
-	b, err := os.ReadFile("../../enclaves/debug/samples.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Scenarios []sampleScenario `json:"scenarios"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Scenarios) < 11 {
-		t.Fatalf("samples.json has %d scenarios", len(doc.Scenarios))
-	}
-	return doc.Scenarios
-}
 
 // symbols reads an image's symbol offsets with binutils' nm, independently
 // of sgxdbg's own ELF code.
@@ -114,7 +57,7 @@ type capturedAEX struct {
 	tcs   int
 }
 
-func runSample(t *testing.T, dir string, sc sampleScenario) (stdout, stderr string, st ExitStatus, aexs []capturedAEX) {
+func runSample(t *testing.T, dir string, sc fixtures.Scenario) (stdout, stderr string, st ExitStatus, aexs []capturedAEX) {
 	t.Helper()
 	elf := filepath.Join(dir, sc.Name+".elf")
 	args := append([]string{filepath.Join(dir, "host")}, sc.HostFlags...)
@@ -130,6 +73,7 @@ func runSample(t *testing.T, dir string, sc sampleScenario) (stdout, stderr stri
 	var capErr error
 	st, err := Run(Options{
 		Path: args[0], Args: args, Files: []*os.File{os.Stdin, outF, errF},
+		CPUSecret: testCPUSecret,
 		OnStop: func(s *Stop) {
 			ev := s.Event()
 			if ev.Kind != EvAEX || capErr != nil {
@@ -214,9 +158,9 @@ func sameLines(got []string, want []string, unordered bool) bool {
 // the host through the vDSO's fixup, #BP and #DB as signals) and with the
 // host's own ENCLU and signal handlers (--no-vdso).
 func TestSamples(t *testing.T) {
-	dir := samplesDir(t)
+	dir := fixtures.Samples(t)
 	for _, mode := range []string{"vdso", "signals"} {
-		for _, sc := range loadScenarios(t) {
+		for _, sc := range fixtures.Scenarios(t) {
 			if mode == "signals" {
 				sc.HostFlags = append([]string{"--no-vdso"}, sc.HostFlags...)
 			}
@@ -225,7 +169,7 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-func checkSample(t *testing.T, dir, mode string, sc sampleScenario) {
+func checkSample(t *testing.T, dir, mode string, sc fixtures.Scenario) {
 	stdout, stderr, st, aexs := runSample(t, dir, sc)
 	if !sameLines(lines(stdout), sc.Stdout, sc.Unordered) {
 		t.Errorf("stdout %q, want %q", lines(stdout), sc.Stdout)
@@ -261,8 +205,8 @@ func checkSample(t *testing.T, dir, mode string, sc sampleScenario) {
 			t.Errorf("AEX %d EXITINFO %v, want %v", i, g.ExitInfo, wantExit)
 		}
 		wantSig := map[bool]string{true: "vdso-fixup", false: "SIG"}[mode == "vdso" && want.Vector != int(sgx.VectorBP) && want.Vector != int(sgx.VectorDB)]
-		if !strings.HasPrefix(got.ev.Signal, wantSig) {
-			t.Errorf("AEX %d reached the host as %q, want %s… in %s mode", i, got.ev.Signal, wantSig, mode)
+		if !strings.HasPrefix(got.ev.Delivery.String(), wantSig) {
+			t.Errorf("AEX %d reached the host as %q, want %s… in %s mode", i, got.ev.Delivery.String(), wantSig, mode)
 		}
 		if rip := base + resolveSym(t, syms, want.RIP); g.RIP != rip {
 			t.Errorf("AEX %d SSA.RIP %#x, want %s = %#x", i, g.RIP, want.RIP, rip)

@@ -12,23 +12,22 @@ import (
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// Stop implements target.Stop for the emulator. Its methods run on the
-// tracer thread, inside OnStop.
+// Stop implements target.Stop for the emulator: a thread held at an event.
+// Its methods run on the tracer thread, until an action lets the thread go
+// or ContinueOnce is called again.
 type Stop struct {
-	em   *Emulator
-	th   *thread
-	ev   Event
-	d    *delivery // how the host learns of the AEX, or nil
-	over bool      // an action let the thread go: the stop has ended
+	em      *Emulator
+	th      *thread
+	ev      Event
+	d       *delivery // how the host learns of the AEX or ENCLU fault, or nil
+	handler *HandlerResult
+	over    bool // an action let the thread go: the stop has ended
 }
 
-func (em *Emulator) stop(th *thread, ev Event, d *delivery) error {
-	if em.opts.OnStop == nil {
-		return nil
-	}
-	s := &Stop{em: em, th: th, ev: ev, d: d}
-	em.opts.OnStop(s)
-	return nil
+// hold keeps th stopped at ev and makes it the stop the next ContinueOnce
+// returns; d is what Continue delivers.
+func (em *Emulator) hold(th *thread, ev Event, d *delivery) {
+	em.next = &Stop{em: em, th: th, ev: ev, d: d}
 }
 
 var _ target.Stop = (*Stop)(nil)
@@ -55,37 +54,57 @@ func (s *Stop) Threads() []ThreadInfo { return s.em.Threads() }
 // Emulator returns the emulator the stop belongs to.
 func (s *Stop) Emulator() *Emulator { return s.em }
 
-// Resumed reports whether an action already let the thread go. It stays
-// true even after the thread stops again later.
+// Handler is set on the stop that ends a debugger-started handler run.
+func (s *Stop) Handler() *HandlerResult { return s.handler }
+
+// InHandler reports whether the newest SSA frame of the stopped TCS was
+// left by a handler run that a nested AEX interrupted.
+func (s *Stop) InHandler() bool {
+	h := s.th.handler
+	if h == nil || s.over {
+		return false
+	}
+	cssa, err := s.cssa(s.ev.TCS)
+	return err == nil && cssa > h.cssa
+}
+
+func (s *Stop) cssa(tcs uint64) (uint32, error) {
+	raw := make([]byte, 32)
+	if _, err := s.ReadEnclave(raw, tcs); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(raw[tcsCSSA:]), nil
+}
+
+// Resumed reports whether an action let the thread go.
 func (s *Stop) Resumed() bool {
-	if !s.over && (s.th.running || s.th.gone) {
+	if !s.over && s.th.gone {
 		s.over = true
 	}
 	return s.over
 }
 
-// end records whether the action just taken let the thread go.
-func (s *Stop) end(err error) error {
-	s.Resumed()
-	return err
-}
-
-// Pending returns the signal the host will get when the stop continues,
-// for an AEX; 0 otherwise.
-func (s *Stop) Pending() unix.Signal {
-	if s.d == nil || s.d.fix != nil {
-		return 0
+// Pending returns how the host learns of the event when the stop
+// continues: the signal at the AEP or the vDSO's fixup; zero for
+// transitions.
+func (s *Stop) Pending() target.Delivery {
+	switch {
+	case s.d == nil:
+		return target.Delivery{}
+	case s.d.fix != nil:
+		return target.Delivery{VDSO: true}
 	}
-	return unix.Signal(s.d.si.Signo)
+	return target.Delivery{Signal: unix.Signal(s.d.si.Signo)}
 }
 
 // Regs returns the stopped thread's registers (after an AEX: the synthetic
 // state at the AEP).
-func (s *Stop) Regs() (ptrace.Regs, error) {
+func (s *Stop) Regs() (target.Regs, error) {
 	if s.Resumed() {
-		return ptrace.Regs{}, ErrResumed
+		return target.Regs{}, ErrResumed
 	}
-	return ptrace.GetRegs(s.th.tid)
+	r, err := ptrace.GetRegs(s.th.tid)
+	return target.Regs(r), err
 }
 
 // ReadHost reads the host's memory (not enclave memory, which goes through
@@ -98,20 +117,24 @@ func (s *Stop) ReadHost(buf []byte, addr uint64) (int, error) {
 }
 
 // Continue lets the thread go on as without a debugger: after an AEX the
-// host gets its signal at the AEP.
+// host gets its signal at the AEP (or the vDSO's fixup).
 func (s *Stop) Continue() error {
 	if s.Resumed() {
 		return ErrResumed
 	}
+	s.over = true
 	if s.d != nil {
-		return s.end(s.em.deliverAt(s.th, s.d))
+		return s.em.deliverAt(s.th, s.d)
 	}
-	return s.end(s.em.resume(s.th, 0))
+	return s.em.resume(s.th, 0)
 }
 
 // ERESUME resumes the enclave from its newest SSA frame instead of
 // delivering the AEX to the host. With step, TCS.FLAGS.DBGOPTIN is set and
-// the enclave runs one instruction, then takes a #DB AEX (the next stop).
+// the enclave runs one instruction, then takes a #DB AEX. When the newest
+// frame was left by a handler run that a nested AEX interrupted, the
+// ERESUME finishes that run: it returns to the trampoline, and its end is
+// a stop with Handler set.
 func (s *Stop) ERESUME(step bool) error {
 	if s.Resumed() {
 		return ErrResumed
@@ -134,37 +157,31 @@ func (s *Stop) ERESUME(step bool) error {
 		r.Eflags |= tf
 	}
 	r.Rax = uint64(sgx.LeafERESUME)
-	if h := s.th.handler; h != nil && !step {
-		raw := make([]byte, 32)
-		if _, err := s.ReadEnclave(raw, r.Rbx); err != nil {
-			return err
-		}
-		if binary.LittleEndian.Uint32(raw[tcsCSSA:]) > h.cssa {
-			// The newest frame belongs to the handler the debugger ran:
-			// it returns to the trampoline, which brings the thread back here.
-			res, err := s.runTrampoline(sgx.LeafERESUME, func(*ptrace.Regs) {})
-			if err == nil && res.Event != nil {
-				err = fmt.Errorf("the handler faulted again: %v", res.Event)
-			}
-			return err
-		}
-		s.th.handler = nil
+	if !step && s.InHandler() {
+		return s.runTrampoline(sgx.LeafERESUME, func(*ptrace.Regs) {})
 	}
-	s.d = nil
-	return s.end(s.em.eresume(s.th, &r))
+	s.th.handler = nil
+	s.over = true
+	return s.em.eresume(s.th, &r)
 }
 
 // EnterHandler EENTERs the enclave on the stopped thread's TCS (CSSA now
 // > 0, so the runtime takes its exception path) with RDI, RSI, RDX as
-// given, through an `enclu; int3` trampoline in the scratch page, and runs
-// it to its EEXIT. The host's stack and code are not touched. Afterwards
-// the thread is back at the AEX state it was in; a fault inside the handler
-// leaves a nested SSA frame (reported in Event). Other threads stay as
-// they are meanwhile.
-func (s *Stop) EnterHandler(rdi, rsi, rdx uint64) (*HandlerResult, error) {
+// given, through an `enclu; int3` trampoline in the scratch page. The
+// host's stack and code are not touched. The run ends at the trampoline's
+// int3 (the enclave's EEXIT) or at a nested AEX; either way the thread is
+// put back in the AEX state it is in now, and the next ContinueOnce
+// returns that as a stop with Handler set. Until then only this thread is
+// waited for: the others stay where they are.
+func (s *Stop) EnterHandler(rdi, rsi, rdx uint64) error {
 	if s.Resumed() {
-		return nil, ErrResumed
+		return ErrResumed
 	}
+	cssa, err := s.cssa(s.ev.TCS)
+	if err != nil {
+		return err
+	}
+	s.th.handler = &handlerRun{cssa: cssa}
 	return s.runTrampoline(sgx.LeafEENTER, func(r *ptrace.Regs) { r.Rdi, r.Rsi, r.Rdx = rdi, rsi, rdx })
 }
 
@@ -174,98 +191,93 @@ type handlerRun struct {
 	cssa uint32 // the TCS's CSSA when the handler was entered
 }
 
-// runTrampoline executes ENCLU[leaf] on the stopped thread's TCS at the
-// scratch page's `enclu; int3` (which is also the AEP), waits for the
-// enclave to EEXIT to the int3 or to take a nested AEX, and puts the
-// thread back in the state it was in.
-func (s *Stop) runTrampoline(leaf sgx.EncluLeaf, setup func(*ptrace.Regs)) (*HandlerResult, error) {
+// trampolineRun is a run of the enclave through the scratch page's
+// trampoline, in flight: what to put back when it ends.
+type trampolineRun struct {
+	stop  *Stop // the stop it started from
+	regs  ptrace.Regs
+	xs    []byte
+	tramp uint64 // the trampoline's ENCLU
+}
+
+// runTrampoline starts ENCLU[leaf] on the stopped thread's TCS at the
+// scratch page's `enclu; int3` (which is also the AEP).
+func (s *Stop) runTrampoline(leaf sgx.EncluLeaf, setup func(*ptrace.Regs)) error {
 	th, pr := s.th, s.th.proc
 	saved, err := ptrace.GetRegs(th.tid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	xs, err := ptrace.GetXState(th.tid, make([]byte, s.em.xs.size))
 	if err != nil {
-		return nil, err
-	}
-	tcs := saved.Rbx
-	if leaf == sgx.LeafEENTER {
-		raw := make([]byte, 32)
-		if _, err := s.ReadEnclave(raw, tcs); err != nil {
-			return nil, err
-		}
-		th.handler = &handlerRun{cssa: binary.LittleEndian.Uint32(raw[tcsCSSA:])}
+		return err
 	}
 	tramp := pr.scratch + ptrace.ScratchENCLU
 	r := saved
-	r.Rax, r.Rbx, r.Rcx, r.Rip = uint64(leaf), tcs, tramp, tramp
+	r.Rax, r.Rbx, r.Rcx, r.Rip = uint64(leaf), s.ev.TCS, tramp, tramp
 	r.Rsp = (saved.Rsp - 1024) &^ 15
 	r.Orig_rax = ^uint64(0)
 	setup(&r)
 	if err := ptrace.SetRegs(th.tid, &r); err != nil {
-		return nil, err
+		return err
 	}
-	th.hold, th.held = true, nil
-	defer func() { th.hold, th.held = false, nil }()
-	if err := s.em.resume(th, 0); err != nil {
-		return nil, err
+	th.run = &trampolineRun{stop: s, regs: saved, xs: xs, tramp: tramp}
+	s.em.focus = th
+	s.over = true
+	return s.em.resume(th, 0)
+}
+
+// trampolineReturned checks whether st is th's return to the trampoline's
+// int3 (its EEXIT went there) and if so ends the run.
+func (em *Emulator) trampolineReturned(th *thread, st ptrace.Status) (bool, error) {
+	if st.Tid != th.tid || st.Kind != ptrace.SignalStop || st.Sig != unix.SIGTRAP || th.inEnclave() {
+		return false, nil
 	}
-	res := &HandlerResult{}
-	for {
-		st, err := ptrace.Wait(th.tid)
-		if err != nil {
-			return nil, err
-		}
-		if st.Kind == ptrace.SignalStop && st.Sig == unix.SIGTRAP && !th.inEnclave() {
-			out, err := ptrace.GetRegs(th.tid)
-			if err != nil {
-				return nil, err
-			}
-			if out.Rip == tramp+uint64(len(encluBytes))+1 {
-				res.Exited, res.Regs = true, out
-				th.handler = nil
-				break
-			}
-		}
-		if err := s.em.handle(st); err != nil {
-			return nil, err
-		}
-		if th.gone || s.em.threads[th.tid] == nil {
-			th.gone = true
-			return nil, fmt.Errorf("thread %d ended while the handler ran", th.tid)
-		}
-		if th.held != nil {
-			res.Event = th.held
-			break
-		}
+	out, err := ptrace.GetRegs(th.tid)
+	if err != nil {
+		return false, err
 	}
+	if out.Rip != th.run.tramp+uint64(len(encluBytes))+1 {
+		return false, nil
+	}
+	th.handler = nil
+	return true, em.endRun(th, &HandlerResult{Exited: true, Regs: target.Regs(out)})
+}
+
+// endRun ends th's trampoline run: the thread is put back in the AEX state
+// it started from, held as a stop that carries res.
+func (em *Emulator) endRun(th *thread, res *HandlerResult) error {
+	run := th.run
+	th.run, em.focus = nil, nil
 	th.running = false
-	if err := ptrace.SetXState(th.tid, xs); err != nil {
-		return nil, err
+	if err := ptrace.SetXState(th.tid, run.xs); err != nil {
+		return err
 	}
-	if err := ptrace.SetRegs(th.tid, &saved); err != nil {
-		return nil, err
+	if err := ptrace.SetRegs(th.tid, &run.regs); err != nil {
+		return err
 	}
-	return res, nil
+	from := run.stop
+	em.next = &Stop{em: em, th: th, ev: from.ev, d: from.d, handler: res}
+	return nil
 }
 
 // Teardown destroys the enclave the stopped thread is in, the way a lost
 // enclave looks to its host: every mapping goes away and its file
-// descriptors are closed. The stop then continues as usual (the host's
-// next EENTER or ERESUME faults).
-func (s *Stop) Teardown() error {
+// descriptors are closed. The stop stays; when it continues, the host's
+// next EENTER or ERESUME faults.
+func (s *Stop) Teardown() ([]Event, error) {
 	if s.Resumed() {
-		return ErrResumed
+		return nil, ErrResumed
 	}
 	pr := s.th.proc
 	e := pr.enclaveAt(s.ev.Enclave)
 	if e == nil {
-		return fmt.Errorf("teardown: no enclave at %#x", s.ev.Enclave)
+		return nil, fmt.Errorf("teardown: no enclave at %#x", s.ev.Enclave)
 	}
 	site := pr.scratch + ptrace.ScratchSyscall
 	for _, m := range append([]mapping(nil), e.maps...) {
 		if _, err := pr.mem.InjectSyscall(s.th.tid, site, unix.SYS_MUNMAP, m.start, m.end-m.start); err != nil {
-			return fmt.Errorf("teardown: unmap %#x: %w", m.start, err)
+			return nil, fmt.Errorf("teardown: unmap %#x: %w", m.start, err)
 		}
 	}
 	var fds []int
@@ -277,17 +289,12 @@ func (s *Stop) Teardown() error {
 	sort.Ints(fds)
 	for _, fd := range fds {
 		if _, err := pr.mem.InjectSyscall(s.th.tid, site, unix.SYS_CLOSE, uint64(fd)); err != nil {
-			return fmt.Errorf("teardown: close fd %d: %w", fd, err)
+			return nil, fmt.Errorf("teardown: close fd %d: %w", fd, err)
 		}
 	}
 	e.maps = nil
 	s.em.removeEnclave(pr, e)
-	return nil
-}
-
-// Kill ends the host.
-func (s *Stop) Kill() {
-	s.em.Kill()
-	s.th.gone = true
-	s.over = true
+	evs := s.em.events
+	s.em.events = nil
+	return evs, nil
 }

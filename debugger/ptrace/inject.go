@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -33,71 +34,122 @@ func (e *SyscallError) Error() string {
 
 func (e *SyscallError) Unwrap() error { return e.Errno }
 
+// Kernel-internal errnos a system call interrupted by a signal leaves in
+// RAX (include/linux/errno.h). The kernel restarts the call itself when
+// the signal is not delivered to a handler (arch/x86/kernel/signal.c,
+// arch_do_signal_or_restart), which is what the tracer does by resuming
+// the signal-delivery-stop without the signal; should one still reach the
+// instruction after the syscall, InjectSyscall issues the call again.
+const (
+	errRestartSys          = 512 // ERESTARTSYS
+	errRestartNoIntr       = 513 // ERESTARTNOINTR
+	errRestartNoHand       = 514 // ERESTARTNOHAND
+	errRestartRestartBlock = 516 // ERESTART_RESTARTBLOCK
+)
+
+// maxRestarts bounds the re-issues of one injected system call.
+const maxRestarts = 100
+
+// restartable reports whether rax, a system call's return value, is one
+// of the ERESTART* values.
+func restartable(rax uint64) bool {
+	switch -int64(rax) {
+	case errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartRestartBlock:
+		return true
+	}
+	return false
+}
+
 // InjectSyscall makes the stopped thread tid execute system call nr with
 // args at site, the address of a `syscall; int3` sequence, and restores
 // its registers afterwards. The thread must be in a ptrace stop that is
-// not a syscall-entry stop. A signal that arrives meanwhile is sent again
-// once the registers are back. Tracer thread only.
+// not a syscall-entry stop. A call interrupted by a signal is restarted
+// (ERESTART*); a signal that arrives meanwhile is queued again, with its
+// siginfo, once the registers are back (see Requeued). Tracer thread only.
 func (p *Process) InjectSyscall(tid int, site uint64, nr uintptr, args ...uint64) (uint64, error) {
+	argRegs := func(r *Regs) []*uint64 { return []*uint64{&r.Rdi, &r.Rsi, &r.Rdx, &r.R10, &r.R8, &r.R9} }
+	if len(args) > 6 {
+		return 0, fmt.Errorf("inject syscall %d: %d arguments", nr, len(args))
+	}
 	saved, err := GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
-	r := saved
-	r.Rip = site
-	r.Rax = uint64(nr)
-	r.Orig_rax = ^uint64(0) // no syscall restart on the way out of this stop
-	argRegs := []*uint64{&r.Rdi, &r.Rsi, &r.Rdx, &r.R10, &r.R8, &r.R9}
-	if len(args) > len(argRegs) {
-		return 0, fmt.Errorf("inject syscall %d: %d arguments", nr, len(args))
-	}
-	for i, a := range args {
-		*argRegs[i] = a
-	}
-	if err := SetRegs(tid, &r); err != nil {
-		return 0, err
-	}
-	var deferred []unix.Signal
-	if err := Cont(tid, 0); err != nil {
-		return 0, err
-	}
-	for {
-		st, err := Wait(tid)
-		if err != nil {
+	var deferred []Siginfo
+	defer func() {
+		// Queued again even when the injection failed: a signal taken
+		// from the thread must not be lost.
+		for i := range deferred {
+			p.requeue(tid, &deferred[i])
+		}
+	}()
+	var out Regs
+	for try := 0; ; try++ {
+		r := saved
+		r.Rip = site
+		r.Rax = uint64(nr)
+		r.Orig_rax = ^uint64(0) // no syscall restart on the way out of this stop
+		for i, a := range args {
+			*argRegs(&r)[i] = a
+		}
+		if err := SetRegs(tid, &r); err != nil {
 			return 0, err
 		}
-		if st.Kind == Exited || st.Kind == Killed {
-			return 0, fmt.Errorf("inject syscall %d into %d: thread ended: %v", nr, tid, st)
+		if out, err = p.runToTrap(tid, site, nr, &deferred); err != nil {
+			return 0, err
 		}
-		if st.Kind == SignalStop && st.Sig == unix.SIGTRAP {
+		if !restartable(out.Rax) || try == maxRestarts {
 			break
 		}
-		if st.Kind == SignalStop {
-			deferred = append(deferred, st.Sig)
-		}
-		// Seccomp events cannot happen for the scratch page (the filter
-		// allows it); anything else is resumed without its signal.
-		if err := Cont(tid, 0); err != nil {
-			return 0, err
-		}
-	}
-	out, err := GetRegs(tid)
-	if err != nil {
-		return 0, err
-	}
-	if out.Rip != site+3 {
-		return 0, fmt.Errorf("inject syscall %d into %d: stopped at %#x, not after the site %#x", nr, tid, out.Rip, site)
 	}
 	if err := SetRegs(tid, &saved); err != nil {
 		return 0, err
-	}
-	for _, s := range deferred {
-		_ = unix.Tgkill(p.Pid, tid, s)
 	}
 	if int64(out.Rax) < 0 && int64(out.Rax) >= -4095 {
 		return out.Rax, &SyscallError{Nr: nr, Errno: unix.Errno(-int64(out.Rax))}
 	}
 	return out.Rax, nil
+}
+
+// runToTrap resumes tid at the injected `syscall; int3` at site until it
+// stops at the int3 (a SIGTRAP with si_code SI_KERNEL, RIP past it) and
+// returns the registers there. Signals that stop the thread meanwhile are
+// appended to deferred and not delivered.
+func (p *Process) runToTrap(tid int, site uint64, nr uintptr, deferred *[]Siginfo) (Regs, error) {
+	if err := Cont(tid, 0); err != nil {
+		return Regs{}, err
+	}
+	for {
+		st, err := Wait(tid)
+		if errors.Is(err, ErrVanished) {
+			continue // killed meanwhile: its exit status comes next
+		}
+		if err != nil {
+			return Regs{}, err
+		}
+		switch st.Kind {
+		case Exited, Killed:
+			return Regs{}, fmt.Errorf("inject syscall %d into %d: thread ended: %v", nr, tid, st)
+		case SignalStop:
+			if st.Sig == unix.SIGTRAP && st.Info.Code == SIKernel {
+				out, err := GetRegs(tid)
+				if err != nil {
+					return Regs{}, err
+				}
+				if out.Rip == site+3 {
+					return out, nil
+				}
+				return Regs{}, fmt.Errorf("inject syscall %d into %d: stopped at %#x, not after the site %#x", nr, tid, out.Rip, site)
+			}
+			*deferred = append(*deferred, st.Info)
+		}
+		// Seccomp events cannot happen for the scratch page (the filter
+		// allows it); group-stops and anything else are resumed, signals
+		// without being delivered.
+		if err := Cont(tid, 0); err != nil {
+			return Regs{}, err
+		}
+	}
 }
 
 // MapScratch maps one executable page into the tracee, stopped in tid, at

@@ -29,6 +29,9 @@ type LaunchOptions struct {
 type Process struct {
 	Pid int
 	mem *os.File
+	// requeued holds, per thread, the siginfo of signals InjectSyscall
+	// sent again with tgkill, for Requeued to put back.
+	requeued map[int][]Siginfo
 }
 
 // Launch starts o.Path under ptrace and returns it stopped right after its

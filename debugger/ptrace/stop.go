@@ -53,11 +53,19 @@ func (s Status) String() string {
 	}
 }
 
+// ErrVanished: a thread reported a stop but was gone before the tracer
+// could examine it (it was killed, or its process is exiting): its exit
+// status is the next thing wait reports for it. Errors that wrap it wrap
+// unix.ESRCH too.
+var ErrVanished = errors.New("thread vanished at its stop")
+
 // Wait waits for a state change of tid (-1: any thread this tracer thread
 // traces) and classifies it. __WNOTHREAD keeps another tracer thread's
-// tracees (and their exit statuses) out of this one's view. EINTR is retried. Telling a signal-delivery-stop from a
-// group-stop needs PTRACE_GETSIGINFO, which fails for a group-stop (see
-// ptrace(2), "Group-stop"). Tracer thread only.
+// tracees (and their exit statuses) out of this one's view. EINTR is
+// retried. Telling a signal-delivery-stop from a group-stop needs
+// PTRACE_GETSIGINFO, which fails with EINVAL for a group-stop (ptrace(2),
+// "Group-stop"); ESRCH instead means the thread was killed meanwhile
+// (ErrVanished). Tracer thread only.
 func Wait(tid int) (Status, error) {
 	var ws unix.WaitStatus
 	for {
@@ -71,11 +79,12 @@ func Wait(tid int) (Status, error) {
 		if tid > 0 && pid != tid {
 			return Status{}, fmt.Errorf("wait4(%d) returned pid %d", tid, pid)
 		}
-		return classify(pid, ws), nil
+		return classify(pid, ws, GetSiginfo)
 	}
 }
 
-func classify(pid int, ws unix.WaitStatus) Status {
+// classify decodes a wait status; getSiginfo is PTRACE_GETSIGINFO.
+func classify(pid int, ws unix.WaitStatus, getSiginfo func(int) (Siginfo, error)) (Status, error) {
 	s := Status{Tid: pid}
 	switch {
 	case ws.Exited():
@@ -91,14 +100,20 @@ func classify(pid int, ws unix.WaitStatus) Status {
 			s.Kind, s.Event, s.Sig = EventStop, ws.TrapCause(), sig
 		default:
 			s.Kind, s.Sig = SignalStop, sig
-			si, err := GetSiginfo(pid)
-			if err != nil {
+			si, err := getSiginfo(pid)
+			switch {
+			case err == nil:
+				s.Info = si
+			case errors.Is(err, unix.EINVAL):
 				s.Kind = GroupStop
+			case errors.Is(err, unix.ESRCH):
+				return Status{}, fmt.Errorf("tid %d stopped by %s: %w: %w", pid, unix.SignalName(sig), ErrVanished, unix.ESRCH)
+			default:
+				return Status{}, fmt.Errorf("tid %d stopped by %s: %w", pid, unix.SignalName(sig), err)
 			}
-			s.Info = si
 		}
 	}
-	return s
+	return s, nil
 }
 
 // Cont resumes tid, delivering sig (0 for none). Tracer thread only.
@@ -118,17 +133,6 @@ func ContSyscall(tid int, sig unix.Signal) error {
 	return nil
 }
 
-// SingleStep executes one instruction of tid, delivering sig (0 for none;
-// with a signal, the thread stops at the handler's first instruction).
-// Tracer thread only.
-func SingleStep(tid int, sig unix.Signal) error {
-	_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SINGLESTEP, uintptr(tid), 0, uintptr(sig), 0, 0)
-	if e != 0 {
-		return fmt.Errorf("PTRACE_SINGLESTEP %d: %w", tid, e)
-	}
-	return nil
-}
-
 // EventMsg returns the PTRACE_GETEVENTMSG value of tid's event stop (the
 // new thread's id for a clone event, the seccomp filter's data for a
 // seccomp event). Tracer thread only.
@@ -138,4 +142,13 @@ func EventMsg(tid int) (uint64, error) {
 		return 0, fmt.Errorf("PTRACE_GETEVENTMSG %d: %w", tid, err)
 	}
 	return uint64(m), nil
+}
+
+// Examinable reports whether the tracer can still examine tid: whether it
+// is in a ptrace-stop that a request (PTRACE_GETREGS) reaches. A thread
+// with a SIGKILL pending (killed, or its process exiting) is not: the
+// kernel refuses ptrace requests to it with ESRCH. Tracer thread only.
+func Examinable(tid int) bool {
+	_, err := GetRegs(tid)
+	return err == nil
 }

@@ -1,16 +1,16 @@
 package target
 
 import (
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// EventKind names an emulator event. The names are a contract shared with
-// the debugger and with scripts (`sgxdbg emulate --json`).
+// EventKind names an event of the timeline. The names are a contract shared
+// with scripts (`sgxdbg emulate --json`, `exec --json`) and core files.
 type EventKind string
 
 // Event kinds, in the order a typical run produces them.
@@ -31,8 +31,43 @@ const (
 // enclave was rewritten to UD2 (RIP), or none could be (RIP 0, Reason).
 const EvCPUIDRewritten EventKind = "cpuid-rewritten"
 
-// Event is one entry of the emulator's timeline. Fields that do not apply
-// to a kind are left zero and omitted from its JSON form.
+// Delivery is how the host learns of an AEX or of a faulting ENCLU: a
+// signal at the AEP, or the vDSO's exception fixup (the kernel's
+// __vdso_sgx_enter_enclave returns to its caller with the exception in
+// struct sgx_enclave_run instead of raising a signal).
+type Delivery struct {
+	Signal unix.Signal // the signal raised at the AEP (0 with VDSO)
+	VDSO   bool        // the vDSO's exception fixup
+}
+
+// String is the signal's name ("SIGSEGV") or "vdso-fixup".
+func (d Delivery) String() string {
+	if d.VDSO {
+		return "vdso-fixup"
+	}
+	if d.Signal == 0 {
+		return "none"
+	}
+	return unix.SignalName(d.Signal)
+}
+
+// ParseDelivery reads what Delivery.String writes.
+func ParseDelivery(s string) (Delivery, error) {
+	switch s {
+	case "vdso-fixup":
+		return Delivery{VDSO: true}, nil
+	case "none":
+		return Delivery{}, nil
+	}
+	sig := unix.SignalNum(s)
+	if sig == 0 {
+		return Delivery{}, fmt.Errorf("%q is neither a signal name nor vdso-fixup", s)
+	}
+	return Delivery{Signal: sig}, nil
+}
+
+// Event is one entry of the timeline. Fields that do not apply to a kind
+// are left zero; eventFields says which apply.
 type Event struct {
 	Kind    EventKind
 	Pid     int
@@ -42,15 +77,14 @@ type Event struct {
 
 	// enclave-created
 	Size         uint64
-	SSAFrameSize uint32
-	MiscSelect   uint32
-	Attributes   uint64
-	XFRM         uint64
+	SSAFrameSize uint32 // pages
+	MiscSelect   sgx.MiscSelect
+	Attributes   sgx.Attributes // ATTRIBUTES.FLAGS and XFRM
 
 	// pages-added
 	Offset  uint64
 	Length  uint64
-	Secinfo uint64
+	Secinfo sgx.SecinfoFlags
 	Measure bool
 
 	// enclave-initialized
@@ -61,107 +95,51 @@ type Event struct {
 	SSA  int
 
 	// aex, enclu-fault
-	Vector     uint8
-	VectorName string
-	ExitType   string
-	Valid      bool
-	MAddr      uint64
-	ErrCd      uint32
-	RIP        uint64
-	AEP        uint64
-	Signal     string // the signal delivered to the host
-	Leaf       string // enclu-fault: the leaf that faulted
-	Reason     string // enclu-fault: the SDM check that failed; cpuid-rewritten: why
+	Vector   sgx.Vector
+	ExitType sgx.ExitType // aex with Valid
+	Valid    bool         // aex: EXITINFO.VALID (false for an interrupt)
+	MAddr    uint64       // aex: EXINFO for #PF and #GP
+	ErrCd    uint32
+	RIP      uint64
+	AEP      uint64
+	Delivery Delivery
+	Leaf     sgx.EncluLeaf // enclu-fault: the leaf that faulted
+	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why
 
 	// exit
 	Status int
-	Killed string // the signal that killed the host, if any
+	Killed unix.Signal // the signal that killed the host, if any
 }
 
-func hexAddr(v uint64) string { return fmt.Sprintf("%#x", v) }
-
-// MarshalJSON renders the event as one flat object with snake_case keys and
-// addresses as hex strings.
-func (e Event) MarshalJSON() ([]byte, error) {
-	m := map[string]any{"event": string(e.Kind)}
-	switch e.Kind {
-	case EvEnclaveCreated:
-		m["pid"] = e.Pid
-		m["enclave"] = hexAddr(e.Enclave)
-		m["size"] = hexAddr(e.Size)
-		m["ssa_frame_size"] = e.SSAFrameSize
-		m["miscselect"] = hexAddr(uint64(e.MiscSelect))
-		m["attributes"] = hexAddr(e.Attributes)
-		m["xfrm"] = hexAddr(e.XFRM)
-	case EvPagesAdded:
-		m["enclave"] = hexAddr(e.Enclave)
-		m["offset"] = hexAddr(e.Offset)
-		m["length"] = hexAddr(e.Length)
-		m["secinfo"] = hexAddr(e.Secinfo)
-		m["measure"] = e.Measure
-	case EvEnclaveInitialized:
-		m["enclave"] = hexAddr(e.Enclave)
-		m["mrenclave"] = hex.EncodeToString(e.MRENCLAVE[:])
-		m["mrsigner"] = hex.EncodeToString(e.MRSIGNER[:])
-	case EvEENTER, EvERESUME:
-		m["tid"] = e.Tid
-		m["tcs"] = hexAddr(e.TCS)
-		m["cssa"] = e.CSSA
-	case EvEEXIT:
-		m["tid"] = e.Tid
-		m["tcs"] = hexAddr(e.TCS)
-	case EvAEX:
-		m["tid"] = e.Tid
-		m["enclave"] = hexAddr(e.Enclave)
-		m["tcs"] = hexAddr(e.TCS)
-		m["ssa"] = e.SSA
-		m["cssa"] = e.CSSA
-		m["vector"] = e.Vector
-		m["vector_name"] = e.VectorName
-		m["exit_type"] = e.ExitType
-		m["valid"] = e.Valid
-		m["maddr"] = hexAddr(e.MAddr)
-		m["errcd"] = hexAddr(uint64(e.ErrCd))
-		m["rip"] = hexAddr(e.RIP)
-		m["aep"] = hexAddr(e.AEP)
-		m["signal"] = e.Signal
-	case EvENCLUFault:
-		m["tid"] = e.Tid
-		m["tcs"] = hexAddr(e.TCS)
-		m["leaf"] = e.Leaf
-		m["vector"] = e.Vector
-		m["vector_name"] = e.VectorName
-		m["reason"] = e.Reason
-		m["rip"] = hexAddr(e.RIP)
-		m["signal"] = e.Signal
-	case EvEnclaveRemoved:
-		m["pid"] = e.Pid
-		m["enclave"] = hexAddr(e.Enclave)
-	case EvCPUIDRewritten:
-		m["pid"] = e.Pid
-		m["enclave"] = hexAddr(e.Enclave)
-		m["rip"] = hexAddr(e.RIP)
-		m["reason"] = e.Reason
-	case EvExit:
-		m["pid"] = e.Pid
-		m["status"] = e.Status
-		if e.Killed != "" {
-			m["killed"] = e.Killed
-		}
+// VectorName is the vector's mnemonic ("#PF"), or "none" for an AEX whose
+// EXITINFO is not valid (an interrupt).
+func (e Event) VectorName() string {
+	if e.Kind == EvAEX && !e.Valid {
+		return "none"
 	}
-	return json.Marshal(m)
+	return e.Vector.String()
 }
 
-// String renders the event for `sgxdbg emulate --trace`.
+// ExitTypeName is the exit type ("hardware", "software"), or "none" for an
+// AEX whose EXITINFO is not valid.
+func (e Event) ExitTypeName() string {
+	if !e.Valid {
+		return "none"
+	}
+	return e.ExitType.String()
+}
+
+// String renders the event for people (`sgxdbg emulate --trace`, stop
+// lines): the kind padded to 19 columns, then its fields.
 func (e Event) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-19s", e.Kind)
 	switch e.Kind {
 	case EvEnclaveCreated:
 		fmt.Fprintf(&b, " pid %d base %#x size %#x ssaframesize %d miscselect %#x attributes %#x xfrm %#x",
-			e.Pid, e.Enclave, e.Size, e.SSAFrameSize, e.MiscSelect, e.Attributes, e.XFRM)
+			e.Pid, e.Enclave, e.Size, e.SSAFrameSize, uint32(e.MiscSelect), uint64(e.Attributes.Flags), e.Attributes.XFRM)
 	case EvPagesAdded:
-		fmt.Fprintf(&b, " enclave %#x offset %#x length %#x secinfo %#x measure %v", e.Enclave, e.Offset, e.Length, e.Secinfo, e.Measure)
+		fmt.Fprintf(&b, " enclave %#x offset %#x length %#x secinfo %#x measure %v", e.Enclave, e.Offset, e.Length, uint64(e.Secinfo), e.Measure)
 	case EvEnclaveInitialized:
 		fmt.Fprintf(&b, " enclave %#x mrenclave %x mrsigner %x", e.Enclave, e.MRENCLAVE, e.MRSIGNER)
 	case EvEENTER, EvERESUME:
@@ -170,16 +148,16 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " tid %d tcs %#x", e.Tid, e.TCS)
 	case EvAEX:
 		fmt.Fprintf(&b, " tid %d tcs %#x ssa[%d] %s (%s) %s valid=%v maddr %#x errcd %#x rip %#x aep %#x cssa %d -> %s",
-			e.Tid, e.TCS, e.SSA, e.VectorName, sgx.Vector(e.Vector).Name(), e.ExitType, e.Valid, e.MAddr, e.ErrCd, e.RIP, e.AEP, e.CSSA, e.Signal)
+			e.Tid, e.TCS, e.SSA, e.VectorName(), e.Vector.Name(), e.ExitTypeName(), e.Valid, e.MAddr, e.ErrCd, e.RIP, e.AEP, e.CSSA, e.Delivery)
 	case EvENCLUFault:
-		fmt.Fprintf(&b, " tid %d %s tcs %#x at %#x: %s %s -> %s", e.Tid, e.Leaf, e.TCS, e.RIP, e.VectorName, e.Reason, e.Signal)
+		fmt.Fprintf(&b, " tid %d %s tcs %#x at %#x: %s %s -> %s", e.Tid, e.Leaf, e.TCS, e.RIP, e.VectorName(), e.Reason, e.Delivery)
 	case EvEnclaveRemoved:
 		fmt.Fprintf(&b, " pid %d enclave %#x", e.Pid, e.Enclave)
 	case EvCPUIDRewritten:
 		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
 	case EvExit:
-		if e.Killed != "" {
-			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, e.Killed)
+		if e.Killed != 0 {
+			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, unix.SignalName(e.Killed))
 		} else {
 			fmt.Fprintf(&b, " pid %d status %d", e.Pid, e.Status)
 		}

@@ -80,13 +80,17 @@ static void die(int status, const char *a, const char *b, const char *c)
 	_exit(status);
 }
 
-static int is_tcs(uint64_t addr)
+static int is_tcs_of(const struct enclave *e, uint64_t addr)
 {
-	const struct enclave *e = cfg.enclave;
-	for (size_t i = 0; i < e->img->ntcs; i++)
+	for (size_t i = 0; e != NULL && i < e->img->ntcs; i++)
 		if (addr == e->base + e->img->tcs[i])
 			return 1;
 	return 0;
+}
+
+static int is_tcs(uint64_t addr)
+{
+	return is_tcs_of(cfg.enclave, addr) || is_tcs_of(cfg.peer, addr);
 }
 
 /* Is the enclave gone? Its TCS page is no longer mapped (mincore: ENOMEM). */
@@ -225,12 +229,24 @@ int calls_init(const struct call_config *c)
 	return 0;
 }
 
+static uint64_t run_ecall(const struct enclave *e, size_t tcs, uint64_t n, const void *args,
+			  const char *label);
+
 static uint64_t handle_ocall(const struct enclu_ctx *c)
 {
 	if (c->exit_rsi == OCALL_PRINT && c->ocall_len > 0) {
 		size_t n = strnlen((const char *)c->ocall_buf, c->ocall_len);
 		printf("enclave: %.*s\n", (int)n, (const char *)c->ocall_buf);
 		return 0;
+	}
+	if (c->exit_rsi == OCALL_MAILBOX && c->exit_r8 == 0)
+		return (uint64_t)(uintptr_t)cfg.mailbox;
+	if (c->exit_rsi == OCALL_PEER && c->exit_r8 == 0) {
+		if (cfg.peer == NULL) {
+			fprintf(stderr, "host: OCALL peer ecall %lu without --peer\n", (unsigned long)c->exit_rdx);
+			return (uint64_t)-ENOSYS;
+		}
+		return run_ecall(cfg.peer, 0, c->exit_rdx, NULL, "peer ");
 	}
 	fprintf(stderr, "host: unknown OCALL %lu (%lu bytes)\n", (unsigned long)c->exit_rsi,
 		(unsigned long)c->exit_r8);
@@ -239,29 +255,40 @@ static uint64_t handle_ocall(const struct enclu_ctx *c)
 
 int call_ecall(size_t tcs, uint64_t n, const void *args)
 {
+	run_ecall(cfg.enclave, tcs, n, args, "");
+	return 0;
+}
+
+/* Runs ecall n on TCS tcs of e until it returns, serving its OCALLs;
+ * prints "LABELecall N returned 0x..." and returns the value. */
+static uint64_t run_ecall(const struct enclave *e, size_t tcs, uint64_t n, const void *args,
+			  const char *label)
+{
 	struct enclu_ctx *c = calloc(1, sizeof(*c));
+	uint64_t value;
 
 	if (c == NULL) {
 		perror("host: calloc");
 		exit(EXIT_LOAD);
 	}
-	c->tcs = cfg.enclave->base + cfg.enclave->img->tcs[tcs];
+	c->tcs = e->base + e->img->tcs[tcs];
 	c->rdi = n;
 	c->rsi = (uint64_t)(uintptr_t)args;
 	for (;;) {
 		enclave_call(c);
 		switch (c->exit_rdi) {
 		case EXIT_RETURN:
-			printf("ecall %lu returned 0x%lx\n", (unsigned long)n, (unsigned long)c->exit_rsi);
+			printf("%secall %lu returned 0x%lx\n", label, (unsigned long)n, (unsigned long)c->exit_rsi);
+			value = c->exit_rsi;
 			free(c);
-			return 0;
+			return value;
 		case EXIT_OCALL:
 			c->rsi = handle_ocall(c);
 			c->rdi = (uint64_t)ECMD_ORET;
 			break;
 		case EXIT_BADCALL:
-			fprintf(stderr, "host: the enclave refused call %lu (no such ecall, or bad arguments)\n",
-				(unsigned long)c->exit_rsi);
+			fprintf(stderr, "host: the %senclave refused call %lu (no such ecall, or bad arguments)\n",
+				label, (unsigned long)c->exit_rsi);
 			exit(EXIT_LOAD);
 		default:
 			fprintf(stderr, "host: ecall %lu: unexpected EEXIT reason %lu\n", (unsigned long)n,

@@ -103,6 +103,8 @@ extern const char host_eenter_site[], host_aep[];
 /* How ecalls reach the enclave. */
 struct call_config {
 	const struct enclave *enclave;
+	const struct enclave *peer; /* --peer: the second enclave, or NULL */
+	void *mailbox;              /* --peer: a page both enclaves may use, or NULL */
 	void *vdso_fn;       /* __vdso_sgx_enter_enclave, or NULL: own ENCLU */
 	uintptr_t vdso_enclu; /* its ENCLU (AEP for #BP/#DB signals) */
 };

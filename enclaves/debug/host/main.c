@@ -1,9 +1,11 @@
 /*
  * main.c - the sample host's command line:
- *   host [--no-vdso] [--threads N] [--tcs I] [--repeat N]
+ *   host [--no-vdso] [--threads N] [--tcs I] [--repeat N] [--peer NAME]
  *        ENCLAVE.elf ENCLAVE.elf.sig ECALL [ARG...]
  * loads the enclave, then runs ECALL (on TCS I, or on TCS I..I+N-1 from N
  * threads at once), each REPEAT times, with the ARGs as the argument block.
+ * --peer NAME also loads NAME.elf (and NAME.elf.sig) from ENCLAVE.elf's
+ * directory and a mailbox page for the two (OCALL_PEER, OCALL_MAILBOX).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -24,7 +27,7 @@ struct args_block {
 struct options {
 	int no_vdso;
 	unsigned long threads, tcs, repeat;
-	const char *elf, *sig;
+	const char *elf, *sig, *peer;
 	uint64_t ecall;
 	struct args_block args;
 };
@@ -38,7 +41,7 @@ struct worker {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: host [--no-vdso] [--threads N] [--tcs I] [--repeat N] "
+	fprintf(stderr, "usage: host [--no-vdso] [--threads N] [--tcs I] [--repeat N] [--peer NAME] "
 			"ENCLAVE.elf ENCLAVE.elf.sig ECALL [ARG...]\n");
 	exit(EXIT_LOAD);
 }
@@ -83,6 +86,13 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->tcs = option_number("--tcs", value, 0), i++;
 		else if (strcmp(argv[i], "--repeat") == 0)
 			o->repeat = option_number("--repeat", value, 1), i++;
+		else if (strcmp(argv[i], "--peer") == 0) {
+			if (value == NULL || *value == '\0' || strchr(value, '/') != NULL) {
+				fprintf(stderr, "host: --peer needs a sample name (no slash)\n");
+				usage();
+			}
+			o->peer = value, i++;
+		}
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -132,6 +142,46 @@ static int read_sigstruct(const char *path, uint8_t *sig)
 	return -1;
 }
 
+/* The --peer enclave: NAME.elf and NAME.elf.sig from the directory of the
+ * main image, parsed before anything is loaded. */
+struct peer {
+	struct image img;
+	uint8_t sigstruct[SIGSTRUCT_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	struct enclave enclave;
+};
+
+static int read_peer(const struct options *o, struct peer *p)
+{
+	char elf[4096], sig[4096], err[512];
+	const char *slash = strrchr(o->elf, '/');
+	int dirlen = slash == NULL ? 0 : (int)(slash - o->elf + 1);
+
+	if (snprintf(elf, sizeof(elf), "%.*s%s.elf", dirlen, o->elf, o->peer) >= (int)sizeof(elf) ||
+	    snprintf(sig, sizeof(sig), "%s.sig", elf) >= (int)sizeof(sig)) {
+		fprintf(stderr, "host: --peer %s: path too long\n", o->peer);
+		return -1;
+	}
+	if (image_load(elf, &p->img, err, sizeof(err)) != 0) {
+		fprintf(stderr, "host: %s\n", err);
+		return -1;
+	}
+	return read_sigstruct(sig, p->sigstruct);
+}
+
+/* Loads the peer and maps the mailbox page; on failure prints why. */
+static int load_peer(struct peer *p, struct call_config *cfg)
+{
+	if (enclave_load(&p->img, p->sigstruct, &p->enclave) != 0)
+		return -1;
+	cfg->peer = &p->enclave;
+	cfg->mailbox = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cfg->mailbox == MAP_FAILED) {
+		perror("host: mmap mailbox");
+		return -1;
+	}
+	return 0;
+}
+
 static void *worker_main(void *p)
 {
 	struct worker *w = p;
@@ -145,6 +195,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t sigstruct[SIGSTRUCT_SIZE] __attribute__((aligned(PAGE_SIZE)));
 	static struct image img;
+	static struct peer peer;
 	struct options opt;
 	struct enclave enclave;
 	struct call_config cfg = {0};
@@ -164,9 +215,13 @@ int main(int argc, char **argv)
 	}
 	if (read_sigstruct(opt.sig, sigstruct) != 0)
 		return EXIT_LOAD;
+	if (opt.peer != NULL && read_peer(&opt, &peer) != 0)
+		return EXIT_LOAD;
 	if (enclave_load(&img, sigstruct, &enclave) != 0)
 		return EXIT_LOAD;
 	cfg.enclave = &enclave;
+	if (opt.peer != NULL && load_peer(&peer, &cfg) != 0)
+		return EXIT_LOAD;
 	if (!opt.no_vdso) {
 		cfg.vdso_fn = vdso_lookup("__vdso_sgx_enter_enclave", "LINUX_2.6");
 		if (cfg.vdso_fn != NULL)

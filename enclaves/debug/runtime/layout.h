@@ -114,6 +114,8 @@
 #define EXIT_UNHANDLED 3  /* exception not handled; RSI = vector or -1 */
 #define EXIT_BADCALL 4    /* no such ecall, or ORET without an OCALL; RSI = RDI */
 #define OCALL_PRINT 1     /* print the NUL-terminated string at RDX */
+#define OCALL_PEER 2      /* run ecall RDX on the peer enclave; R8 = 0 (key samples) */
+#define OCALL_MAILBOX 3   /* the host's mailbox page address, or 0; R8 = 0 (key samples) */
 #define OCALL_MAX 1024    /* largest OCALL data block, bytes */
 #define ARGS_MAX 16       /* values in the untrusted argument block */
 

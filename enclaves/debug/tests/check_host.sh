@@ -44,6 +44,12 @@ expect 1 "not a SIGSTRUCT (want exactly 1808 bytes)" "$H" "$B/clean.elf" /dev/nu
 head -c 1809 /dev/zero >"$T/long.sig"
 expect 1 "not a SIGSTRUCT (want exactly 1808 bytes)" "$H" "$B/clean.elf" "$T/long.sig" 0
 expect 1 "open $T/missing.elf: No such file or directory" "$H" "$T/missing.elf" "$T/zero.sig" 0
+expect 1 "--peer needs a sample name (no slash)" "$H" --peer "$B/verifier" "$B/keys.elf" "$T/zero.sig" 4
+expect 1 "--peer needs a sample name (no slash)" "$H" --peer
+expect 1 "open $B/missing.elf: No such file or directory" "$H" --peer missing "$B/keys.elf" "$T/zero.sig" 4
+cp "$B/verifier.elf" "$T/verifier.elf"
+cp "$B/keys.elf" "$T/keys.elf"
+expect 1 "$T/verifier.elf.sig: No such file or directory" "$H" --peer verifier "$T/keys.elf" "$T/zero.sig" 4
 
 # Malformed images.
 head -c 100 "$B/clean.elf" >"$T/short.elf"
