@@ -124,6 +124,9 @@ func (s *Stop) Resumed() bool { return false }
 // Handler is nil: no handler ran.
 func (s *Stop) Handler() *target.HandlerResult { return nil }
 
+// DR6 is 0: a core keeps no debug status.
+func (s *Stop) DR6() uint64 { return 0 }
+
 // InHandler is false.
 func (s *Stop) InHandler() bool { return false }
 

@@ -44,6 +44,7 @@ func udInfo(rip uint64) aexInfo {
 // registers at the event.
 func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	e, tcsAddr := th.encl, th.tcs
+	th.debugStep = false
 	t, err := e.tcs(tcsAddr)
 	if err != nil {
 		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
@@ -245,7 +246,14 @@ func (em *Emulator) fault(th *thread, r *ptrace.Regs, sig unix.Signal, si *ptrac
 		var b [2]byte
 		switch {
 		case si.Code == ptrace.TrapTrace || si.Code == ptrace.TrapHwBkpt:
-			a.vector = sgx.VectorDB
+			dr6, suppressed, err := em.debugTrap(th)
+			if err != nil {
+				return err
+			}
+			if suppressed {
+				return em.resume(th, 0)
+			}
+			a.vector, th.dr6 = sgx.VectorDB, dr6
 		case em.readCode(th, r.Rip-1, b[:1]) == 1 && b[0] == 0xcc:
 			a.vector, a.exitType, a.rip = sgx.VectorBP, sgx.ExitSoftware, r.Rip-1
 		case em.readCode(th, r.Rip-2, b[:]) == 2 && b == [2]byte{0xcd, 0x03}:

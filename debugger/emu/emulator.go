@@ -102,6 +102,13 @@ type thread struct {
 	// hostCPUIDFault is the CPUID faulting the host itself asked for with
 	// arch_prctl(ARCH_SET_CPUID, 0) (sysArchPrctl).
 	hostCPUIDFault bool
+	// drGen is the generation of the debug registers the thread has.
+	drGen int
+	// dr6 is the debug status of the #DB being turned into an AEX.
+	dr6 uint64
+	// debugStep is set while the thread runs one instruction for the
+	// debugger (ERESUME with TF): an EEXIT on the way clears TF.
+	debugStep bool
 	// deliver is the siginfo to put in place of the SIGILL the tracer sent
 	// itself with tgkill (to deliver an AEX from a syscall-stop).
 	deliver *ptrace.Siginfo
@@ -131,6 +138,11 @@ type Emulator struct {
 	// focus is the thread running a debugger-started handler: until the
 	// run ends, only its stops are waited for.
 	focus *thread
+
+	// dr are the debugger's DR0–DR3 slots; drGen counts their changes, and
+	// each thread records the generation it has (hwdebug.go).
+	dr    [4]target.HWSlot
+	drGen int
 
 	// pids are the live processes, for Kill from any goroutine.
 	pidMu  sync.Mutex
@@ -395,6 +407,11 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 	}
 	th.running = false
+	if em.drGen != th.drGen && st.Kind != ptrace.Exited && st.Kind != ptrace.Killed {
+		if err := em.applyDebugRegisters(th); err != nil {
+			return err
+		}
+	}
 	if st.Kind == ptrace.SignalStop && th.proc != nil && (th.deliver == nil || st.Sig != unix.Signal(th.deliver.Signo)) {
 		// A signal an injected syscall deferred: its own siginfo back.
 		if _, err := th.proc.mem.Requeued(&st); err != nil {

@@ -378,6 +378,13 @@ func (em *Emulator) eexit(th *thread, r *ptrace.Regs) error {
 	e, tcs := th.encl, th.tcs
 	r.Rip = r.Rbx
 	r.Rcx = th.aep
+	if th.debugStep {
+		// The debugger's single step ends at the EEXIT (its stop): the
+		// host's code after it is not the debugger's to trap.
+		const tf = 0x100
+		r.Eflags &^= tf
+		th.debugStep = false
+	}
 	r.Fs_base, r.Gs_base = th.outsideFS, th.outsideGS
 	e.putTCS64(tcs, tcsState, 0)
 	th.encl = nil

@@ -21,13 +21,15 @@ type Stop struct {
 	ev      Event
 	d       *delivery // how the host learns of the AEX or ENCLU fault, or nil
 	handler *HandlerResult
-	over    bool // an action let the thread go: the stop has ended
+	dr6     uint64 // the #DB's debug status
+	over    bool   // an action let the thread go: the stop has ended
 }
 
 // hold keeps th stopped at ev and makes it the stop the next ContinueOnce
 // returns; d is what Continue delivers.
 func (em *Emulator) hold(th *thread, ev Event, d *delivery) {
-	em.next = &Stop{em: em, th: th, ev: ev, d: d}
+	em.next = &Stop{em: em, th: th, ev: ev, d: d, dr6: th.dr6}
+	th.dr6 = 0
 }
 
 var _ target.Stop = (*Stop)(nil)
@@ -156,6 +158,7 @@ func (s *Stop) ERESUME(step bool) error {
 		}
 		r.Eflags |= tf
 	}
+	s.th.debugStep = step
 	r.Rax = uint64(sgx.LeafERESUME)
 	if !step && s.InHandler() {
 		return s.runTrampoline(sgx.LeafERESUME, func(*ptrace.Regs) {})

@@ -177,3 +177,25 @@ func TestPageAt(t *testing.T) {
 		t.Errorf("DebugPage = %+v", dp)
 	}
 }
+
+// TestDR7 checks the DR7 encoding against the SDM's field layout.
+func TestDR7(t *testing.T) {
+	for _, tc := range []struct {
+		slots [NumHWSlots]HWSlot
+		want  uint64
+	}{
+		{[NumHWSlots]HWSlot{{Enabled: true, Kind: HWExecute, Len: 1}}, 0x1},
+		{[NumHWSlots]HWSlot{1: {Enabled: true, Kind: HWWrite, Len: 4}}, 0x4 | 0x1<<20 | 0x3<<22},
+		{[NumHWSlots]HWSlot{3: {Enabled: true, Kind: HWAccess, Len: 8}}, 0x40 | 0x3<<28 | 0x2<<30},
+		{[NumHWSlots]HWSlot{{Enabled: true, Kind: HWWrite, Len: 2}, {}, {Enabled: true, Kind: HWExecute, Len: 1}}, 0x1 | 0x1<<16 | 0x1<<18 | 0x10},
+	} {
+		if got := DR7(tc.slots); got != tc.want {
+			t.Errorf("DR7(%+v) = %#x, want %#x", tc.slots, got, tc.want)
+		}
+	}
+	for _, bad := range []HWSlot{{Enabled: true, Len: 3}, {Enabled: true, Kind: HWExecute, Len: 4}, {Enabled: true, Kind: HWWrite, Len: 8, Addr: 4}} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+}

@@ -158,6 +158,9 @@ type Stop interface {
 	InHandler() bool
 	// Resumed reports whether an action let the thread go.
 	Resumed() bool
+	// DR6 is the debug status of a #DB stop (B0–B3: the debug-register
+	// slot that fired; BS: a single step), 0 otherwise.
+	DR6() uint64
 
 	// Actions. Each but Teardown lets the thread go and ends the stop.
 	// Continue goes on as without a debugger (after an AEX: Pending).
