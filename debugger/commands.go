@@ -41,8 +41,8 @@ var commands []*Command
 func init() {
 	commands = []*Command{
 		{Name: "help", setup: true, Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
-		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads",
-			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA) or the host's threads.", run: cmdInfo},
+		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|breakpoints|cpu",
+			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads, the breakpoints,\nor the emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H).", run: cmdInfo},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
 		{Name: "regs", Aliases: []string{"r"}, Usage: "regs", Help: "The enclave's real registers (newest SSA frame) beside the synthetic ones the OS sees.\nDifferences are marked; the synthetic state is checked against the architecture.", run: cmdRegs},
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
@@ -201,7 +201,7 @@ func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, usage("info enclaves|tcs|threads|breakpoints")
+		return nil, usage("info enclaves|tcs|threads|breakpoints|cpu")
 	}
 	switch args[0] {
 	case "breakpoints", "breakpoint", "break", "b", "watchpoints":
@@ -212,8 +212,10 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 		return s.atStop(s.viewTCS)
 	case "threads", "thread", "t":
 		return s.atStop(s.viewThreads)
+	case "cpu":
+		return s.atStop(s.viewCPU)
 	}
-	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads or breakpoints)", args[0])
+	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads, breakpoints or cpu)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {

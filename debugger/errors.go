@@ -8,9 +8,9 @@ import (
 )
 
 // Sentinel errors of the command language; errors.Is tells them apart
-// whatever the message says. ErrExited, ErrNotStopped (session.go) and
-// ErrNoDumper (dump.go) are three more; target's ErrNotDebug, ErrNotEnclave
-// and ErrReadOnly come from the backends.
+// whatever the message says. ErrExited, ErrNotStopped (session.go),
+// ErrNoDumper (dump.go) and ErrNoCPU (info_cpu.go) are four more; target's
+// ErrNotDebug, ErrNotEnclave and ErrReadOnly come from the backends.
 var (
 	// ErrUsage: the command's words are wrong (the message shows the usage).
 	ErrUsage = errors.New("usage")
@@ -45,6 +45,7 @@ const (
 	CodeNotEnclave     ErrorCode = "not-enclave"
 	CodeReadOnly       ErrorCode = "read-only"
 	CodeDebugAccess    ErrorCode = "debug-access"
+	CodeNoCPU          ErrorCode = "no-cpu"
 	CodeError          ErrorCode = "error"
 )
 
@@ -56,6 +57,7 @@ var errorCodes = []struct {
 	{ErrNoFrame, CodeNoFrame}, {ErrNoSymbol, CodeNoSymbol}, {ErrNoImage, CodeNoImage},
 	{ErrNotStopped, CodeNotStopped}, {ErrExited, CodeExited}, {ErrNoDumper, CodeNoDumper},
 	{target.ErrNotDebug, CodeNotDebug}, {target.ErrNotEnclave, CodeNotEnclave}, {target.ErrReadOnly, CodeReadOnly},
+	{ErrNoCPU, CodeNoCPU},
 }
 
 // Code classifies err.

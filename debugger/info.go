@@ -37,6 +37,9 @@ type EnclaveView struct {
 	Initialized  bool      `json:"initialized"`
 	Image        string    `json:"image,omitempty"`
 	TCS          []TCSView `json:"tcs"`
+	// CPUIDRewritten names each CPUID the emulator rewrote to UD2 (only on
+	// a CPU without CPUID faulting).
+	CPUIDRewritten []string `json:"cpuid_rewritten,omitempty"`
 }
 
 // EnclavesResult lists enclaves and their TCS.
@@ -59,6 +62,9 @@ func (r *EnclavesResult) Text() string {
 		}
 		b.WriteString((&TCSResult{TCS: e.TCS}).Text())
 		b.WriteString("\n")
+		for _, site := range e.CPUIDRewritten {
+			fmt.Fprintf(&b, "  CPUID rewritten to UD2 at %s\n", site)
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -123,8 +129,12 @@ func (s *Session) viewEnclaves(st target.Stop) (Result, error) {
 		v := EnclaveView{Base: Hex(e.Base), Size: Hex(e.Size), SSAFrameSize: e.SSAFrameSize, MiscSelect: Hex(e.MiscSelect),
 			Attributes: Hex(e.Attributes.Flags), AttrNames: e.Attributes.Flags.String(), XFRM: Hex(e.Attributes.XFRM),
 			MRENCLAVE: e.MRENCLAVE, MRSIGNER: e.MRSIGNER, Initialized: e.Initialized, TCS: s.tcsViews(st, e)}
-		if im := s.Image(e.Base); im != nil {
+		im := s.Image(e.Base)
+		if im != nil {
 			v.Image = im.Path
+		}
+		for _, site := range e.CPUIDRewritten {
+			v.CPUIDRewritten = append(v.CPUIDRewritten, s.siteName(im, e.Base, site))
 		}
 		r.Enclaves = append(r.Enclaves, v)
 	}

@@ -25,7 +25,7 @@ type place struct {
 // DWARF register numbers of x86-64 (System V psABI, figure 3.36).
 const (
 	dwRAX, dwRDX, dwRCX, dwRBX, dwRSI, dwRDI, dwRBP, dwRSP = 0, 1, 2, 3, 4, 5, 6, 7
-	dwR8, dwRIP                                           = 8, 16
+	dwR8, dwRIP                                            = 8, 16
 )
 
 // placeOf finds the stopped thread's place in its enclave.

@@ -131,6 +131,13 @@ func FuzzNewImage(f *testing.F) {
 			t.Fatalf("runs cover %d pages of %d", n, len(im.Pages))
 		}
 		im.Symbols()
+		if rs, err := im.FunctionRanges(); err == nil {
+			for i, r := range rs {
+				if r[0] >= r[1] || r[1] > im.Size || (i > 0 && r[0] <= rs[i-1][1]) {
+					t.Fatalf("function ranges %#x: not sorted, disjoint ranges inside the enclave", rs)
+				}
+			}
+		}
 		for _, off := range []uint64{0, im.Pages[0].Offset + 1, im.Size / 2, im.Size - 1} {
 			im.SymbolAt(off)
 			im.LineAt(off)

@@ -459,11 +459,11 @@ func TestCoreErrors(t *testing.T) {
 		}
 	}
 
-	script := []string{"eresume", "continue", "eenter-handler", "teardown", "skip", "set ssa.rax 1", "write fault_read_untrusted 00",
+	script := []string{"info cpu", "eresume", "continue", "eenter-handler", "teardown", "skip", "set ssa.rax 1", "write fault_read_untrusted 00",
 		"stepi", "x/1xg 0x1000", "x/1xg ssa.rbx", "dump", "kill", "ssa"}
 	out, stderr, status := coreRun(t, bin, dir, "core", "--json", "-x", strings.Join(script, "; "), "good.core")
 	stops := parseStops(t, out)
-	if status != 1 || len(stops) != 1 || stderr != "sgxdbg: core good.core: 12 of 13 script commands failed\n" {
+	if status != 1 || len(stops) != 1 || stderr != "sgxdbg: core good.core: 13 of 14 script commands failed\n" {
 		t.Fatalf("status %d, want 1\n%s%s", status, out, stderr)
 	}
 	notRunning := "core file: the host is not running"
@@ -477,6 +477,7 @@ func TestCoreErrors(t *testing.T) {
 		"stepi":          {"read-only", notRunning},
 		"x/1xg 0x1000":   {"error", "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core"},
 		"dump":           {"no-dumper", "this session cannot write core files"},
+		"info cpu":       {"no-cpu", "this target does not emulate the processor"},
 		"ssa":            {"exited", "the host has exited"},
 	} {
 		if got := stops[0].results[cmd]; got != canonical(t, map[string]string{"code": want[0], "error": want[1]}) {

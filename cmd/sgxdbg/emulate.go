@@ -17,13 +17,14 @@ type emulateOptions struct {
 	trace  bool
 	json   bool
 	output string
+	cpu    cpuOptions
 	force  bool
 }
 
 func newEmulateCmd() *cobra.Command {
 	var o emulateOptions
 	cmd := &cobra.Command{
-		Use:   "emulate [--trace] [--json] [-o FILE [--force]] -- HOST [ARGS...]",
+		Use:   "emulate [--trace] [--json] [-o FILE [--force]] [--cpu sgx1|sgx2] [--epc SIZE] [--cpuid METHOD] -- HOST [ARGS...]",
 		Short: "Run a host program on the SGX emulator, without the debugger",
 		Long: `emulate runs HOST under sgxdbg's SGX emulator until it exits and exits with
 its status (128+N when a signal N killed it). The emulator makes
@@ -41,6 +42,7 @@ exits 1.`,
 	cmd.Flags().BoolVar(&o.trace, "trace", false, "print every enclave event")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print events as JSON lines")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write events to `FILE` instead of stderr")
+	o.cpu.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.force, "force", false, "replace the -o file if it exists")
 	return cmd
 }
@@ -58,6 +60,10 @@ func eventPrinter(w io.Writer, asJSON, trace bool) func(emu.Event) {
 }
 
 func runEmulate(cmd *cobra.Command, o emulateOptions, args []string) error {
+	cfg, err := o.cpu.config(args[1:])
+	if err != nil {
+		return err
+	}
 	if o.force && o.output == "" {
 		return errors.New("emulate: --force needs -o FILE")
 	}
@@ -72,12 +78,14 @@ func runEmulate(cmd *cobra.Command, o emulateOptions, args []string) error {
 		file = f
 		events = &checkedWriter{w: f, name: o.output}
 	}
-	st, err := emu.Run(emu.Options{
+	eo := emu.Options{
 		Path:    args[0],
 		Args:    args,
 		Files:   []*os.File{os.Stdin, os.Stdout, os.Stderr},
 		OnEvent: eventPrinter(events, o.json, o.trace),
-	})
+	}
+	cfg.apply(&eo)
+	st, err := emu.Run(eo)
 	if err != nil {
 		return fmt.Errorf("emulate %s: %w", args[0], err)
 	}

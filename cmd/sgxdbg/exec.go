@@ -32,6 +32,7 @@ type execOptions struct {
 	dumpOn   string
 	noTUI    bool
 	breaks   []string
+	cpu      cpuOptions
 }
 
 func newExecCmd() *cobra.Command {
@@ -76,14 +77,16 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
 	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
 	f.StringArrayVar(&o.breaks, "break", nil, "set a breakpoint at `LOCATION` before the host runs (FUNCTION, FILE:LINE, *ADDR)")
+	o.cpu.addFlags(f)
 	return cmd
 }
 
-// backends are the debugger's backends by name; "auto" picks one.
-var backends = map[string]target.Backend{"emu": emu.Backend}
-
-// backendFor picks the backend.
-func backendFor(name string, stderr io.Writer) (target.Backend, error) {
+// backendFor picks the backend by name ("auto" picks one); the emulator
+// gets the processor c.
+func backendFor(name string, stderr io.Writer, c emuConfig) (target.Backend, error) {
+	var eo emu.Options
+	c.apply(&eo)
+	backends := map[string]target.Backend{"emu": emu.BackendWith(eo)}
 	switch name {
 	case "auto":
 		if _, err := os.Stat(emu.DevicePath); err == nil {
@@ -175,7 +178,11 @@ func loadScript(o execOptions) ([]scriptLine, error) {
 }
 
 func runExec(cmd *cobra.Command, o execOptions, args []string) error {
-	backend, err := backendFor(o.backend, cmd.ErrOrStderr())
+	cfg, err := o.cpu.config(append(append([]string(nil), o.enclaves...), args[min(1, len(args)):]...))
+	if err != nil {
+		return err
+	}
+	backend, err := backendFor(o.backend, cmd.ErrOrStderr(), cfg)
 	if err != nil {
 		return err
 	}

@@ -508,10 +508,12 @@ func (em *Emulator) isSSE(th *thread, rip uint64) bool {
 }
 
 // syscallInEnclave handles a syscall-entry stop of a thread in enclave
-// mode, from code the sweep did not rewrite: SYSCALL/SYSENTER/INT 0x80
-// raise #UD in an enclave. The system call is cancelled and the AEX made
-// at its exit stop. (Natively the instruction has already overwritten RCX
-// and R11; the SSA shows those values.)
+// mode: SYSCALL, SYSENTER and INT 0x80 raise #UD in an enclave, and the
+// thread runs under PTRACE_SYSCALL, so each one stops here; no code is
+// rewritten. The system call is cancelled and the AEX made at its exit
+// stop. (Natively SYSCALL has already overwritten RCX and R11 with the
+// next RIP and RFLAGS; the SSA shows those values, where hardware would
+// show the values before the SYSCALL.)
 func (em *Emulator) syscallInEnclave(th *thread, r *ptrace.Regs) error {
 	saved := *r
 	saved.Rax = saved.Orig_rax

@@ -24,6 +24,7 @@ type conformEnclave struct {
 	nssa       uint32
 	attributes sgx.AttributeFlags
 	code       []byte
+	cpu        CPUModel // the emulated processor ("": the default)
 }
 
 const (
@@ -215,6 +216,7 @@ func runConform(t *testing.T, c conformEnclave, tweak, corrupt func(*sgx.SigStru
 			Path:  bin,
 			Args:  append([]string{bin, blob, sigPath}, scenario...),
 			Files: []*os.File{os.Stdin, out, out},
+			CPU:   c.cpu,
 			OnEvent: func(ev Event) {
 				r.events = append(r.events, ev)
 				if onEvent != nil {

@@ -7,15 +7,31 @@
 //
 //   - Driver. A seccomp filter (installed through an injected system call
 //     right after exec) stops only openat/open, ioctl, mmap with a file,
-//     mprotect, munmap, mremap, close and the dup family; every other system
-//     call runs at native speed. Opening /dev/sgx_enclave becomes a memfd
-//     that holds the enclave's pages (the virtual EPC); the tracer maps the
-//     same memfd. ENCLAVE_CREATE, ADD_PAGES and INIT are answered as the
-//     kernel answers them, with its errno conventions; mmap and mprotect
-//     follow the driver's permission rules.
-//   - ENCLU. On this CPU ENCLU (0F 01 D7) raises #UD; the tracer takes the
-//     SIGILL and executes EENTER, ERESUME or EEXIT with the SDM's checks
-//     and effects on the thread's registers and the TCS and SSA pages.
+//     mprotect, munmap, mremap, close, the dup family, and the stat and
+//     access families; every other system call runs at native speed.
+//     Opening /dev/sgx_enclave becomes a memfd that holds the enclave's
+//     pages (the virtual EPC); the tracer maps the same memfd. ENCLAVE_CREATE,
+//     ADD_PAGES, INIT and PROVISION are answered as the kernel answers them,
+//     with its errno conventions; mmap and mprotect follow the driver's
+//     permission rules. /dev/sgx_enclave and /dev/sgx_provision stat as the
+//     driver's misc character devices (major 10), and /proc/PID/maps of a
+//     host with enclaves names their mappings /dev/sgx_enclave.
+//   - The processor. Options.CPU is sgx1 or sgx2 (the default): CPUID leaf
+//     12H and the SGX2 ioctls follow it. CPUID faulting, which this VM has
+//     (cpuid_fault in /proc/cpuinfo; the kernel answers ENODEV to
+//     arch_prctl(ARCH_SET_CPUID) where the CPU has none), is turned on in
+//     every traced thread after each exec: CPUID in host code is answered
+//     as the emulated SGX processor would answer it, and CPUID inside an
+//     enclave is the #UD AEX, with no byte of the enclave rewritten. The
+//     host's own ARCH_GET_CPUID/ARCH_SET_CPUID are answered per thread. Where
+//     the CPU lacks CPUID faulting, CPUID inside the enclave image's
+//     function symbols is rewritten to UD2 after EINIT instead, and every
+//     rewritten site is reported (EvCPUIDRewritten, EnclaveInfo).
+//   - ENCLU. On a CPU without SGX, ENCLU (0F 01 D7) raises #UD; on one with
+//     SGX it raises #GP or #PF outside a real enclave. The tracer takes any
+//     of these faults at an ENCLU and executes EENTER, ERESUME or EEXIT with
+//     the SDM's checks and effects on the thread's registers and the TCS
+//     and SSA pages.
 //   - EREPORT and EGETKEY, with the SDM's operand checks (#GP for alignment
 //     and ELRANGE, #PF for the operand's page and EPCM) and error codes,
 //     on an emulated key hierarchy (sgx.KeyHierarchy) made from a 32-byte
@@ -33,18 +49,25 @@
 //     first touch, knows which pages have a present PTE (the P bit of a #PF
 //     error code), and keeps TCS pages inaccessible to enclave code (an
 //     EPCM fault, error-code bit 15).
-//   - Illegal instructions. CPUID, SYSCALL, SYSENTER and INT 0x80 in the
-//     enclave's executable pages are replaced by UD2 in the copy that runs
-//     after EINIT (found by a linear sweep, as objdump does), so they raise
-//     #UD exactly where hardware would; EDBGRD and core files show the
-//     original bytes. A system call made from code the sweep missed is
-//     still caught (the thread runs under PTRACE_SYSCALL in enclave mode).
+//   - Illegal instructions. SYSCALL, SYSENTER and INT 0x80 inside an
+//     enclave are caught at their syscall-entry stop (a thread in enclave
+//     mode runs under PTRACE_SYSCALL) and become the #UD AEX; CPUID through
+//     CPUID faulting; privileged and segment instructions fault natively
+//     and are relabelled #UD. No enclave code is rewritten (except by the
+//     CPUID fallback above). Hardware breakpoints and watchpoints (DR0-DR3)
+//     fire on this VM.
+//   - vDSO. A synthetic vDSO offers __vdso_sgx_enter_enclave and forwards
+//     the kernel vDSO's clock_gettime, gettimeofday, time, getcpu and
+//     clock_getres to it, so the C library keeps its fast paths.
 //
-// Known gaps, all documented in the README: the SGX2 leaves and
-// EVERIFYREPORT2 are unsupported (an ENCLU with those leaves is reported as
-// #UD); keys and report MACs are not a real processor's;
-// RDTSC runs natively inside enclaves, as SGX2 processors allow; host code
-// that touches enclave memory reads the real bytes (hardware gives abort
-// page semantics); the error code, trap number and CR2 in the host's signal
+// Known gaps, all documented in the README: the SGX2 leaves are
+// unsupported (on the sgx2 model an ENCLU with those leaves inside an
+// enclave is reported as #UD, and the SGX2 ioctls answer ENOTTY; leaves the
+// model lacks raise #GP(0) as on hardware); keys and report MACs are not a
+// real processor's; RDTSC runs natively inside enclaves, as SGX2
+// processors allow; after a SYSCALL in an
+// enclave the SSA holds the RCX and R11 it wrote; host code that touches
+// enclave memory reads the real bytes (hardware gives abort page
+// semantics); the error code, trap number and CR2 in the host's signal
 // frame are those of the native fault, not of the emulated one.
 package emu

@@ -25,9 +25,9 @@ func (em *Emulator) handleSyscall(th *thread) error {
 	pr := th.proc
 	switch r.Orig_rax {
 	case unix.SYS_OPENAT:
-		return em.sysOpen(th, &r, r.Rsi, r.Rdx)
+		return em.sysOpen(th, &r, int32(r.Rdi), r.Rsi, r.Rdx)
 	case unix.SYS_OPEN:
-		return em.sysOpen(th, &r, r.Rdi, r.Rsi)
+		return em.sysOpen(th, &r, unix.AT_FDCWD, r.Rdi, r.Rsi)
 	case unix.SYS_IOCTL:
 		if e := pr.fds[int(int32(r.Rdi))]; e != nil && !genericIoctl(uint32(r.Rsi)) {
 			return em.answer(th, &r, em.ioctl(pr, e, uint32(r.Rsi), r.Rdx))
@@ -35,6 +35,9 @@ func (em *Emulator) handleSyscall(th *thread) error {
 	case unix.SYS_MMAP:
 		if e := pr.fds[int(int32(r.R8))]; e != nil {
 			return em.sysMmap(th, &r, e)
+		}
+		if pr.prov[int(int32(r.R8))] {
+			return em.answer(th, &r, errnoRet(unix.ENODEV)) // sgx_provision_fops has no mmap
 		}
 	case unix.SYS_MPROTECT:
 		if e := pr.mappedEnclave(r.Rdi, r.Rsi); e != nil {
@@ -56,7 +59,13 @@ func (em *Emulator) handleSyscall(th *thread) error {
 			// The driver's VMAs cannot be moved or grown meaningfully.
 			return em.answer(th, &r, -int64(unix.EINVAL))
 		}
+	case unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX,
+		unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2:
+		return em.sysStat(th, &r)
+	case unix.SYS_ARCH_PRCTL:
+		return em.sysArchPrctl(th, &r)
 	case unix.SYS_CLOSE:
+		delete(pr.prov, int(int32(r.Rdi)))
 		if e := pr.fds[int(int32(r.Rdi))]; e != nil {
 			delete(pr.fds, int(int32(r.Rdi)))
 			em.maybeRelease(pr, e)
@@ -96,27 +105,49 @@ func readString(p *ptrace.Process, addr uint64, max int) (string, error) {
 	return "", fmt.Errorf("string at %#x longer than %d bytes", addr, max)
 }
 
-// sysOpen turns an open of the SGX device into memfd_create: the memfd
-// holds the enclave's pages and the tracer maps it too.
-func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, pathAddr, flags uint64) error {
-	path, err := readString(th.proc.mem, pathAddr, unix.PathMax)
-	if err != nil || path != DevicePath {
+// sysOpen turns an open of an SGX device into memfd_create: for
+// /dev/sgx_enclave the memfd holds the enclave's pages and the tracer maps
+// it too; a /dev/sgx_provision fd only needs to be recognized later. An
+// open of the maps file of a process with enclaves is served a rewritten
+// copy (serveMaps).
+func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, dirfd int32, pathAddr, flags uint64) error {
+	p, err := readString(th.proc.mem, pathAddr, unix.PathMax)
+	if err != nil {
+		return em.resume(th, 0)
+	}
+	abs, ok := resolvePath(th.tid, dirfd, p)
+	if !ok {
+		return em.resume(th, 0)
+	}
+	n := nodeByPath(abs)
+	if n == nil {
+		if t := em.mapsTarget(th.proc, abs); t != nil && flags&unix.O_ACCMODE == unix.O_RDONLY {
+			return em.serveMaps(th, r, t, flags)
+		}
 		return em.resume(th, 0)
 	}
 	mfd := uint64(0)
 	if flags&unix.O_CLOEXEC != 0 {
 		mfd = unix.MFD_CLOEXEC
 	}
+	pr := th.proc
+	name := pr.scratch + scratchEnclaveName
+	if n.path == ProvisionPath {
+		name = pr.scratch + scratchProvisionName
+	}
 	r.Orig_rax = unix.SYS_MEMFD_CREATE
-	r.Rdi = pathAddr + uint64(len("/dev/")) // "sgx_enclave"
+	r.Rdi = name
 	r.Rsi = mfd
 	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
-	pr := th.proc
 	th.afterSyscall = func(out *ptrace.Regs) error {
 		fd := int(int64(out.Rax))
 		if fd < 0 {
+			return nil
+		}
+		if n.path == ProvisionPath {
+			pr.prov[fd] = true
 			return nil
 		}
 		f, err := os.OpenFile(fmt.Sprintf("/proc/%d/fd/%d", pr.pid, fd), os.O_RDWR, 0)
@@ -146,13 +177,18 @@ func (em *Emulator) sysDup(th *thread, r *ptrace.Regs) {
 		replaced = int(int32(r.Rsi))
 	}
 	e := pr.fds[old]
-	if e == nil && pr.fds[replaced] == nil {
+	prov := pr.prov[old]
+	if e == nil && pr.fds[replaced] == nil && !prov && !pr.prov[replaced] {
 		return
 	}
 	th.afterSyscall = func(out *ptrace.Regs) error {
 		fd := int(int64(out.Rax))
 		if fd < 0 {
 			return nil
+		}
+		delete(pr.prov, fd)
+		if prov {
+			pr.prov[fd] = true
 		}
 		if x := pr.fds[fd]; x != nil && x != e {
 			delete(pr.fds, fd)
@@ -201,11 +237,14 @@ func (em *Emulator) ioctl(pr *process, e *enclave, req uint32, arg uint64) int64
 	case sgx.IocEnclaveInit:
 		return em.ioctlInit(pr, e, arg)
 	case sgx.IocEnclaveProvision:
-		// Only a /dev/sgx_provision descriptor is accepted, and this
-		// emulator has none.
-		return -int64(unix.EINVAL)
+		return em.ioctlProvision(pr, e, arg)
 	case sgx.IocEnclaveRestrictPermissions, sgx.IocEnclaveModifyTypes, sgx.IocEnclaveRemovePages:
-		return -int64(unix.ENODEV) // SGX2 ioctls on an SGX1 processor
+		if em.model == CPUSGX1 {
+			return -int64(unix.ENODEV) // sgx_ioc_sgx2_ready on a processor without SGX2
+		}
+		// The SGX2 ioctls are not emulated: on the SGX2 model the driver
+		// answers as kernels before 6.0 (which had no SGX2 ioctls) do.
+		return -int64(unix.ENOTTY)
 	}
 	return -int64(unix.ENOTTY)
 }
@@ -249,9 +288,13 @@ func (em *Emulator) ioctlCreate(pr *process, e *enclave, arg uint64) int64 {
 	}
 	// ECREATE computes MRENCLAVE itself and ignores the other SECS fields.
 	secs.MRENCLAVE, secs.MRSIGNER = [32]byte{}, [32]byte{}
+	if secs.Attributes.Flags&^em.sgx.Attributes != 0 || secs.MiscSelect&^em.sgx.MiscSelect != 0 {
+		return -int64(unix.EIO) // ECREATE #GP: not allowed by CPUID.(12H,1) or (12H,0).EBX
+	}
 	if err := e.create(secs); err != nil {
 		return -int64(unix.ENOMEM)
 	}
+	e.attrMask = sgx.AttrDebug | sgx.AttrMode64Bit | sgx.AttrKSS | sgx.AttrAEXNotify // SGX_ATTR_UNPRIV_MASK
 	em.emit(Event{Kind: EvEnclaveCreated, Pid: pr.pid, Enclave: secs.BaseAddr, Size: secs.Size,
 		SSAFrameSize: secs.SSAFrameSize, MiscSelect: secs.MiscSelect,
 		Attributes: secs.Attributes})
@@ -463,6 +506,11 @@ func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
 	if err := sig.UnmarshalBinary(raw); err != nil {
 		return -int64(unix.EPERM) // EINIT: SGX_INVALID_SIG_STRUCT
 	}
+	// sgx_encl_init: attributes the driver has not allowed (PROVISIONKEY
+	// without SGX_IOC_ENCLAVE_PROVISION, EINITTOKENKEY) are refused.
+	if e.secs.Attributes.Flags&^e.attrMask != 0 {
+		return -int64(unix.EACCES)
+	}
 	mr := e.meas.Sum()
 	if err := sgx.CheckEINIT(&e.secs, mr, &sig); err != nil {
 		e.initErr = err
@@ -476,8 +524,30 @@ func (em *Emulator) ioctlInit(pr *process, e *enclave, arg uint64) int64 {
 	e.ident = sgx.IdentityAfterEINIT(&e.secs, &sig)
 	e.secs.Attributes.Flags |= sgx.AttrInit
 	e.inited = true
-	e.patchIllegal()
 	em.emit(Event{Kind: EvEnclaveInitialized, Pid: pr.pid, Enclave: e.base(), MRENCLAVE: e.secs.MRENCLAVE, MRSIGNER: e.secs.MRSIGNER})
+	if em.cpuid == CPUIDRewrite {
+		em.rewriteEnclave(pr, e)
+	}
+	return 0
+}
+
+// ioctlProvision is SGX_IOC_ENCLAVE_PROVISION: the argument names a
+// /dev/sgx_provision file descriptor, which allows ATTRIBUTES.PROVISIONKEY
+// at EINIT (sgx_set_attribute: EINVAL for any other file). As in the
+// kernel, ENCLAVE_CREATE resets what was allowed.
+func (em *Emulator) ioctlProvision(pr *process, e *enclave, arg uint64) int64 {
+	b, ok := readStruct(pr, arg, 8)
+	if !ok {
+		return -int64(unix.EFAULT)
+	}
+	var p sgx.EnclaveProvision
+	if err := p.UnmarshalBinary(b); err != nil {
+		return -int64(unix.EFAULT)
+	}
+	if !pr.prov[int(int32(p.Fd))] {
+		return -int64(unix.EINVAL)
+	}
+	e.attrMask |= sgx.AttrProvisionKey
 	return 0
 }
 

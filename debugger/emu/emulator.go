@@ -38,6 +38,21 @@ type Options struct {
 	// EGETKEY's keys and EREPORT's MACs are derived. Nil: $SGXDBG_CPU_SECRET,
 	// else the per-user file (CPUSecretPath), created on first use.
 	CPUSecret []byte
+
+	// CPU is the SGX processor to present ("" is CPUSGX2).
+	CPU CPUModel
+	// EPCSize is the size CPUID reports for the EPC (0: DefaultEPCSize).
+	// As on hardware, enclaves larger than the EPC still run (the kernel
+	// pages EPC out), so it is reported, not enforced.
+	EPCSize uint64
+	// CPUID chooses how CPUID is caught; the default uses CPUID faulting
+	// where the CPU has it and rewriting otherwise.
+	CPUID CPUIDMethod
+	// FunctionRanges, used only when CPUID is caught by rewriting, returns
+	// the [start, end) offsets of the function symbols of the enclave image
+	// that measures to mrenclave (nil when no image is known): only CPUID
+	// instructions inside them are rewritten.
+	FunctionRanges func(mrenclave [32]byte) [][2]uint64
 }
 
 // ExitStatus is how the host's main process ended.
@@ -50,6 +65,7 @@ type process struct {
 	scratch  uint64
 	enclaves []*enclave
 	fds      map[int]*enclave // enclave file descriptors
+	prov     map[int]bool     // /dev/sgx_provision file descriptors
 	enclu    map[uint64]bool  // host addresses known to hold an ENCLU
 	// vdsoEnclu and vdsoFixup locate the synthetic vDSO's ENCLU and its
 	// exception fixup (0 when the process has no synthetic vDSO).
@@ -83,6 +99,9 @@ type thread struct {
 	gone bool
 	// running is set when the thread was resumed since its last stop.
 	running bool
+	// hostCPUIDFault is the CPUID faulting the host itself asked for with
+	// arch_prctl(ARCH_SET_CPUID, 0) (sysArchPrctl).
+	hostCPUIDFault bool
 	// drGen is the generation of the debug registers the thread has.
 	drGen int
 	// dr6 is the debug status of the #DB being turned into an AEX.
@@ -106,6 +125,11 @@ type Emulator struct {
 	mainPid int
 	exit    *ExitStatus
 
+	model      CPUModel
+	sgx        sgx.SGXCPUID // leaf 12H of the emulated processor
+	cpuid      CPUIDMethod  // settled at the first exec
+	cpuidCount int          // host CPUIDs answered
+	cpuidCache map[[2]uint32][4]uint32
 	// events happened since ContinueOnce last returned.
 	events []Event
 	// cur is the stop ContinueOnce last returned; next, one an action
@@ -154,19 +178,38 @@ func Start(opts Options) (*Emulator, error) {
 			path = p
 		}
 	}
+	model, err := ParseCPUModel(string(opts.CPU))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseCPUIDMethod(string(opts.CPUID)); err != nil {
+		return nil, err
+	}
+	epc := opts.EPCSize
+	if epc == 0 {
+		epc = DefaultEPCSize
+	}
+	xs := probeHostXSave()
+	leaf12 := sgxCPUID(model, epc, xs.xcr0)
+	if err := leaf12.Check(); err != nil {
+		return nil, fmt.Errorf("emulated CPU: %w", err)
+	}
 	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files})
 	if err != nil {
 		return nil, err
 	}
 	em := &Emulator{
 		opts:    opts,
-		xs:      probeHostXSave(),
+		xs:      xs,
 		procs:   map[int]*process{},
 		threads: map[int]*thread{},
 		mainPid: p.Pid,
+		model:   model,
+		sgx:     leaf12,
+		cpuid:   opts.CPUID,
 		pids:    map[int]bool{p.Pid: true},
 	}
-	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
+	pr := &process{pid: p.Pid, mem: p, fds: map[int]*enclave{}, prov: map[int]bool{}, enclu: map[uint64]bool{}}
 	em.procs[p.Pid] = pr
 	em.threads[p.Pid] = &thread{tid: p.Pid, proc: pr}
 	if err := em.prepare(pr, p.Pid, 0); err != nil {
@@ -201,6 +244,12 @@ func (em *Emulator) prepare(pr *process, tid int, want uint64) error {
 		return err
 	}
 	pr.scratch = scratch
+	if err := putScratchNames(pr); err != nil {
+		return err
+	}
+	if err := em.enableCPUIDFaulting(pr, tid); err != nil {
+		return err
+	}
 	pr.vdsoEnclu, pr.vdsoFixup = 0, 0
 	if !em.opts.NoVDSO {
 		if err := em.mapVDSO(pr, tid); err != nil {
@@ -390,7 +439,9 @@ func (em *Emulator) handle(st ptrace.Status) error {
 		}
 		if f := th.afterSyscall; f != nil {
 			th.afterSyscall = nil
-			if err := f(&r); err != nil || th.running {
+			// f may have made a stop of the thread (the #UD AEX of a
+			// SYSCALL in an enclave): then it stays held.
+			if err := f(&r); err != nil || th.running || (em.next != nil && em.next.th == th) {
 				return err
 			}
 			return em.resume(th, 0)
@@ -525,6 +576,7 @@ func (em *Emulator) handleEvent(th *thread, st ptrace.Status) error {
 		} else if err := em.forked(th.proc, child); err != nil {
 			return err
 		}
+		em.threads[child].hostCPUIDFault = th.hostCPUIDFault // inherited, as the kernel's setting is
 		return em.resume(th, 0)
 	case unix.PTRACE_EVENT_EXEC:
 		return em.execed(th)
@@ -540,7 +592,10 @@ func (em *Emulator) forked(parent *process, pid int) error {
 	if err != nil {
 		return err
 	}
-	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}, enclu: map[uint64]bool{}}
+	pr := &process{pid: pid, mem: mem, scratch: parent.scratch, fds: map[int]*enclave{}, prov: map[int]bool{}, enclu: map[uint64]bool{}}
+	for fd := range parent.prov {
+		pr.prov[fd] = true // a plain file: the child inherits it
+	}
 	em.procs[pid] = pr
 	em.trackPid(pid, true)
 	th := em.threads[pid]

@@ -36,8 +36,14 @@ type enclave struct {
 	// EINIT (CPUID, SYSCALL, …), by enclave offset: EDBGRD shows these.
 	original map[uint64][2]byte
 	shown    map[uint64]bool // rewritten sites showing their original bytes
-	maps     []mapping       // host mappings of the enclave file
-	initErr  error           // why the last EINIT failed, for diagnostics
+	// rewritten lists the addresses of the CPUID instructions the
+	// rewriting fallback changed, ascending (empty with CPUID faulting).
+	rewritten []uint64
+	maps      []mapping // host mappings of the enclave file
+	initErr   error     // why the last EINIT failed, for diagnostics
+	// attrMask is the driver's attributes_mask: the ATTRIBUTES EINIT
+	// accepts (SGX_ATTR_UNPRIV_MASK, plus PROVISIONKEY once allowed).
+	attrMask sgx.AttributeFlags
 }
 
 func (e *enclave) base() uint64 { return e.secs.BaseAddr }

@@ -55,7 +55,7 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 	if err != nil {
 		return err
 	}
-	if sig == unix.SIGILL && em.atENCLU(th, r.Rip) {
+	if encluTrap(sig, &si, r.Rip) && em.atENCLU(th, r.Rip) {
 		return em.enclu(th, &r)
 	}
 	if th.inEnclave() {
@@ -66,6 +66,9 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 		// EXITINFO invalid, then the signal at the AEP.
 		return em.aex(th, &r, aexInfo{interrupt: true, rip: r.Rip, sig: sig, si: si})
 	}
+	if sig == unix.SIGSEGV && si.Code == ptrace.SIKernel && em.cpuid == CPUIDFaulting && !th.hostCPUIDFault && em.atCPUID(th, r.Rip) {
+		return em.hostCPUID(th, &r)
+	}
 	if sig == unix.SIGSEGV && si.Code > 0 {
 		if ok, err := em.hostTouch(th, si.Addr); ok || err != nil {
 			if err != nil {
@@ -75,6 +78,29 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 		}
 	}
 	return em.resume(th, sig)
+}
+
+// encluTrap reports whether a signal stopped at an ENCLU may be that
+// ENCLU's own fault. Without SGX, ENCLU raises #UD (SIGILL). Where ENCLU is
+// a real instruction (SGX enabled, or present with no driver) it raises
+// #GP outside a real enclave (SIGSEGV, SI_KERNEL) or #PF on its operands
+// (SIGSEGV or SIGBUS at the TCS address). A #PF fetching the instruction
+// itself (si_addr inside its three bytes) is not, nor is a trap (SIGTRAP)
+// that merely stopped there.
+func encluTrap(sig unix.Signal, si *ptrace.Siginfo, rip uint64) bool {
+	switch sig {
+	case unix.SIGILL:
+		return true
+	case unix.SIGSEGV, unix.SIGBUS:
+		if si.Code == ptrace.SIKernel {
+			return true
+		}
+		if si.Code <= 0 {
+			return false // sent by a process, not raised by the instruction
+		}
+		return si.Addr < rip || si.Addr >= rip+uint64(len(encluBytes))
+	}
+	return false
 }
 
 func isFault(sig unix.Signal) bool {
@@ -103,6 +129,17 @@ func (em *Emulator) hostTouch(th *thread, addr uint64) (bool, error) {
 // enclu executes the ENCLU leaf in EAX for a thread stopped at ENCLU.
 func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 	leaf := sgx.EncluLeaf(uint32(r.Rax))
+	gp := func(reason string) error {
+		if th.inEnclave() {
+			return em.aex(th, r, gpInfo(r.Rip))
+		}
+		return em.encluFault(th, r, leaf, gpErr("%s", reason))
+	}
+	// SDM ENCLU operation: an undefined leaf raises #GP(0), inside an
+	// enclave or not; which leaves exist follows CPUID.(12H,0).EAX.
+	if !em.leafExists(leaf) {
+		return gp(fmt.Sprintf("%v is not an ENCLU leaf of the %s processor", leaf, em.model))
+	}
 	if th.inEnclave() {
 		switch leaf {
 		case sgx.LeafEEXIT:
@@ -115,8 +152,8 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 		case sgx.LeafEGETKEY:
 			return em.egetkey(th, r)
 		}
-		// EACCEPT, EMODPE, EACCEPTCOPY, EDECCSSA … are not emulated: the
-		// enclave sees #UD.
+		// The SGX2 leaves exist on the sgx2 model but are not emulated:
+		// the enclave sees #UD.
 		return em.aex(th, r, udInfo(r.Rip))
 	}
 	switch leaf {
@@ -125,9 +162,21 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 	case sgx.LeafERESUME:
 		return em.eresume(th, r)
 	}
-	// Outside an enclave the other ENCLU leaves raise #UD: the SIGILL the
-	// host already has is the right signal.
-	return em.resume(th, unix.SIGILL)
+	// Outside an enclave only EENTER and ERESUME are allowed: #GP(0).
+	return gp(fmt.Sprintf("%v outside an enclave", leaf))
+}
+
+// leafExists reports whether the emulated processor defines an ENCLU
+// leaf: the SGX1 leaves always, EACCEPT, EMODPE and EACCEPTCOPY with
+// SGX2; EVERIFYREPORT2 and EDECCSSA never (CPUID does not report them).
+func (em *Emulator) leafExists(l sgx.EncluLeaf) bool {
+	switch l {
+	case sgx.LeafEREPORT, sgx.LeafEGETKEY, sgx.LeafEENTER, sgx.LeafERESUME, sgx.LeafEEXIT:
+		return true
+	case sgx.LeafEACCEPT, sgx.LeafEMODPE, sgx.LeafEACCEPTCOPY:
+		return em.model == CPUSGX2
+	}
+	return false
 }
 
 // encluError is a failed check of EENTER or ERESUME: the fault the SDM

@@ -8,6 +8,9 @@ var tracedSyscalls = []uint32{
 	unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_OPENAT2, unix.SYS_IOCTL,
 	unix.SYS_MPROTECT, unix.SYS_MUNMAP, unix.SYS_MREMAP, unix.SYS_CLOSE,
 	unix.SYS_DUP, unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_FCNTL,
+	// The device nodes answer stat and access as character devices.
+	unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_FSTAT, unix.SYS_NEWFSTATAT, unix.SYS_STATX,
+	unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2,
 }
 
 const auditArchX86_64 = 0xc000003e
@@ -53,6 +56,16 @@ func seccompFilter(scratch uint64) []unix.SockFilter {
 		/* 8 */ ret(unix.SECCOMP_RET_ALLOW),
 		/* 9 */ ld(sdNr),
 	}
+	// arch_prctl: traced for ARCH_GET_CPUID and ARCH_SET_CPUID only, which
+	// the emulator answers for the host (CPUID faulting is its own).
+	f = append(f,
+		jeq(unix.SYS_ARCH_PRCTL, 0, 5),
+		ld(sdArgsLo),
+		jeq(archGetCPUID, 2, 0),
+		jeq(archSetCPUID, 1, 0),
+		ret(unix.SECCOMP_RET_ALLOW),
+		ret(unix.SECCOMP_RET_TRACE),
+	)
 	// mmap: traced when args[4] (fd) is not -1.
 	f = append(f,
 		jeq(unix.SYS_MMAP, 0, 3),

@@ -18,7 +18,7 @@ func (em *Emulator) Enclaves() []EnclaveInfo {
 			}
 			info := EnclaveInfo{Pid: pr.pid, Base: e.base(), Size: e.size(), SSAFrameSize: e.secs.SSAFrameSize,
 				MiscSelect: e.secs.MiscSelect, Attributes: e.secs.Attributes, MRENCLAVE: e.secs.MRENCLAVE,
-				MRSIGNER: e.secs.MRSIGNER, Initialized: e.inited}
+				MRSIGNER: e.secs.MRSIGNER, Initialized: e.inited, CPUIDRewritten: append([]uint64(nil), e.rewritten...)}
 			for off, p := range e.pages {
 				if p.secinfo.PageType() == sgx.PageTypeTCS {
 					info.TCS = append(info.TCS, e.base()+off)

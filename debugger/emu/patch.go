@@ -8,35 +8,68 @@ import (
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// ud2 replaces instructions that must raise #UD inside an enclave but run
-// natively on this CPU.
+// ud2 replaces CPUID in the rewriting fallback (CPUIDRewrite).
 var ud2 = [2]byte{0x0f, 0x0b}
 
-// patchIllegal sweeps the enclave's executable pages linearly (as objdump
-// does) after EINIT and rewrites CPUID, SYSCALL, SYSENTER and INT 0x80 —
-// all two bytes long, and all #UD inside an enclave but native on this CPU
-// (which has no CPUID faulting, and whose hardware breakpoints do not fire
-// under its hypervisor) — to UD2 in the copy that executes. EDBGRD and core
-// files show the original bytes. Bytes that do not decode are skipped one
-// at a time. When a rewritten site raises its #UD, the original bytes are
-// put back until the enclave resumes normal execution (ERESUME to CSSA 0),
-// so that an exception handler that decodes the faulting instruction reads
-// what hardware would show it.
-func (e *enclave) patchIllegal() {
-	var offs []uint64
-	for off, p := range e.pages {
-		if p.secinfo.PageType() == sgx.PageTypeREG && p.secinfo&sgx.SecinfoX != 0 {
-			offs = append(offs, off)
+// rewriteCPUID is the fallback for processors without CPUID faulting,
+// where CPUID cannot be caught without changing code: after EINIT it
+// sweeps each of the given [start, end) ranges of enclave offsets (the
+// image's function symbols) linearly, as objdump does, and rewrites each
+// CPUID to UD2 in the copy that executes, so that it raises #UD as
+// hardware would. Bytes outside functions (constants, jump tables) are
+// never touched. EDBGRD and core files show the original bytes; while a
+// rewritten site's #UD is being handled the original bytes are put back
+// (showOriginal) until the enclave resumes normal execution (ERESUME to
+// CSSA 0), so a handler that decodes the instruction reads what hardware
+// would show it. SYSCALL, SYSENTER and INT 0x80 need no rewriting: a
+// thread in enclave mode runs under PTRACE_SYSCALL, which catches them.
+// It returns the rewritten sites' offsets, ascending.
+func (e *enclave) rewriteCPUID(ranges [][2]uint64) []uint64 {
+	var sites []uint64
+	for _, r := range ranges {
+		start, end := r[0], min(r[1], e.size())
+		for off := start; off < end; {
+			p := e.pages[off&^(sgx.PageSize-1)]
+			if p == nil || p.secinfo.PageType() != sgx.PageTypeREG || p.secinfo&sgx.SecinfoX == 0 {
+				off = off&^(sgx.PageSize-1) + sgx.PageSize // not executable code
+				continue
+			}
+			inst, err := x86asm.Decode(e.mem[off:end], 64)
+			if err != nil {
+				off++
+				continue
+			}
+			if inst.Op == x86asm.CPUID && inst.Len == 2 {
+				if _, done := e.original[off]; !done {
+					e.original[off] = [2]byte{e.mem[off], e.mem[off+1]}
+					copy(e.mem[off:], ud2[:])
+					sites = append(sites, off)
+				}
+			}
+			off += uint64(inst.Len)
 		}
 	}
-	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
-	for i := 0; i < len(offs); {
-		j := i + 1
-		for j < len(offs) && offs[j] == offs[j-1]+sgx.PageSize {
-			j++
-		}
-		e.sweep(offs[i], offs[j-1]+sgx.PageSize)
-		i = j
+	sort.Slice(sites, func(i, j int) bool { return sites[i] < sites[j] })
+	return sites
+}
+
+// rewriteEnclave applies the CPUID rewriting fallback to a newly
+// initialized enclave, limited to its image's function symbols, and
+// reports every rewritten site (or that none could be, without an image).
+func (em *Emulator) rewriteEnclave(pr *process, e *enclave) {
+	var ranges [][2]uint64
+	if em.opts.FunctionRanges != nil {
+		ranges = em.opts.FunctionRanges(e.secs.MRENCLAVE)
+	}
+	if ranges == nil {
+		em.emit(Event{Kind: EvCPUIDRewritten, Pid: pr.pid, Enclave: e.base(),
+			Reason: "no enclave image with function symbols matches this MRENCLAVE: CPUID runs natively inside it"})
+		return
+	}
+	for _, off := range e.rewriteCPUID(ranges) {
+		e.rewritten = append(e.rewritten, e.base()+off)
+		em.emit(Event{Kind: EvCPUIDRewritten, Pid: pr.pid, Enclave: e.base(), RIP: e.base() + off,
+			Reason: "no CPUID faulting on this CPU: CPUID rewritten to UD2"})
 	}
 }
 
@@ -56,32 +89,6 @@ func (e *enclave) rearm() {
 		copy(e.mem[off:off+2], ud2[:])
 		delete(e.shown, off)
 	}
-}
-
-func (e *enclave) sweep(start, end uint64) {
-	for off := start; off < end; {
-		inst, err := x86asm.Decode(e.mem[off:end], 64)
-		if err != nil {
-			off++
-			continue
-		}
-		if mustTrap(inst) && inst.Len == 2 {
-			e.original[off] = [2]byte{e.mem[off], e.mem[off+1]}
-			copy(e.mem[off:], ud2[:])
-		}
-		off += uint64(inst.Len)
-	}
-}
-
-func mustTrap(inst x86asm.Inst) bool {
-	switch inst.Op {
-	case x86asm.CPUID, x86asm.SYSCALL, x86asm.SYSENTER:
-		return true
-	case x86asm.INT:
-		imm, ok := inst.Args[0].(x86asm.Imm)
-		return ok && imm == 0x80
-	}
-	return false
 }
 
 // unpatched copies enclave bytes at off into buf with the original bytes

@@ -25,6 +25,7 @@ const (
 	EvERESUME            = target.EvERESUME
 	EvENCLUFault         = target.EvENCLUFault
 	EvEnclaveRemoved     = target.EvEnclaveRemoved
+	EvCPUIDRewritten     = target.EvCPUIDRewritten
 	EvExit               = target.EvExit
 )
 

@@ -6,6 +6,8 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -19,8 +21,10 @@ import (
 // __vdso_sgx_enter_enclave@LINUX_2.6. The kernel here has no SGX vDSO; the
 // emulator maps this one into every host and points AT_SYSINFO_EHDR at it,
 // so hosts that prefer the vDSO (as the Intel SDK, Open Enclave and
-// Gramine do) take that path. The real vDSO's clock functions are then
-// absent and glibc falls back to system calls for them.
+// Gramine do) take that path. It also exports the kernel vDSO's
+// clock_gettime, gettimeofday, time, getcpu and clock_getres, which jump to
+// the real vDSO's functions (it stays mapped), so the C library keeps its
+// fast paths.
 //
 //go:embed vdso/sgx_vdso.so
 var sgxVDSO []byte
@@ -30,7 +34,12 @@ var sgxVDSO []byte
 type vdsoImage struct {
 	mem          []byte
 	enclu, fixup uint64
+	real         uint64 // the table of the real vDSO's functions (vdsoForwards)
 }
+
+// vdsoForwards are the functions the synthetic vDSO forwards to the real
+// one, in the order of its sgx_vdso_real table.
+var vdsoForwards = []string{"__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time", "__vdso_getcpu", "__vdso_clock_getres"}
 
 func parseVDSO(b []byte) (vdsoImage, error) {
 	var v vdsoImage
@@ -59,10 +68,12 @@ func parseVDSO(b []byte) (vdsoImage, error) {
 			v.enclu = s.Value
 		case "sgx_vdso_fixup":
 			v.fixup = s.Value
+		case "sgx_vdso_real":
+			v.real = s.Value
 		}
 	}
-	if v.enclu == 0 || v.fixup == 0 {
-		return v, fmt.Errorf("synthetic vDSO: no sgx_vdso_enclu/sgx_vdso_fixup symbols")
+	if v.enclu == 0 || v.fixup == 0 || v.real == 0 || v.real+8*uint64(len(vdsoForwards)) > uint64(len(v.mem)) {
+		return v, fmt.Errorf("synthetic vDSO: no sgx_vdso_enclu/sgx_vdso_fixup/sgx_vdso_real symbols")
 	}
 	return v, nil
 }
@@ -85,13 +96,21 @@ func (em *Emulator) mapVDSO(pr *process, tid int) error {
 	if err != nil || slot == 0 {
 		return err
 	}
+	var old [8]byte
+	if _, err := pr.mem.ReadMemory(old[:], slot); err != nil {
+		return fmt.Errorf("read AT_SYSINFO_EHDR: %w", err)
+	}
+	image := append([]byte(nil), v.mem...)
+	for i, addr := range realVDSOFunctions(pr, binary.LittleEndian.Uint64(old[:])) {
+		binary.LittleEndian.PutUint64(image[v.real+8*uint64(i):], addr)
+	}
 	site := pr.scratch + ptrace.ScratchSyscall
 	base, err := pr.mem.InjectSyscall(tid, site, unix.SYS_MMAP, 0, sgx.PageSize,
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
 	if err != nil {
 		return fmt.Errorf("map the synthetic vDSO: %w", err)
 	}
-	if _, err := pr.mem.WriteMemory(v.mem, base); err != nil {
+	if _, err := pr.mem.WriteMemory(image, base); err != nil {
 		return err
 	}
 	if _, err := pr.mem.InjectSyscall(tid, site, unix.SYS_MPROTECT, base, sgx.PageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
@@ -104,6 +123,66 @@ func (em *Emulator) mapVDSO(pr *process, tid int) error {
 	}
 	pr.vdsoEnclu, pr.vdsoFixup = base+v.enclu, base+v.fixup
 	return nil
+}
+
+// realVDSOFunctions returns the addresses of vdsoForwards in the kernel's
+// vDSO mapped at ehdr in pr (0 for each one it lacks, or for all when it
+// cannot be read): its dynamic symbols, relocated from the image's first
+// PT_LOAD to where it is mapped.
+func realVDSOFunctions(pr *process, ehdr uint64) []uint64 {
+	out := make([]uint64, len(vdsoForwards))
+	size := vdsoMapSize(pr.pid, ehdr)
+	if ehdr == 0 || size == 0 {
+		return out
+	}
+	buf := make([]byte, size)
+	if n, err := pr.mem.ReadMemory(buf, ehdr); err != nil || n != len(buf) {
+		return out
+	}
+	f, err := elf.NewFile(bytes.NewReader(buf))
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	var vaddr uint64
+	found := false
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			vaddr, found = p.Vaddr, true
+			break
+		}
+	}
+	syms, err := f.DynamicSymbols()
+	if err != nil || !found {
+		return out
+	}
+	for _, s := range syms {
+		for i, name := range vdsoForwards {
+			if s.Name == name && elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Value >= vaddr && s.Value-vaddr < size {
+				out[i] = ehdr + s.Value - vaddr
+			}
+		}
+	}
+	return out
+}
+
+// vdsoMapSize is the length of the [vdso] mapping that starts at ehdr, from
+// /proc/PID/maps, or 0.
+func vdsoMapSize(pid int, ehdr uint64) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasSuffix(line, "[vdso]") {
+			continue
+		}
+		var start, end uint64
+		if _, err := fmt.Sscanf(line, "%x-%x", &start, &end); err == nil && start == ehdr && end > start && end-start <= 1<<20 {
+			return end - start
+		}
+	}
+	return 0
 }
 
 // auxvSlot walks the initial stack at rsp (argc, argv, envp, auxv) and

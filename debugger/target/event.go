@@ -27,6 +27,10 @@ const (
 	EvExit               EventKind = "exit"
 )
 
+// EvCPUIDRewritten: on a CPU without CPUID faulting, a CPUID inside an
+// enclave was rewritten to UD2 (RIP), or none could be (RIP 0, Reason).
+const EvCPUIDRewritten EventKind = "cpuid-rewritten"
+
 // Delivery is how the host learns of an AEX or of a faulting ENCLU: a
 // signal at the AEP, or the vDSO's exception fixup (the kernel's
 // __vdso_sgx_enter_enclave returns to its caller with the exception in
@@ -100,7 +104,7 @@ type Event struct {
 	AEP      uint64
 	Delivery Delivery
 	Leaf     sgx.EncluLeaf // enclu-fault: the leaf that faulted
-	Reason   string        // enclu-fault: the SDM check that failed
+	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why
 
 	// exit
 	Status int
@@ -149,6 +153,8 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " tid %d %s tcs %#x at %#x: %s %s -> %s", e.Tid, e.Leaf, e.TCS, e.RIP, e.VectorName(), e.Reason, e.Delivery)
 	case EvEnclaveRemoved:
 		fmt.Fprintf(&b, " pid %d enclave %#x", e.Pid, e.Enclave)
+	case EvCPUIDRewritten:
+		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
 	case EvExit:
 		if e.Killed != 0 {
 			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, unix.SignalName(e.Killed))

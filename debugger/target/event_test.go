@@ -28,7 +28,10 @@ func TestEventJSON(t *testing.T) {
 		{Kind: EvAEX, Tid: 8, Enclave: 1 << 40, TCS: 2 << 40, CSSA: 1, Vector: sgx.VectorPF, ExitType: sgx.ExitHardware, Valid: true,
 			MAddr: 0x10000, ErrCd: 4, RIP: 0x7f0000013120, AEP: 0x555500001000, Delivery: Delivery{VDSO: true}},
 		{Kind: EvENCLUFault, Tid: 9, TCS: 5, Leaf: sgx.LeafEENTER, Vector: sgx.VectorGP, Reason: "CSSA >= NSSA", RIP: 0x10, Delivery: Delivery{Signal: unix.SIGSEGV}},
+		{Kind: EvENCLUFault, Tid: 9, Leaf: sgx.LeafEEXIT, Vector: sgx.VectorGP, Reason: "EEXIT outside an enclave", RIP: 0x10, Delivery: Delivery{Signal: unix.SIGSEGV}},
+		{Kind: EvENCLUFault, Tid: 9, Leaf: 12, Vector: sgx.VectorGP, Reason: "undefined", RIP: 0x10, Delivery: Delivery{Signal: unix.SIGSEGV}},
 		{Kind: EvEnclaveRemoved, Pid: 7, Enclave: 1 << 40},
+		{Kind: EvCPUIDRewritten, Pid: 7, Enclave: 1 << 40, RIP: 1<<40 + 0x31a5, Reason: "no CPUID faulting on this CPU: CPUID rewritten to UD2"},
 		{Kind: EvExit, Pid: 7, Status: 2},
 		{Kind: EvExit, Pid: 7, Status: 139, Killed: unix.SIGSEGV},
 	}
@@ -53,7 +56,9 @@ func TestEventJSON(t *testing.T) {
 		`{"event":"aex","tid":1,"enclave":"0x1","tcs":"0x1","ssa":0,"cssa":1,"valid":true,"vector":14,"vector_name":"#GP","exit_type":"hardware","maddr":"0x0","errcd":"0x0","rip":"0x1","aep":"0x2","signal":"SIGSEGV"}`,
 		`{"event":"aex","tid":1,"enclave":"0x1","tcs":"0x1","ssa":0,"cssa":1,"valid":false,"vector":0,"vector_name":"none","exit_type":"hardware","maddr":"0x0","errcd":"0x0","rip":"0x1","aep":"0x2","signal":"SIGINT"}`,
 		`{"event":"aex","tid":1,"enclave":"0x1","tcs":"0x1","ssa":0,"cssa":1,"valid":true,"vector":14,"vector_name":"#PF","exit_type":"hardware","maddr":"0x0","errcd":"0x0","rip":"0x1","aep":"0x2","signal":"SIGNOPE"}`,
-		`{"event":"enclu-fault","tid":1,"tcs":"0x1","leaf":"EEXIT","vector":13,"vector_name":"#GP","reason":"x","rip":"0x1","signal":"SIGSEGV"}`,
+		`{"event":"enclu-fault","tid":1,"tcs":"0x1","leaf":"ECREATE","vector":13,"vector_name":"#GP","reason":"x","rip":"0x1","signal":"SIGSEGV"}`,
+		`{"event":"enclu-fault","tid":1,"tcs":"0x1","leaf":"EncluLeaf(4)","vector":13,"vector_name":"#GP","reason":"x","rip":"0x1","signal":"SIGSEGV"}`,
+		`{"event":"cpuid-rewritten","pid":1,"enclave":"0x1","rip":"0x2"}`,
 		`{"event":"exit","pid":1,"status":137,"killed":"SIGWHAT"}`,
 		`[]`,
 	} {

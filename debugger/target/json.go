@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -130,14 +131,23 @@ var eventFields = map[EventKind][]field{
 		{key: "leaf",
 			enc: func(e *Event) any { return e.Leaf.String() },
 			dec: func(e *Event, r *reader) {
+				// EENTER or ERESUME failing their checks, or any leaf
+				// raising #GP(0): undefined, or not EENTER/ERESUME outside
+				// an enclave ("EncluLeaf(12)" for an undefined number).
 				s := r.str("leaf")
-				for _, l := range []sgx.EncluLeaf{sgx.LeafEENTER, sgx.LeafERESUME} {
+				for l := sgx.EncluLeaf(0); l <= sgx.LeafEDECCSSA; l++ {
 					if l.String() == s {
 						e.Leaf = l
 						return
 					}
 				}
-				r.fail("leaf", fmt.Errorf("%q is not EENTER or ERESUME", s))
+				if n, ok := strings.CutPrefix(s, "EncluLeaf("); ok && strings.HasSuffix(n, ")") {
+					if v, err := strconv.ParseUint(strings.TrimSuffix(n, ")"), 10, 32); err == nil && v > uint64(sgx.LeafEDECCSSA) {
+						e.Leaf = sgx.EncluLeaf(v)
+						return
+					}
+				}
+				r.fail("leaf", fmt.Errorf("%q is not an ENCLU leaf", s))
 			}},
 		fVector, fVectorName,
 		{key: "reason",
@@ -146,6 +156,11 @@ var eventFields = map[EventKind][]field{
 		fRIP, fDelivery,
 	},
 	EvEnclaveRemoved: {fPid, fEnclave},
+	EvCPUIDRewritten: {fPid, fEnclave, fRIP,
+		{key: "reason",
+			enc: func(e *Event) any { return e.Reason },
+			dec: func(e *Event, r *reader) { e.Reason = r.str("reason") }},
+	},
 	EvExit: {fPid,
 		intField("status", func(e *Event) *int { return &e.Status }),
 		{key: "killed", optional: true,

@@ -99,6 +99,9 @@ type EnclaveInfo struct {
 	Initialized  bool
 	TCS          []uint64 // linear addresses of its TCS pages, ascending
 	Pages        []Page   // every EPC page, by offset
+	// CPUIDRewritten lists the CPUID instructions the emulator rewrote to
+	// UD2 (only on a CPU without CPUID faulting), ascending.
+	CPUIDRewritten []uint64
 }
 
 // Page is one EPC page of an enclave and its EPCM type and permissions.

@@ -171,6 +171,14 @@ int main(int argc, char **argv)
 		printf("child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		uint64_t r = do_eenter(base + tcs_offset, 0, 41);
 		printf("returned %lu\n", (unsigned long)r);
+	} else if (!strcmp(s, "enclu")) {
+		/* ENCLU with leaf ARG inside the enclave (op 12) */
+		do_eenter(base + tcs_offset, 12, arg);
+		printf("no fault\n");
+	} else if (!strcmp(s, "enclu-outside")) {
+		/* ENCLU with leaf ARG in host code */
+		__asm__ volatile(".byte 0x0f, 0x01, 0xd7" : : "a"(arg) : "rbx", "rcx", "rdx", "memory");
+		printf("no fault\n");
 	} else if (!strcmp(s, "eresume0")) {
 		do_eresume(base + tcs_offset);
 		printf("ERESUME did not fault\n");

@@ -28,6 +28,8 @@ entry:
 	je op_syscall
 	cmp $11, %rdi
 	je op_xmm
+	cmp $12, %rdi
+	je op_enclu
 	jmp op_exit
 op_echo:
 	lea 1(%rsi), %rsi
@@ -87,6 +89,11 @@ op_xmm:
 	movq %rax, %xmm15
 at_xmm:
 	ud2
+op_enclu:
+	mov %rsi, %rax			/* the leaf */
+at_enclu:
+	.byte 0x0f, 0x01, 0xd7
+	jmp op_exit
 op_exit:
 	mov %rcx, %rbx
 	mov $4, %eax

@@ -99,4 +99,41 @@ call_handler:
 	jmp	enter			/* 2 or 3: run that leaf again */
 	.cfi_endproc
 	.size	__vdso_sgx_enter_enclave, .-__vdso_sgx_enter_enclave
+
+/*
+ * The kernel vDSO's time and CPU functions, so that the C library keeps
+ * its fast paths. Each jumps to the real vDSO's function (which stays
+ * mapped where the kernel put it); the emulator writes their addresses
+ * into sgx_vdso_real before the page becomes read-only. Where the real
+ * vDSO has none (0), the function makes the system call instead.
+ */
+#define FORWARD(name, slot, nr)					\
+	.globl	__vdso_##name;					\
+	.type	__vdso_##name, @function;			\
+	.weak	name;						\
+	.set	name, __vdso_##name;				\
+__vdso_##name:							\
+	.cfi_startproc;						\
+	mov	sgx_vdso_real+8*slot(%rip), %rax;		\
+	test	%rax, %rax;					\
+	jz	1f;						\
+	jmp	*%rax;						\
+1:	mov	$nr, %eax;					\
+	syscall;						\
+	ret;							\
+	.cfi_endproc;						\
+	.size	__vdso_##name, .-__vdso_##name
+
+FORWARD(clock_gettime, 0, 228)
+FORWARD(gettimeofday, 1, 96)
+FORWARD(time, 2, 201)
+FORWARD(getcpu, 3, 309)
+FORWARD(clock_getres, 4, 229)
+
+	.globl	sgx_vdso_real
+	.hidden	sgx_vdso_real
+	.balign	8
+sgx_vdso_real:				/* filled by the emulator */
+	.quad	0, 0, 0, 0, 0
+	.size	sgx_vdso_real, .-sgx_vdso_real
 	.section .note.GNU-stack, "", @progbits
