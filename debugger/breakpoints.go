@@ -37,6 +37,17 @@ func (k BreakKind) String() string {
 // MarshalText names the kind in JSON.
 func (k BreakKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText reads a name MarshalText wrote.
+func (k *BreakKind) UnmarshalText(b []byte) error {
+	for i, n := range breakKindNames {
+		if n == string(b) {
+			*k = BreakKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown breakpoint kind %q", b)
+}
+
 func (k BreakKind) isWatch() bool { return k >= WatchWrite }
 
 // breakLoc is where a code breakpoint goes in every enclave of one image.
@@ -567,7 +578,12 @@ func (s *Session) syncNow() error {
 
 func (s *Session) breakMessage(bp *breakpoint) Result {
 	v := bp.view(s.enclavesNow())
-	msg := fmt.Sprintf("%s %d: %s", strings.ToUpper(bp.kind.String()[:1])+bp.kind.String()[1:], bp.id, strings.Join(v.Where, "; "))
+	title := map[BreakKind]string{BreakSoftware: "Breakpoint", BreakHardware: "Hardware assisted breakpoint",
+		WatchWrite: "Hardware watchpoint", WatchRead: "Hardware read watchpoint", WatchAccess: "Hardware access (read/write) watchpoint"}[bp.kind]
+	if bp.temporary {
+		title = "Temporary breakpoint"
+	}
+	msg := fmt.Sprintf("%s %d: %s", title, bp.id, strings.Join(v.Where, "; "))
 	if v.Pending {
 		msg += " (pending until an enclave of its image is initialized)"
 	}

@@ -468,6 +468,12 @@ func (s *Session) setReturnBreak(st target.Stop, p *place, m *motion) error {
 func (s *Session) motionStop(st target.Stop, m *motion, ownStep bool) (bool, error) {
 	ev := st.Event()
 	switch {
+	case ev.Kind == target.EvEEXIT && len(m.temps) > 0:
+		// Running to a return address or a location: an EEXIT on the way
+		// is an OCALL (its EENTER brings the thread back).
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.policy.Stops(ev), nil
 	case ev.Kind == target.EvEEXIT:
 		s.reason = &StopReason{Kind: "step", Message: fmt.Sprintf("%s: the enclave left through EEXIT (TCS %#x)", motionNames[m.kind], ev.TCS)}
 		return true, nil
