@@ -107,6 +107,18 @@ func (s *Session) wantsStop(st target.Stop) (bool, error) {
 		}
 		return stop, err
 	}
+	if ev.Kind == target.EvInterrupt || ev.Kind == target.EvAEX && !ev.Valid && ev.Delivery == (target.Delivery{}) {
+		// The debugger's interrupt: the first stop is the user's, the other
+		// threads' go on when the session does.
+		s.mu.Lock()
+		first := s.interrupt
+		s.interrupt = false
+		s.mu.Unlock()
+		if first {
+			s.reason = &StopReason{Kind: "interrupt", Message: "interrupted: " + s.interruptWhere(st)}
+		}
+		return first, nil
+	}
 	if ev.Kind == target.EvAEX && ev.Valid {
 		if stop, done, err := s.breakpointHit(st); done || err != nil {
 			s.own = stop
@@ -277,6 +289,15 @@ func (s *Session) where(st target.Stop) string {
 		out += fmt.Sprintf("\n%d\t%s", pos.Line, text)
 	}
 	return out
+}
+
+// interruptWhere says where an interrupt found the thread.
+func (s *Session) interruptWhere(st target.Stop) string {
+	ev := st.Event()
+	if ev.Kind == target.EvAEX {
+		return fmt.Sprintf("thread %d inside enclave %#x (TCS %#x, SSA frame %d, EXITINFO not valid): %s", ev.Tid, ev.Enclave, ev.TCS, ev.SSA, s.where(st))
+	}
+	return fmt.Sprintf("thread %d in host code at %#x", ev.Tid, ev.RIP)
 }
 
 // resumeFrom lets the thread of an AEX stop go on into its enclave

@@ -51,6 +51,9 @@ type Session struct {
 	matched  map[uint64]*candidate     // the same, with their DWARF
 	policy   Policy
 	running  bool // a Wait is in progress
+	// interrupt: Interrupt asked to stop; the first interrupt stop is the
+	// user's.
+	interrupt bool
 	stopped  bool // cur is held
 	ended    bool
 	exit     int
@@ -295,6 +298,30 @@ func (s *Session) pullHandler() (target.Stop, error) {
 			return nil, fmt.Errorf("the handler's thread ended before the handler returned; stopped at %s", tr.Stop.Event().Kind)
 		}
 	}
+}
+
+// ErrNotRunning is Interrupt's answer when no Wait runs.
+var ErrNotRunning = errors.New("the host is not running (it is stopped or has ended)")
+
+// Interrupt stops a running host, from any goroutine (Ctrl-C): every
+// thread stops, a thread inside an enclave with the AEX an interrupt causes
+// (EXITINFO.VALID = 0; continue or eresume resumes it transparently); the
+// Wait in progress returns the first of those stops.
+func (s *Session) Interrupt() error {
+	s.mu.Lock()
+	running := s.running && !s.ended
+	if running {
+		s.interrupt = true
+	}
+	s.mu.Unlock()
+	if !running {
+		return ErrNotRunning
+	}
+	it, ok := s.p.(target.Interrupter)
+	if !ok {
+		return errors.New("this backend cannot interrupt the host")
+	}
+	return it.Interrupt()
 }
 
 // IsStopped reports whether a thread is held at a stop.

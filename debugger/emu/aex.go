@@ -130,6 +130,11 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	}
 	d := &delivery{si: si, viaTkill: a.viaTkill}
 	ev.Delivery = target.Delivery{Signal: a.sig}
+	if a.sig == 0 {
+		// The debugger's interrupt: nothing for the host, which resumes at
+		// the AEP (its ERESUME) as after any interrupt.
+		d = nil
+	}
 	if !a.interrupt {
 		addr := uint64(0)
 		if a.vector == sgx.VectorPF {

@@ -132,9 +132,11 @@ type Emulator struct {
 	cpuidCache map[[2]uint32][4]uint32
 	// events happened since ContinueOnce last returned.
 	events []Event
-	// cur is the stop ContinueOnce last returned; next, one an action
-	// caused, for the next ContinueOnce to return.
-	cur, next *Stop
+	// cur is the stop ContinueOnce last returned; queue, the threads held
+	// since, for the next calls to return one by one (an action's stop, or
+	// every thread an interrupt stopped).
+	cur   *Stop
+	queue []*Stop
 	// focus is the thread running a debugger-started handler: until the
 	// run ends, only its stops are waited for.
 	focus *thread
@@ -148,6 +150,9 @@ type Emulator struct {
 	pidMu  sync.Mutex
 	pids   map[int]bool
 	killed bool
+	// interrupting: Interrupt sent SIGSTOP to these threads; their stops
+	// become interrupt stops (interrupt.go).
+	interrupting map[int]bool
 
 	keys *sgx.KeyHierarchy // loaded at the first EREPORT or EGETKEY
 }
@@ -304,7 +309,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 			}
 		}
 	}
-	for em.exit == nil && em.next == nil && len(em.events) == 0 {
+	for em.exit == nil && len(em.queue) == 0 && len(em.events) == 0 {
 		tid := -1
 		if em.focus != nil {
 			tid = em.focus.tid
@@ -341,8 +346,8 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 	}
 	tr := target.Trap{Events: em.events}
 	em.events = nil
-	if em.next != nil {
-		em.cur, em.next = em.next, nil
+	if len(em.queue) > 0 {
+		em.cur, em.queue = em.queue[0], em.queue[1:]
 		tr.Stop = em.cur
 	}
 	if em.exit != nil {
@@ -441,7 +446,7 @@ func (em *Emulator) handle(st ptrace.Status) error {
 			th.afterSyscall = nil
 			// f may have made a stop of the thread (the #UD AEX of a
 			// SYSCALL in an enclave): then it stays held.
-			if err := f(&r); err != nil || th.running || (em.next != nil && em.next.th == th) {
+			if err := f(&r); err != nil || th.running || em.holding(th) {
 				return err
 			}
 			return em.resume(th, 0)

@@ -55,6 +55,20 @@ func (em *Emulator) handleSignal(th *thread, sig unix.Signal, si ptrace.Siginfo)
 	if err != nil {
 		return err
 	}
+	if em.takeInterrupt(th, sig, si) {
+		return em.interrupted(th, &r)
+	}
+	if sig == unix.SIGTRAP && si.Code == ptrace.TrapHwBkpt && !th.inEnclave() && em.drGen > 0 {
+		// Host code touched a range the debugger watches in an enclave
+		// (a documented gap: hardware gives the host abort-page
+		// semantics there): not the host's trap.
+		if dr6, _, err := em.debugTrap(th); err != nil || dr6&dr6Hits != 0 {
+			if err != nil {
+				return err
+			}
+			return em.resume(th, 0)
+		}
+	}
 	if encluTrap(sig, &si, r.Rip) && em.atENCLU(th, r.Rip) {
 		return em.enclu(th, &r)
 	}

@@ -40,7 +40,7 @@ func (em *Emulator) setDebugRegisters(slots [target.NumHWSlots]target.HWSlot) er
 	em.dr, em.drGen = slots, em.drGen+1
 	// The held thread (if any) takes them now, so that a continue from
 	// this stop already watches.
-	for _, s := range []*Stop{em.cur, em.next} {
+	for _, s := range append([]*Stop{em.cur}, em.queue...) {
 		if s != nil && !s.Resumed() {
 			if err := em.applyDebugRegisters(s.th); err != nil {
 				return err

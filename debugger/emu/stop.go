@@ -28,7 +28,7 @@ type Stop struct {
 // hold keeps th stopped at ev and makes it the stop the next ContinueOnce
 // returns; d is what Continue delivers.
 func (em *Emulator) hold(th *thread, ev Event, d *delivery) {
-	em.next = &Stop{em: em, th: th, ev: ev, d: d, dr6: th.dr6}
+	em.queue = append(em.queue, &Stop{em: em, th: th, ev: ev, d: d, dr6: th.dr6})
 	th.dr6 = 0
 }
 
@@ -291,7 +291,7 @@ func (em *Emulator) endRun(th *thread, res *HandlerResult) error {
 		return err
 	}
 	from := run.stop
-	em.next = &Stop{em: em, th: th, ev: from.ev, d: from.d, handler: res}
+	em.queue = append(em.queue, &Stop{em: em, th: th, ev: from.ev, d: from.d, handler: res})
 	return nil
 }
 

@@ -27,6 +27,7 @@ const (
 	EvEnclaveRemoved     = target.EvEnclaveRemoved
 	EvCPUIDRewritten     = target.EvCPUIDRewritten
 	EvExit               = target.EvExit
+	EvInterrupt          = target.EvInterrupt
 )
 
 // ErrResumed: see target.ErrResumed.

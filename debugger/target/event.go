@@ -25,6 +25,9 @@ const (
 	EvENCLUFault         EventKind = "enclu-fault"
 	EvEnclaveRemoved     EventKind = "enclave-removed"
 	EvExit               EventKind = "exit"
+	// EvInterrupt: the debugger stopped a thread that was running host
+	// code (an interrupt inside an enclave is an AEX).
+	EvInterrupt EventKind = "interrupt"
 )
 
 // EvCPUIDRewritten: on a CPU without CPUID faulting, a CPUID inside an
@@ -153,6 +156,8 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " tid %d %s tcs %#x at %#x: %s %s -> %s", e.Tid, e.Leaf, e.TCS, e.RIP, e.VectorName(), e.Reason, e.Delivery)
 	case EvEnclaveRemoved:
 		fmt.Fprintf(&b, " pid %d enclave %#x", e.Pid, e.Enclave)
+	case EvInterrupt:
+		fmt.Fprintf(&b, " tid %d rip %#x", e.Tid, e.RIP)
 	case EvCPUIDRewritten:
 		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
 	case EvExit:

@@ -156,6 +156,7 @@ var eventFields = map[EventKind][]field{
 		fRIP, fDelivery,
 	},
 	EvEnclaveRemoved: {fPid, fEnclave},
+	EvInterrupt:      {fPid, fTid, fRIP},
 	EvCPUIDRewritten: {fPid, fEnclave, fRIP,
 		{key: "reason",
 			enc: func(e *Event) any { return e.Reason },

@@ -73,6 +73,14 @@ type Process interface {
 	Close() error
 }
 
+// Interrupter is a Process that can stop a running host from any
+// goroutine: every thread then stops (one Trap each), a thread inside an
+// enclave with the AEX of an interrupt (EXITINFO.VALID = 0) and nothing for
+// the host, one in host code with an EvInterrupt event.
+type Interrupter interface {
+	Interrupt() error
+}
+
 // ErrCannotDetach is Detach's answer for a host that cannot live without
 // the backend (the emulator is what gives it SGX).
 var ErrCannotDetach = errors.New("this host cannot run without the debugger's backend")
