@@ -54,9 +54,9 @@ type Session struct {
 	// interrupt: Interrupt asked to stop; the first interrupt stop is the
 	// user's.
 	interrupt bool
-	stopped  bool // cur is held
-	ended    bool
-	exit     int
+	stopped   bool // cur is held
+	ended     bool
+	exit      int
 
 	// On the backend's thread only.
 	cands    []*candidate
