@@ -7,7 +7,6 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/sgxdbg/sgxdbg/debugger/target"
-	"github.com/sgxdbg/sgxdbg/enclave"
 )
 
 // Instructions x86asm does not know, decoded by their bytes.
@@ -137,74 +136,22 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 }
 
 func (s *Session) viewDisas(st target.Stop, addr uint64, n int) (Result, error) {
-	ts, err := s.stopTCS(st)
-	if err != nil {
-		return nil, err
-	}
 	if addr == 0 {
-		f, err := ts.newest()
+		// The selected frame's PC (the SSA RIP at the innermost frame of
+		// an AEX, the thread's RIP at an EENTER or ERESUME stop).
+		f, err := s.selectedFrame(st)
 		if err != nil {
 			return nil, err
 		}
-		addr = f.GPR.RIP
+		return s.disassemble(st, f.place.encl.Base, f.PC, 3, n)
 	}
-	return s.disassemble(st, ts.encl.Base, addr, 3, n)
-}
-
-// BacktraceResult is the enclave stack at the newest SSA frame.
-type BacktraceResult struct {
-	Frames []BTFrame `json:"frames"`
-}
-
-// BTFrame is one stack frame.
-type BTFrame struct {
-	Index  int    `json:"index"`
-	PC     Hex    `json:"pc"`
-	Symbol string `json:"symbol,omitempty"`
-	Offset Hex    `json:"offset"`
-	Source string `json:"source,omitempty"`
-}
-
-// Text renders gdb-like "#N  0x… in sym+off at file:line" lines.
-func (r *BacktraceResult) Text() string {
-	var b strings.Builder
-	for _, f := range r.Frames {
-		fmt.Fprintf(&b, "#%-2d %#x", f.Index, uint64(f.PC))
-		if f.Symbol != "" {
-			fmt.Fprintf(&b, " in %s+%#x", f.Symbol, uint64(f.Offset))
-		}
-		if f.Source != "" {
-			fmt.Fprintf(&b, " at %s", f.Source)
-		}
-		b.WriteString("\n")
+	e, ok := enclaveAt(st, addr)
+	if !ok {
+		return nil, fmt.Errorf("disas %#x: %w", addr, target.ErrNotEnclave)
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return s.disassemble(st, e.Base, addr, 3, n)
 }
 
 type edbgrd struct{ st target.Stop }
 
 func (m edbgrd) ReadMemory(buf []byte, addr uint64) (int, error) { return m.st.ReadEnclave(buf, addr) }
-
-func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
-	ts, f, err := s.stopFrame(st)
-	if err != nil {
-		return nil, err
-	}
-	im := s.Image(ts.encl.Base)
-	if im == nil {
-		return nil, errorf(ErrNoImage, "no enclave image matches enclave %#x (MRENCLAVE %x): pass it with --enclave", ts.encl.Base, ts.encl.MRENCLAVE)
-	}
-	frames, err := im.Unwind(edbgrd{st}, ts.encl.Base, enclave.UnwindRegs{RIP: f.GPR.RIP, RSP: f.GPR.RSP, RBP: f.GPR.RBP}, 64)
-	if len(frames) == 0 && err != nil {
-		return nil, fmt.Errorf("backtrace: %w", err)
-	}
-	r := &BacktraceResult{}
-	for i, fr := range frames {
-		bt := BTFrame{Index: i, PC: Hex(fr.PC), Symbol: fr.Symbol, Offset: Hex(fr.Offset)}
-		if fr.File != "" {
-			bt.Source = fmt.Sprintf("%s:%d", fr.File, fr.Line)
-		}
-		r.Frames = append(r.Frames, bt)
-	}
-	return r, nil
-}

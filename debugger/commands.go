@@ -1,6 +1,7 @@
 package debugger
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,8 +42,19 @@ var commands []*Command
 func init() {
 	commands = []*Command{
 		{Name: "help", setup: true, Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
-		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|breakpoints|cpu",
-			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads, the breakpoints,\nor the emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H).", run: cmdInfo},
+		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|breakpoints|cpu|args|locals|frame|registers|all-registers",
+			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads, the breakpoints,\nthe emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H),\nor the selected frame's arguments, locals, frame (CFA, caller), registers (all-registers: with SSE, AVX, x87).", run: cmdInfo},
+		{Name: "print", Aliases: []string{"p", "inspect"}, Usage: "print [/x|/d|/u|/t|/o] EXPR",
+			Help: "Evaluate a C expression in the selected frame (DWARF: locals, arguments, globals, *p, a[i], s.f, p->f, &x, casts, $rax…).\nEnclave memory through EDBGRD; $xmm0-15, $ymm0-15, $mxcsr, $st0-7 from the SSA frame's XSAVE area.", run: cmdPrint},
+		{Name: "ptype", Usage: "ptype EXPR|TYPE", Help: "Show the C type of an expression or a type name, expanded.", run: cmdPType("ptype")},
+		{Name: "whatis", Usage: "whatis EXPR|TYPE", Help: "Show the C type of an expression or a type name.", run: cmdPType("whatis")},
+		{Name: "display", Usage: "display [EXPR]", Help: "Show EXPR at every stop (without EXPR: show the displays now).", run: cmdDisplay},
+		{Name: "undisplay", Usage: "undisplay [N]", Help: "Stop showing display N (all without N).", run: cmdUndisplay},
+		{Name: "list", Aliases: []string{"l"}, setup: true, Usage: "list [LOCATION|FIRST,LAST]", Help: "Show source lines around the selected frame's line, or at LOCATION; list again goes on.\nSources are found through the compilation directory and the directory command (--source-dir).", run: cmdList},
+		{Name: "directory", Aliases: []string{"dir"}, setup: true, Usage: "directory DIR...", Help: "Search DIR for source files too.", run: cmdDirectory},
+		{Name: "frame", Aliases: []string{"f"}, Usage: "frame [N]", Help: "Select frame N of the backtrace (print, info locals, disas and x follow it); show it.", run: cmdFrame},
+		{Name: "up", Usage: "up [N]", Help: "Select the frame N (1) levels up (toward the host).", run: cmdUpDown(1)},
+		{Name: "down", Usage: "down [N]", Help: "Select the frame N (1) levels down (toward the innermost).", run: cmdUpDown(-1)},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
 		{Name: "regs", Aliases: []string{"r"}, Usage: "regs", Help: "The enclave's real registers (newest SSA frame) beside the synthetic ones the OS sees.\nDifferences are marked; the synthetic state is checked against the architecture.", run: cmdRegs},
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
@@ -120,6 +132,10 @@ func (s *Session) Exec(line string) (Result, error) {
 	name, args := words[0], words[1:]
 	if strings.HasPrefix(name, "x/") {
 		name, args = "x", append([]string{strings.TrimPrefix(name, "x")}, args...)
+	}
+	// print/FMT, p/FMT: the format goes first, as print takes it.
+	if n, f, ok := strings.Cut(name, "/"); ok && lookup(n) != nil && lookup(n).Name == "print" {
+		name, args = n, append([]string{"/" + f}, args...)
 	}
 	c := lookup(name)
 	if c == nil {
@@ -201,11 +217,21 @@ func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, usage("info enclaves|tcs|threads|breakpoints|cpu")
+		return nil, usage("info enclaves|tcs|threads|breakpoints|cpu|args|locals|frame|registers|all-registers")
 	}
 	switch args[0] {
 	case "breakpoints", "breakpoint", "break", "b", "watchpoints":
 		return s.viewBreakpoints()
+	case "args":
+		return s.atStop(func(st target.Stop) (Result, error) { return s.viewVars(st, true) })
+	case "locals":
+		return s.atStop(func(st target.Stop) (Result, error) { return s.viewVars(st, false) })
+	case "frame":
+		return cmdInfoFrame(s)
+	case "registers", "r":
+		return s.atStop(func(st target.Stop) (Result, error) { return s.viewRegisters(st, false) })
+	case "all-registers":
+		return s.atStop(func(st target.Stop) (Result, error) { return s.viewRegisters(st, true) })
 	case "enclaves", "enclave", "e":
 		return s.atStop(s.viewEnclaves)
 	case "tcs":
@@ -215,7 +241,7 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 	case "cpu":
 		return s.atStop(s.viewCPU)
 	}
-	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads, breakpoints or cpu)", args[0])
+	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads, breakpoints, cpu, args, locals, frame, registers or all-registers)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {
@@ -301,7 +327,21 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 			}
 		}
 	}
-	return 0, errorf(ErrNoSymbol, "%q is not an address, a symbol of a matched enclave image, or ssa.REG", w)
+	// A C expression of the selected frame: its value is the address (an
+	// array or a function: where it is), as gdb's x takes it.
+	if sc, _, err := s.scope(st); err == nil {
+		if v, err := sc.Eval(w); err == nil {
+			if v.InMemory && (isArrayOrFunc(v)) {
+				return v.Addr, nil
+			}
+			if b, err := v.Bytes(); err == nil && len(b) > 0 && len(b) <= 8 {
+				var buf [8]byte
+				copy(buf[:], b)
+				return binary.LittleEndian.Uint64(buf[:]), nil
+			}
+		}
+	}
+	return 0, errorf(ErrNoSymbol, "%q is not an address, a symbol of a matched enclave image, ssa.REG, or an expression of the selected frame", w)
 }
 
 func cmdExamine(s *Session, args []string) (Result, error) {

@@ -6,6 +6,7 @@ import (
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/enclave"
 	"github.com/sgxdbg/sgxdbg/enclave/dwarfx"
+	"github.com/sgxdbg/sgxdbg/ssa"
 )
 
 // place is where a stopped thread is inside an enclave, as source-level
@@ -37,14 +38,7 @@ func (s *Session) placeOf(st target.Stop) (*place, error) {
 		if err != nil {
 			return nil, err
 		}
-		g := f.GPR
-		p := &place{encl: ts.encl, tcs: ts.addr, pc: g.RIP, frame: f.Index}
-		for i, v := range []uint64{g.RAX, g.RDX, g.RCX, g.RBX, g.RSI, g.RDI, g.RBP, g.RSP,
-			g.R8, g.R9, g.R10, g.R11, g.R12, g.R13, g.R14, g.R15, g.RIP} {
-			p.regs.Set(i, v)
-		}
-		p.cand = s.matchedAt(ts.encl.Base)
-		return p, nil
+		return (&place{encl: ts.encl, tcs: ts.addr, cand: s.matchedAt(ts.encl.Base)}).withGPR(f.GPR, f.Index), nil
 	case target.EvEENTER, target.EvERESUME:
 		r, err := st.Regs()
 		if err != nil {
@@ -63,6 +57,17 @@ func (s *Session) placeOf(st target.Stop) (*place, error) {
 		return p, nil
 	}
 	return nil, errorf(ErrNotAtAEX, "the thread is not in an enclave at a %s stop", ev.Kind)
+}
+
+// withGPR is the place of an older SSA frame of the same TCS: its saved
+// registers.
+func (p *place) withGPR(g ssa.GPRSGX, index int) *place {
+	q := &place{encl: p.encl, cand: p.cand, tcs: p.tcs, pc: g.RIP, frame: index}
+	for i, v := range []uint64{g.RAX, g.RDX, g.RCX, g.RBX, g.RSI, g.RDI, g.RBP, g.RSP,
+		g.R8, g.R9, g.R10, g.R11, g.R12, g.R13, g.R14, g.R15, g.RIP} {
+		q.regs.Set(i, v)
+	}
+	return q
 }
 
 // rsp is the place's stack pointer.

@@ -73,6 +73,11 @@ type Session struct {
 	returned string      // finish: the value returned
 	sources  *dwarfx.Sources
 	missing  []string // source files not found, not said yet
+	frameSel int      // the frame the views follow (frame, up, down), 0 at each stop
+	displays []string // display expressions, shown at every stop
+	listNext *listPos // where a bare list goes on
+	// hostProgs are the host's modules' DWARF, by path (nil: none).
+	hostProgs map[string]*dwarfx.Program
 }
 
 type candidate struct {
@@ -94,7 +99,7 @@ var ErrNotStopped = errors.New("not stopped")
 // until the first Wait.
 func New(p target.Process, opts Options) *Session {
 	s := &Session{p: p, opts: opts, policy: opts.Policy, images: map[uint64]*enclave.Image{}, matched: map[uint64]*candidate{},
-		stepping: map[uint64]bool{}, breaks: newBreakTable(), lifted: map[uint64]*lifted{}, sources: dwarfx.NewSources(opts.SourceDirs...)}
+		stepping: map[uint64]bool{}, breaks: newBreakTable(), lifted: map[uint64]*lifted{}, hostProgs: map[string]*dwarfx.Program{}, sources: dwarfx.NewSources(opts.SourceDirs...)}
 	s.loadCandidates(opts.Enclaves)
 	return s
 }
@@ -179,6 +184,8 @@ func (s *Session) record(evs []target.Event) {
 type Stopped struct {
 	Event  target.Event // the event the thread stopped at (zero when Exited)
 	Reason *StopReason  // the debugger's reason (a breakpoint, a step), or nil
+	// Displays are the display expressions' values at the stop.
+	Displays *DisplayResult
 	Exited bool
 	Status int // the host's exit status, when Exited
 }
@@ -216,7 +223,7 @@ func (s *Session) Wait() (Stopped, error) {
 // resume pulls from the backend until a stop the session wants or the end.
 // Backend thread.
 func (s *Session) resume() (Stopped, error) {
-	s.cur, s.own, s.answer, s.reason, s.returned = nil, false, nil, nil, ""
+	s.cur, s.own, s.answer, s.reason, s.returned, s.frameSel, s.listNext = nil, false, nil, nil, "", 0, nil
 	for {
 		tr, err := s.p.ContinueOnce()
 		if err != nil {
@@ -261,7 +268,11 @@ func (s *Session) resume() (Stopped, error) {
 			}
 			s.reason.Message = strings.TrimLeft(s.reason.Message+"\nwarning: "+warn.Error(), "\n")
 		}
-		return Stopped{Event: st.Event(), Reason: s.reason}, nil
+		out := Stopped{Event: st.Event(), Reason: s.reason}
+		if len(s.displays) > 0 {
+			out.Displays = s.showDisplays()
+		}
+		return out, nil
 	}
 }
 
@@ -381,6 +392,11 @@ func (s *Session) Close() error {
 		c.im.Close()
 		if c.prog != nil {
 			c.prog.Close()
+		}
+	}
+	for _, p := range s.hostProgs {
+		if p != nil {
+			p.Close()
 		}
 	}
 	return err

@@ -259,6 +259,10 @@ func (r *RegsResult) Text() string {
 }
 
 func (s *Session) viewRegs(st target.Stop) (Result, error) {
+	if ev := st.Event(); ev.Kind == target.EvEENTER || ev.Kind == target.EvERESUME {
+		// Inside the enclave, no AEX: the thread's own registers.
+		return s.viewRegisters(st, false)
+	}
 	ts, f, err := s.stopFrame(st)
 	if err != nil {
 		return nil, err

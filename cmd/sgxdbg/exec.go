@@ -23,16 +23,17 @@ import (
 )
 
 type execOptions struct {
-	backend  string
-	batch    string
-	cmds     string
-	json     bool
-	stopOn   []string
-	enclaves []string
-	dumpOn   string
-	noTUI    bool
-	breaks   []string
-	cpu      cpuOptions
+	backend    string
+	batch      string
+	cmds       string
+	json       bool
+	stopOn     []string
+	enclaves   []string
+	dumpOn     string
+	noTUI      bool
+	breaks     []string
+	sourceDirs []string
+	cpu        cpuOptions
 }
 
 func newExecCmd() *cobra.Command {
@@ -77,6 +78,7 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
 	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
 	f.StringArrayVar(&o.breaks, "break", nil, "set a breakpoint at `LOCATION` before the host runs (FUNCTION, FILE:LINE, *ADDR)")
+	f.StringArrayVar(&o.sourceDirs, "source-dir", nil, "search `DIR` for source files too (after each unit's compilation directory)")
 	o.cpu.addFlags(f)
 	return cmd
 }
@@ -130,11 +132,17 @@ func (p *printer) event(ev target.Event) {
 }
 
 func (p *printer) stop(st debugger.Stopped) {
-	if st.Reason == nil {
-		p.line(map[string]any{"stop": st.Event}, "stopped: "+st.Event.String())
-		return
+	m := map[string]any{"stop": st.Event}
+	text := "stopped: " + st.Event.String()
+	if st.Reason != nil {
+		m["reason"] = st.Reason
+		text += "\n" + st.Reason.Message
 	}
-	p.line(map[string]any{"stop": st.Event, "reason": st.Reason}, "stopped: "+st.Event.String()+"\n"+st.Reason.Message)
+	if st.Displays != nil {
+		m["displays"] = st.Displays.Displays
+		text += "\n" + st.Displays.Text()
+	}
+	p.line(m, text)
 }
 
 func (p *printer) result(cmd string, r debugger.Result, err error) {
@@ -207,10 +215,11 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	}
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
 	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}, debugger.Options{
-		Enclaves: o.enclaves,
-		Policy:   policy,
-		OnEvent:  out.event,
-		Dumper:   coreDumper(cmd.ErrOrStderr()),
+		Enclaves:   o.enclaves,
+		SourceDirs: o.sourceDirs,
+		Policy:     policy,
+		OnEvent:    out.event,
+		Dumper:     coreDumper(cmd.ErrOrStderr()),
 	})
 	if err != nil {
 		return err
@@ -346,10 +355,11 @@ func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Bac
 	}
 	events := tui.NewFeed[target.Event]()
 	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()}, debugger.Options{
-		Enclaves: o.enclaves,
-		Policy:   policy,
-		OnEvent:  events.Push,
-		Dumper:   coreDumper(io.Discard), // no progress line over the UI
+		Enclaves:   o.enclaves,
+		SourceDirs: o.sourceDirs,
+		Policy:     policy,
+		OnEvent:    events.Push,
+		Dumper:     coreDumper(io.Discard), // no progress line over the UI
 	})
 	if err != nil {
 		hostIO.Close(false)
