@@ -186,8 +186,8 @@ type Stopped struct {
 	Reason *StopReason  // the debugger's reason (a breakpoint, a step), or nil
 	// Displays are the display expressions' values at the stop.
 	Displays *DisplayResult
-	Exited bool
-	Status int // the host's exit status, when Exited
+	Exited   bool
+	Status   int // the host's exit status, when Exited
 }
 
 // ErrRunning is returned by Wait while another Wait runs.
