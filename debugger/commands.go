@@ -52,6 +52,8 @@ func init() {
 		{Name: "undisplay", Usage: "undisplay [N]", Help: "Stop showing display N (all without N).", run: cmdUndisplay},
 		{Name: "list", Aliases: []string{"l"}, setup: true, Usage: "list [LOCATION|FIRST,LAST]", Help: "Show source lines around the selected frame's line, or at LOCATION; list again goes on.\nSources are found through the compilation directory and the directory command (--source-dir).", run: cmdList},
 		{Name: "directory", Aliases: []string{"dir"}, setup: true, Usage: "directory DIR...", Help: "Search DIR for source files too.", run: cmdDirectory},
+		{Name: "thread", Usage: "thread [TID]", Help: "Select the thread whose enclave state the views show (a thread at an AEX: its TCS's newest SSA frame); list the threads.", run: cmdThread},
+		{Name: "tcs", Usage: "tcs ADDR|INDEX", Help: "Select the TCS whose SSA frames the views show (ssa, regs, bt, print …).", run: cmdTCS},
 		{Name: "frame", Aliases: []string{"f"}, Usage: "frame [N]", Help: "Select frame N of the backtrace (print, info locals, disas and x follow it); show it.", run: cmdFrame},
 		{Name: "up", Usage: "up [N]", Help: "Select the frame N (1) levels up (toward the host).", run: cmdUpDown(1)},
 		{Name: "down", Usage: "down [N]", Help: "Select the frame N (1) levels down (toward the innermost).", run: cmdUpDown(-1)},

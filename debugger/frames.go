@@ -124,6 +124,9 @@ func (s *Session) enclaveFrames(st target.Stop, p *place, limit int) ([]*stackFr
 // URSP and URBP), or the state of the EENTER at an EENTER stop.
 func (s *Session) hostEntryRegs(st target.Stop, p *place) (target.Regs, string, bool) {
 	ev := st.Event()
+	if p.tcs != ev.TCS {
+		return target.Regs{}, "", false // another thread's TCS: its host state is not this stop's
+	}
 	switch ev.Kind {
 	case target.EvAEX:
 		r, err := st.Regs()

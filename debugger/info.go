@@ -3,6 +3,7 @@ package debugger
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sgxdbg/sgxdbg/debugger/target"
@@ -160,6 +161,13 @@ type ThreadView struct {
 	InEnclave bool `json:"in_enclave"`
 	TCS       Hex  `json:"tcs,omitempty"`
 	Stopped   bool `json:"stopped"`
+	// State is "enclave" (running inside an enclave), "aex" (its last
+	// transition was an AEX whose SSA frame is still in use: at the AEP,
+	// in its signal handler, or held by the debugger) or "host".
+	State string `json:"state"`
+	Frame int    `json:"ssa_frame,omitempty"` // at an AEX: the SSA frame it wrote
+	// Selected marks the thread the views follow (thread command).
+	Selected bool `json:"selected,omitempty"`
 }
 
 // Text renders one line per thread.
@@ -170,9 +178,15 @@ func (r *ThreadsResult) Text() string {
 		if t.Stopped {
 			mark = "*"
 		}
-		where := "outside any enclave"
-		if t.InEnclave {
+		where := "in host code"
+		switch t.State {
+		case "enclave":
 			where = fmt.Sprintf("inside the enclave on TCS %#x", uint64(t.TCS))
+		case "aex":
+			where = fmt.Sprintf("at an AEX of TCS %#x (SSA frame %d in use)", uint64(t.TCS), t.Frame)
+		}
+		if t.Selected {
+			where += " (selected)"
 		}
 		fmt.Fprintf(&b, "%s thread %d %s\n", mark, t.Tid, where)
 	}
@@ -182,9 +196,110 @@ func (r *ThreadsResult) Text() string {
 func (s *Session) viewThreads(st target.Stop) (Result, error) {
 	r := &ThreadsResult{}
 	for _, th := range st.Threads() {
-		r.Threads = append(r.Threads, ThreadView{Tid: th.Tid, InEnclave: th.InEnclave, TCS: Hex(th.TCS), Stopped: th.Tid == st.Event().Tid})
+		v := ThreadView{Tid: th.Tid, InEnclave: th.InEnclave, TCS: Hex(th.TCS), Stopped: th.Tid == st.Event().Tid, State: "host"}
+		switch tcs, frame, state := s.threadState(st, th); state {
+		case "enclave":
+			v.State = state
+		case "aex":
+			v.State, v.TCS, v.Frame = state, Hex(tcs), frame
+		}
+		v.Selected = s.tcsSel != 0 && uint64(v.TCS) == s.tcsSel
+		r.Threads = append(r.Threads, v)
 	}
 	return r, nil
+}
+
+// threadState says where a thread is: inside an enclave, at an AEX whose
+// frame is still in use (its last transition in the timeline, checked
+// against the TCS's CSSA), or in host code.
+func (s *Session) threadState(st target.Stop, th target.ThreadInfo) (tcs uint64, frame int, state string) {
+	if th.InEnclave {
+		return th.TCS, 0, "enclave"
+	}
+	tl := s.Timeline()
+	for i := len(tl) - 1; i >= 0; i-- {
+		ev := tl[i]
+		if ev.Tid != th.Tid {
+			continue
+		}
+		switch ev.Kind {
+		case target.EvAEX:
+			if ts, err := s.readTCS(st, ev.TCS); err == nil && int(ts.tcs.CSSA) > ev.SSA {
+				return ev.TCS, ev.SSA, "aex"
+			}
+			return 0, 0, "host"
+		case target.EvEENTER, target.EvERESUME, target.EvEEXIT:
+			return 0, 0, "host"
+		}
+	}
+	return 0, 0, "host"
+}
+
+// cmdThread selects the thread whose TCS the views show (at an AEX).
+func cmdThread(s *Session, args []string) (Result, error) {
+	return s.atStop(func(st target.Stop) (Result, error) {
+		if len(args) == 0 {
+			return s.viewThreads(st)
+		}
+		tid, err := strconv.Atoi(args[0])
+		if err != nil {
+			return nil, errorf(ErrUsage, "thread: %q is not a thread id", args[0])
+		}
+		for _, th := range st.Threads() {
+			if th.Tid != tid {
+				continue
+			}
+			tcs, _, state := s.threadState(st, th)
+			switch state {
+			case "aex":
+				s.tcsSel, s.frameSel = tcs, 0
+				if tid == st.Event().Tid && tcs == st.Event().TCS {
+					s.tcsSel = 0
+				}
+				return s.viewThreads(st)
+			case "enclave":
+				return nil, errorf(ErrNoFrame, "thread %d runs inside the enclave (TCS %#x): its registers are in no SSA frame until an AEX (interrupt it)", tid, th.TCS)
+			}
+			if tid == st.Event().Tid {
+				s.tcsSel, s.frameSel = 0, 0
+				return s.viewThreads(st)
+			}
+			return nil, errorf(ErrNoFrame, "thread %d is in host code: it has no enclave state", tid)
+		}
+		return nil, errorf(ErrNoSymbol, "thread: no thread %d", tid)
+	})
+}
+
+// cmdTCS selects the TCS (by address, or index in info tcs) whose SSA
+// frames the views show.
+func cmdTCS(s *Session, args []string) (Result, error) {
+	if len(args) != 1 {
+		return nil, usage("tcs ADDR|INDEX")
+	}
+	return s.atStop(func(st target.Stop) (Result, error) {
+		var all []uint64
+		for _, e := range st.Enclaves() {
+			all = append(all, e.TCS...)
+		}
+		v, err := strconv.ParseUint(args[0], 0, 64)
+		if err != nil {
+			return nil, errorf(ErrUsage, "tcs: %q is not an address or an index", args[0])
+		}
+		addr := v
+		if v < uint64(len(all)) {
+			addr = all[v]
+		}
+		for _, a := range all {
+			if a == addr {
+				s.tcsSel, s.frameSel = a, 0
+				if a == st.Event().TCS {
+					s.tcsSel = 0
+				}
+				return s.viewTCS(st)
+			}
+		}
+		return nil, errorf(ErrNoFrame, "tcs: no TCS %s", args[0])
+	})
 }
 
 // MemoryResult is memory shown by x/FMT.

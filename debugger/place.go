@@ -32,7 +32,11 @@ const (
 // placeOf finds the stopped thread's place in its enclave.
 func (s *Session) placeOf(st target.Stop) (*place, error) {
 	ev := st.Event()
-	switch ev.Kind {
+	kind := ev.Kind
+	if s.tcsSel != 0 && s.tcsSel != ev.TCS {
+		kind = target.EvAEX // another TCS: its newest SSA frame
+	}
+	switch kind {
 	case target.EvAEX:
 		ts, f, err := s.stopFrame(st)
 		if err != nil {

@@ -74,6 +74,7 @@ type Session struct {
 	sources  *dwarfx.Sources
 	missing  []string // source files not found, not said yet
 	frameSel int      // the frame the views follow (frame, up, down), 0 at each stop
+	tcsSel   uint64   // the TCS the views follow (thread, tcs), 0: the stop's
 	displays []string // display expressions, shown at every stop
 	listNext *listPos // where a bare list goes on
 	// hostProgs are the host's modules' DWARF, by path (nil: none).
@@ -223,7 +224,7 @@ func (s *Session) Wait() (Stopped, error) {
 // resume pulls from the backend until a stop the session wants or the end.
 // Backend thread.
 func (s *Session) resume() (Stopped, error) {
-	s.cur, s.own, s.answer, s.reason, s.returned, s.frameSel, s.listNext = nil, false, nil, nil, "", 0, nil
+	s.cur, s.own, s.answer, s.reason, s.returned, s.frameSel, s.listNext, s.tcsSel = nil, false, nil, nil, "", 0, nil, 0
 	for {
 		tr, err := s.p.ContinueOnce()
 		if err != nil {

@@ -82,6 +82,9 @@ func (s *Session) stopFrame(st target.Stop) (*tcsState, *ssa.Frame, error) {
 
 // stopTCS returns the TCS of the current stop.
 func (s *Session) stopTCS(st target.Stop) (*tcsState, error) {
+	if s.tcsSel != 0 {
+		return s.readTCS(st, s.tcsSel)
+	}
 	ev := st.Event()
 	if ev.TCS == 0 {
 		return nil, errorf(ErrNoFrame, "the stop (%s) has no TCS", ev.Kind)
