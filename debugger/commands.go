@@ -508,6 +508,8 @@ func cmdContinue(s *Session, _ []string) (Result, error) {
 			msg = fmt.Sprintf("the handler eenter-handler ran did not say handled (%s): continuing, the host gets the AEX (%s) and answers it itself", s.answer.Status, d)
 		case d.VDSO:
 			msg = "continuing: the host's vDSO call returns with the exception"
+		case d.Signal != 0 && st.Event().Kind == target.EvENCLUFault:
+			msg = fmt.Sprintf("continuing: the host gets %s at its ENCLU", d)
 		case d.Signal != 0:
 			msg = fmt.Sprintf("continuing: the host gets %s at the AEP", d)
 		}

@@ -160,3 +160,18 @@ func TestNestedHandlerUnhandledContinue(t *testing.T) {
 		t.Errorf("host exit status %d, want 2", st)
 	}
 }
+
+// TestStopOnENCLUFault: --stop-on enclu-fault stops at the host's EENTER
+// that fails because CSSA = NSSA (the nested sample), naming the check.
+func TestStopOnENCLUFault(t *testing.T) {
+	r := start(t, policy(t, "enclu-fault"), nil, "nested", "0")
+	ev := r.stop()
+	if ev.Kind != target.EvENCLUFault || ev.Leaf.String() != "EENTER" || ev.VectorName() != "#GP" || ev.Reason != "CSSA 2 >= NSSA 2: no free SSA frame" || ev.TCS != r.tcs(0) {
+		t.Errorf("stop %s", ev)
+	}
+	check(t, "continue", r.exec("continue"), `{"action":"continue","message":"continuing: the host gets SIGSEGV at its ENCLU"}`)
+	if st := r.end(); st != 3 {
+		t.Errorf("host status %d, want 3", st)
+	}
+	check(t, "host stderr", r.stderr(), "EENTER failed: #GP (TCS busy or no free SSA frame)\n")
+}
