@@ -42,8 +42,8 @@ var commands []*Command
 func init() {
 	commands = []*Command{
 		{Name: "help", setup: true, Aliases: []string{"h"}, Usage: "help [COMMAND]", Help: "List the commands, or explain one.", local: true, run: cmdHelp},
-		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|breakpoints|cpu|args|locals|frame|registers|all-registers",
-			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads, the breakpoints,\nthe emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H),\nor the selected frame's arguments, locals, frame (CFA, caller), registers (all-registers: with SSE, AVX, x87).", run: cmdInfo},
+		{Name: "info", Aliases: []string{"i"}, Usage: "info enclaves|tcs|threads|breakpoints|cpu|args|locals|frame|registers|all-registers|stack",
+			Help: "Show enclaves (SECS, MRENCLAVE, TCS), every TCS (state, CSSA/NSSA), the host's threads, the breakpoints,\nthe emulated processor (model, how CPUID is caught, CPUID leaves 7 and 12H),\nthe selected frame's arguments, locals, frame (CFA, caller), registers (all-registers: with SSE, AVX, x87),\nor stack (every TCS's stack and the heap: size, RSP, the deepest byte ever written, from the image's initial contents).", run: cmdInfo},
 		{Name: "print", Aliases: []string{"p", "inspect"}, Usage: "print [/x|/d|/u|/t|/o] EXPR",
 			Help: "Evaluate a C expression in the selected frame (DWARF: locals, arguments, globals, *p, a[i], s.f, p->f, &x, casts, $rax…).\nEnclave memory through EDBGRD; $xmm0-15, $ymm0-15, $mxcsr, $st0-7 from the SSA frame's XSAVE area.", run: cmdPrint},
 		{Name: "ptype", Usage: "ptype EXPR|TYPE", Help: "Show the C type of an expression or a type name, expanded.", run: cmdPType("ptype")},
@@ -219,7 +219,7 @@ func (s *Session) atStop(f func(target.Stop) (Result, error)) (Result, error) {
 
 func cmdInfo(s *Session, args []string) (Result, error) {
 	if len(args) != 1 {
-		return nil, usage("info enclaves|tcs|threads|breakpoints|cpu|args|locals|frame|registers|all-registers")
+		return nil, usage("info enclaves|tcs|threads|breakpoints|cpu|args|locals|frame|registers|all-registers|stack")
 	}
 	switch args[0] {
 	case "breakpoints", "breakpoint", "break", "b", "watchpoints":
@@ -232,6 +232,8 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 		return cmdInfoFrame(s)
 	case "registers", "r":
 		return s.atStop(func(st target.Stop) (Result, error) { return s.viewRegisters(st, false) })
+	case "stack", "heap":
+		return s.atStop(s.viewStack)
 	case "all-registers":
 		return s.atStop(func(st target.Stop) (Result, error) { return s.viewRegisters(st, true) })
 	case "enclaves", "enclave", "e":
@@ -243,7 +245,7 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 	case "cpu":
 		return s.atStop(s.viewCPU)
 	}
-	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads, breakpoints, cpu, args, locals, frame, registers or all-registers)", args[0])
+	return nil, errorf(ErrUsage, "info: unknown subject %q (enclaves, tcs, threads, breakpoints, cpu, args, locals, frame, registers, all-registers or stack)", args[0])
 }
 
 func cmdSSA(s *Session, args []string) (Result, error) {

@@ -151,3 +151,29 @@ func TestXSaveRegisters(t *testing.T) {
 	r.exec("continue")
 	r.end()
 }
+
+// TestInfoStack: the stackoverflow sample's #PF in the guard page below
+// its stack: info stack says the stack is used to its last byte, with the
+// guard page next; the same from a core file of that stop.
+func TestInfoStack(t *testing.T) {
+	r := start(t, debugger.Policy{}, nil, "stackoverflow", "0")
+	ev := r.stop()
+	var st debugger.StackResult
+	r.result("info stack", &st)
+	var main *debugger.RegionUse
+	for i, u := range st.Regions {
+		if u.Kind == "STACK" && u.RSP != nil {
+			main = &st.Regions[i]
+		}
+	}
+	if main == nil {
+		t.Fatalf("info stack: no stack with the RSP: %s", jsonOf(t, st))
+	}
+	guardPage := ev.MAddr &^ 0xfff
+	if !main.Exhausted || main.Deepest == nil || *main.Deepest != main.Start || main.Guard == nil || uint64(*main.Guard) != guardPage ||
+		uint64(main.Used) != uint64(main.End-main.Start) {
+		t.Errorf("stack: %s; the #PF was at %#x", jsonOf(t, main), ev.MAddr)
+	}
+	r.exec("continue")
+	r.end()
+}

@@ -292,6 +292,7 @@ type InspectReport struct {
 	Signal   string                   `json:"signal,omitempty"`
 	Stop     target.Event             `json:"stop"`
 	Enclaves *debugger.EnclavesResult `json:"enclaves"`
+	Stack    *debugger.StackResult    `json:"stack,omitempty"` // stacks and heaps: the deepest bytes written
 	Threads  []InspectThread          `json:"threads"`
 	Events   []target.Event           `json:"events"`
 	GDB      string                   `json:"gdb,omitempty"`
@@ -353,6 +354,11 @@ func inspect(c *coredump.Core, file string, o inspectOptions) (*InspectReport, e
 		rep.Errors["enclaves"] = err.Error()
 	} else {
 		rep.Enclaves = r.(*debugger.EnclavesResult)
+	}
+	if r, err := s.Exec("info stack"); err != nil {
+		rep.Errors["stack"] = err.Error()
+	} else {
+		rep.Stack = r.(*debugger.StackResult)
 	}
 	evCmd := "events"
 	if o.events >= 0 {
@@ -436,6 +442,9 @@ func (r *InspectReport) Text() string {
 	}
 	if r.Enclaves != nil {
 		b.WriteString("\n" + r.Enclaves.Text() + "\n")
+	}
+	if r.Stack != nil && len(r.Stack.Regions) > 0 {
+		b.WriteString("\n== stacks and heap ==\n" + r.Stack.Text() + "\n")
 	}
 	for _, t := range r.Threads {
 		fmt.Fprintf(&b, "\n== TCS %#x: SSA frame %d written by the %s AEX of thread %d ==\n", uint64(t.TCS), t.Event.SSA, t.Event.VectorName(), t.Event.Tid)
