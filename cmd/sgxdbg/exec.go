@@ -74,6 +74,7 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols (host arguments are tried too)")
 	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
 	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
+	registerExecCompletions(cmd)
 	return cmd
 }
 
