@@ -44,7 +44,7 @@ type DisasLine struct {
 	Text    string `json:"text"`
 	Symbol  string `json:"symbol,omitempty"`
 	Source  string `json:"source,omitempty"`
-	Current bool   `json:"current"`
+	Current bool   `json:"current"` // at the newest SSA frame's RIP
 }
 
 // DisasResult is disassembly around an address.
@@ -52,8 +52,9 @@ type DisasResult struct {
 	Lines []DisasLine `json:"lines"`
 }
 
-// Text renders objdump-like lines; the current instruction is marked with
-// "=>" and each new source line is printed above its instructions.
+// Text renders objdump-like lines; the instruction at the newest SSA
+// frame's RIP (the current one) is marked with "=>" and each new source
+// line is printed above its instructions.
 func (r *DisasResult) Text() string {
 	var b strings.Builder
 	src := ""
@@ -118,6 +119,7 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 		}
 		return "", 0
 	}
+	cur, atRIP := s.ssaRIP(st)
 	r := &DisasResult{}
 	for pc, after := start, 0; pc-start < uint64(len(buf)) && after < n; {
 		if pc >= addr {
@@ -130,7 +132,7 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 		}
 		sym, src := s.symbolize(base, pc)
 		r.Lines = append(r.Lines, DisasLine{Addr: Hex(pc), Bytes: fmt.Sprintf("% x", b[:min(l, len(b))]), Text: text,
-			Symbol: sym, Source: src, Current: pc == addr})
+			Symbol: sym, Source: src, Current: atRIP && pc == cur})
 		pc += uint64(l)
 	}
 	return r, nil
@@ -154,7 +156,13 @@ func (s *Session) viewDisas(st target.Stop, addr uint64, n int) (Result, error) 
 // BacktraceResult is the enclave stack at the newest SSA frame.
 type BacktraceResult struct {
 	Frames []BTFrame `json:"frames"`
+	// Truncated: the unwinder stopped at MaxBacktrace frames; the stack
+	// goes on.
+	Truncated bool `json:"truncated"`
 }
+
+// MaxBacktrace is how many frames bt shows.
+const MaxBacktrace = 64
 
 // BTFrame is one stack frame.
 type BTFrame struct {
@@ -178,6 +186,9 @@ func (r *BacktraceResult) Text() string {
 		}
 		b.WriteString("\n")
 	}
+	if r.Truncated {
+		fmt.Fprintf(&b, "(more frames: bt stops at %d)\n", MaxBacktrace)
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -194,11 +205,14 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	if im == nil {
 		return nil, errorf(ErrNoImage, "no enclave image matches enclave %#x (MRENCLAVE %x): pass it with --enclave", ts.encl.Base, ts.encl.MRENCLAVE)
 	}
-	frames, err := im.Unwind(edbgrd{st}, ts.encl.Base, enclave.UnwindRegs{RIP: f.GPR.RIP, RSP: f.GPR.RSP, RBP: f.GPR.RBP}, 64)
+	frames, err := im.Unwind(edbgrd{st}, ts.encl.Base, enclave.UnwindRegs{RIP: f.GPR.RIP, RSP: f.GPR.RSP, RBP: f.GPR.RBP}, MaxBacktrace+1)
 	if len(frames) == 0 && err != nil {
 		return nil, fmt.Errorf("backtrace: %w", err)
 	}
 	r := &BacktraceResult{}
+	if len(frames) > MaxBacktrace {
+		frames, r.Truncated = frames[:MaxBacktrace], true
+	}
 	for i, fr := range frames {
 		bt := BTFrame{Index: i, PC: Hex(fr.PC), Symbol: fr.Symbol, Offset: Hex(fr.Offset)}
 		if fr.File != "" {
@@ -207,4 +221,18 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 		r.Frames = append(r.Frames, bt)
 	}
 	return r, nil
+}
+
+// ssaRIP is the RIP of the stopped TCS's newest SSA frame, where "=>"
+// points; false when the stop has no SSA frame in use.
+func (s *Session) ssaRIP(st target.Stop) (uint64, bool) {
+	ts, err := s.stopTCS(st)
+	if err != nil {
+		return 0, false
+	}
+	f, err := ts.newest()
+	if err != nil {
+		return 0, false
+	}
+	return f.GPR.RIP, true
 }

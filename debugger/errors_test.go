@@ -58,11 +58,14 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"", "empty command", debugger.CodeUsage},
 		{"frobnicate", `unknown command "frobnicate" (try help)`, debugger.CodeUnknownCommand},
 		{"help frob", `help: no command "frob"`, debugger.CodeUnknownCommand},
-		{"info", "usage: info enclaves|tcs|threads", debugger.CodeUsage},
-		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs or threads)`, debugger.CodeUsage},
+		{"info", "usage: info enclaves|tcs|threads|registers", debugger.CodeUsage},
+		{"info bogus", `info: unknown subject "bogus" (enclaves, tcs, threads or registers)`, debugger.CodeUsage},
 		{"ssa 7", fmt.Sprintf("no SSA frame 7: TCS %#x has frames 0..0 in use", tcs), debugger.CodeNoFrame},
 		{"ssa x", `ssa: frame number "x"`, debugger.CodeUsage},
-		{"x 0x10", "usage: x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)", debugger.CodeUsage},
+		{"x 0x10 0x20", "usage: x[/NFU] [ADDR] (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip, x ssa.rsp)", debugger.CodeUsage},
+		{"x", "usage: x[/NFU] ADDR: no address (x without ADDR goes on after the last x)", debugger.CodeUsage},
+		{"set $rax 1", "usage: set ssa.REG VALUE | set $REG = VALUE", debugger.CodeUsage},
+		{"set var x = 1", "set var: variables need the DWARF expression evaluator, which sgxdbg does not have yet; use set $REG = VALUE", debugger.CodeUsage},
 		{"x/0xg 0x10", `x: count "0" out of range (1..4096)`, debugger.CodeUsage},
 		{"x/4q 0x10", `x: unknown format letter 'q' (formats x d u s i, units b h w g)`, debugger.CodeUsage},
 		{"x/4xg nosuchsym", `"nosuchsym" is not an address, a symbol of a matched enclave image, or ssa.REG`, debugger.CodeNoSymbol},
@@ -73,7 +76,7 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"events -1", `events: count "-1"`, debugger.CodeUsage},
 		{"stop-on frob", `stop-on: unknown event "frob" (want aex [VECTORS], eenter, eexit, eresume, enclu-fault, all or none)`, debugger.CodeUsage},
 		{"stop-on aex #XX", `stop-on: "#XX" is not an exception vector (#PF, PF or 14)`, debugger.CodeUsage},
-		{"set rax 1", "usage: set ssa.REG VALUE", debugger.CodeUsage},
+		{"set rax 1", "usage: set ssa.REG VALUE | set $REG = VALUE", debugger.CodeUsage},
 		{"set ssa.foo 1", `no SSA register "foo" (one of [fsbase gsbase r10 r11 r12 r13 r14 r15 r8 r9 rax rbp rbx rcx rdi rdx rflags rip rsi rsp urbp ursp])`, debugger.CodeNoSymbol},
 		{"set ssa.rax zz", `set: value "zz" is not a number, a symbol or ssa.REG`, debugger.CodeNoSymbol},
 		{"write 0x10000 00", "write: 0x10000: address is not in an enclave", debugger.CodeNotEnclave},
@@ -109,7 +112,7 @@ func TestErrorsAtEENTER(t *testing.T) {
 	noFrame := fmt.Sprintf("TCS %#x has no SSA frame in use (CSSA 0): not stopped at an AEX", tcs)
 	expectErrors(t, r, []errCase{
 		{"eresume", notAEX, debugger.CodeNotAtAEX},
-		{"step", notAEX, debugger.CodeNotAtAEX},
+		{"stepi", notAEX, debugger.CodeNotAtAEX},
 		{"eenter-handler", notAEX, debugger.CodeNotAtAEX},
 		{"teardown", notAEX, debugger.CodeNotAtAEX},
 		{"skip", noFrame, debugger.CodeNoFrame},
@@ -123,7 +126,7 @@ func TestErrorsAtEENTER(t *testing.T) {
 	check(t, "second stop", jsonOf(t, ev), fmt.Sprintf(`{"cssa":1,"event":"eenter","tcs":"%#x","tid":%d}`, tcs, r.pid()))
 	expectErrors(t, r, []errCase{
 		{"eresume", notAEX, debugger.CodeNotAtAEX},
-		{"step", notAEX, debugger.CodeNotAtAEX},
+		{"stepi", notAEX, debugger.CodeNotAtAEX},
 		{"eenter-handler", notAEX, debugger.CodeNotAtAEX},
 		{"teardown", notAEX, debugger.CodeNotAtAEX},
 	})
@@ -151,7 +154,7 @@ func TestErrorsNotStopped(t *testing.T) {
 	}
 	for _, cmd := range []string{"ssa", "ssa 0", "regs", "disas", "bt", "x/1xg 0x1000", "info enclaves", "info tcs",
 		"info threads", "eresume", "eenter-handler", "teardown", "skip", "set ssa.rip 1", "write 0x1000 00",
-		"step", "continue", "kill"} {
+		"stepi", "continue", "kill"} {
 		if _, err := r.s.Exec(cmd); !errors.Is(err, debugger.ErrExited) {
 			t.Errorf("%q after the host's end: %v, want ErrExited", cmd, err)
 		}

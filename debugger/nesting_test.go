@@ -74,7 +74,7 @@ func TestNestedStepStopOnAll(t *testing.T) {
 	r.exec("continue")
 	check(t, "#BP", stopLine(r.stop()), fmt.Sprintf("aex #BP software cssa 1 rip %#x", rip))
 	r.exec("skip")
-	check(t, "step", r.exec("step"), fmt.Sprintf(`{"action":"step","message":"stepping TCS %#x from %#x (DBGOPTIN set)"}`, r.tcs(0), rip+1))
+	check(t, "stepi", r.exec("stepi"), fmt.Sprintf(`{"action":"stepi","message":"stepping TCS %#x from %#x (DBGOPTIN set)"}`, r.tcs(0), rip+1))
 	check(t, "the step's ERESUME", stopLine(r.stop()), "eresume cssa 0")
 	r.exec("continue")
 	check(t, "the step's #DB", stopLine(r.stop()), fmt.Sprintf("aex #DB hardware cssa 1 rip %#x", ret))

@@ -318,7 +318,7 @@ func TestINT3Quirk(t *testing.T) {
 	l, text := objdumpInsn(t, r.elf, rip+1-base)
 	check(t, "objdump after the INT3", fmt.Sprintf("%d %s", l, text), "1 ret")
 	ret := r.sym("enclave_ecall") + callReturn(t, r.elf, "enclave_ecall", "trap_int3")
-	check(t, "step", r.exec("step"), fmt.Sprintf(`{"action":"step","message":"stepping TCS %#x from %#x (DBGOPTIN set)"}`, tcs, rip+1))
+	check(t, "stepi", r.exec("stepi"), fmt.Sprintf(`{"action":"stepi","message":"stepping TCS %#x from %#x (DBGOPTIN set)"}`, tcs, rip+1))
 	ev = r.stop()
 	check(t, "step stop", fmt.Sprint(ev.Kind, " ", ev.VectorName(), " ", ev.ExitTypeName(), " ", hx(ev.RIP), " ", ev.CSSA),
 		fmt.Sprint("aex #DB hardware ", hx(ret), " 1"))

@@ -55,6 +55,7 @@ type Session struct {
 	cur      target.Stop     // the current stop
 	stepDone bool            // cur is the #DB that ends a step
 	answer   *HandlerView    // the handler run at cur that reached its EEXIT
+	lastX    examined        // the last x, for x without /FMT or ADDR
 }
 
 type candidate struct {

@@ -429,14 +429,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.run("eenter-handler")
 	case key.Matches(msg, k.Skip):
 		return m.run("skip")
-	case key.Matches(msg, k.Step):
-		return m.run("step")
+	case key.Matches(msg, k.Stepi):
+		return m.run("stepi")
 	case key.Matches(msg, k.Continue):
 		return m.run("continue")
 	case key.Matches(msg, k.Kill):
 		return m.run("kill")
 	default:
-		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Step, k.Continue, k.Kill, k.Command} {
+		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Command} {
 			if slices.Contains(b.Keys(), msg.String()) {
 				m.setMessage(fmt.Sprintf("%s (%s) is not available now", b.Help().Key, b.Help().Desc), true)
 				return nil
@@ -470,7 +470,7 @@ func (m *Model) updateActions() {
 	}
 	m.keys.ERESUME.SetEnabled(frames)
 	m.keys.Skip.SetEnabled(frames)
-	m.keys.Step.SetEnabled(frames)
+	m.keys.Stepi.SetEnabled(frames)
 	// After a handler run that reached its EEXIT, the handler has answered
 	// for this AEX: running it again is not offered (continue completes
 	// what the host would do with its answer).

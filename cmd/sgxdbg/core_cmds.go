@@ -35,7 +35,7 @@ func newCoreCmd() *cobra.Command {
 --dump-on) as a stopped host: the views (info enclaves|tcs|threads, ssa,
 regs, disas, bt, x, events) show what the live session showed at the stop.
 It is read-only: actions that need a live process (eresume, continue,
-eenter-handler, set, write, skip, step, teardown) say that the host is not
+eenter-handler, set, write, skip, stepi, teardown) say that the host is not
 running. Commands come from --batch FILE, -x 'cmd; cmd' or a line prompt
 (quit or end of input leaves). Enclave symbols come from --enclave images
 and from the image paths recorded in the core, matched by MRENCLAVE.`,

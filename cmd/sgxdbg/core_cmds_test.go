@@ -460,7 +460,7 @@ func TestCoreErrors(t *testing.T) {
 	}
 
 	script := []string{"eresume", "continue", "eenter-handler", "teardown", "skip", "set ssa.rax 1", "write fault_read_untrusted 00",
-		"step", "x/1xg 0x1000", "x/1xg ssa.rbx", "dump", "kill", "ssa"}
+		"stepi", "x/1xg 0x1000", "x/1xg ssa.rbx", "dump", "kill", "ssa"}
 	out, stderr, status := coreRun(t, bin, dir, "core", "--json", "-x", strings.Join(script, "; "), "good.core")
 	stops := parseStops(t, out)
 	if status != 1 || len(stops) != 1 || stderr != "sgxdbg: core good.core: 12 of 13 script commands failed\n" {
@@ -474,7 +474,7 @@ func TestCoreErrors(t *testing.T) {
 		"teardown":       {"read-only", notRunning},
 		"skip":           {"read-only", "set ssa.rip: " + notRunning},
 		"set ssa.rax 1":  {"read-only", "set ssa.rax: " + notRunning},
-		"step":           {"read-only", "step: " + notRunning},
+		"stepi":          {"read-only", "stepi: " + notRunning},
 		"x/1xg 0x1000":   {"error", "read 8 bytes at 0x1000: 0x1000: core file: host memory is not in the core"},
 		"dump":           {"no-dumper", "this session cannot write core files"},
 		"ssa":            {"exited", "the host has exited"},
