@@ -31,6 +31,10 @@ type execOptions struct {
 	enclaves []string
 	dumpOn   string
 	noTUI    bool
+	output   string // -o: events and results
+	force    bool
+	hostOut  string // --host-output: the host's stdout and stderr
+	tty      bool   // the TUI gives the host the terminal as its stdin
 }
 
 func newExecCmd() *cobra.Command {
@@ -46,9 +50,13 @@ terminal UI when stdin and stdout are terminals (the host's output then
 appears in its console pane, and is printed again when you leave), else
 (or with --no-tui) at a line prompt. sgxdbg exits with the host's status.
 
-With --json, every event and every command's result is one JSON object per
-line: {"event":...} for the timeline, {"stop":{...}} where the host stopped,
-{"command":"...","result":{...}} or {"command":"...","error":"..."}.
+With --json, stdout carries JSON Lines only: {"event":...} for the
+timeline, {"stop":{...}} where the host stopped, {"command":"...",
+"result":{...}} or {"command":"...","error":"...","code":"..."}, and the
+host's own output as {"output":{"stream":"stdout","text":"..."}}
+(docs/json.md has the schema). --host-output FILE sends the host's stdout
+and stderr to FILE instead; -o FILE writes events and results to FILE
+instead of stdout (as emulate's -o). Both imply the line prompt.
 
 With --dump-on, core files are written unattended, with the dump
 command's default names (sgxdbg-PID-N.core): "aex" at every AEX stop,
@@ -74,6 +82,10 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols (host arguments are tried too)")
 	f.StringVar(&o.dumpOn, "dump-on", "", "write core files at every `aex`, at the AEX before a fatal end (fatal), or at the last stop (exit)")
 	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
+	f.StringVarP(&o.output, "output", "o", "", "write events and results to `FILE` instead of stdout")
+	f.BoolVar(&o.force, "force", false, "replace the -o or --host-output file if it exists")
+	f.StringVar(&o.hostOut, "host-output", "", "write the host's stdout and stderr to `FILE`")
+	f.BoolVar(&o.tty, "tty", false, "in the terminal UI, give the host the terminal as its stdin (default /dev/null)")
 	registerExecCompletions(cmd)
 	return cmd
 }
@@ -103,6 +115,9 @@ type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
+	// sync, if set, runs before a stop or the exit event is written: it
+	// emits the host's output written before them.
+	sync func(ended bool)
 }
 
 func (p *printer) line(v any, text string) {
@@ -121,12 +136,33 @@ func (p *printer) line(v any, text string) {
 
 func (p *printer) event(ev target.Event) {
 	if p.json {
+		if ev.Kind == target.EvExit && p.sync != nil {
+			p.sync(true)
+		}
 		p.line(ev, "")
 	}
 }
 
 func (p *printer) stop(ev target.Event) {
+	if p.sync != nil {
+		p.sync(false)
+	}
 	p.line(map[string]any{"stop": ev}, "stopped: "+ev.String())
+}
+
+// outputLine is the host's output in the JSON stream.
+type outputLine struct {
+	Output struct {
+		Stream string `json:"stream"` // "stdout" or "stderr"
+		Text   string `json:"text"`   // as written, newline included
+	} `json:"output"`
+}
+
+// output writes text the host wrote (JSON only).
+func (p *printer) output(stream, text string) {
+	var l outputLine
+	l.Output.Stream, l.Output.Text = stream, text
+	p.line(l, "")
 }
 
 func (p *printer) result(cmd string, r debugger.Result, err error) {
@@ -190,19 +226,35 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		return err
 	}
 	interactive := o.batch == "" && o.cmds == ""
-	if interactive && !o.noTUI && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+	if interactive && !o.noTUI && o.output == "" && o.hostOut == "" && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
 		return runTUI(cmd, o, args, backend, policy)
 	}
-	out := &printer{w: cmd.OutOrStdout(), json: o.json}
-	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}, debugger.Options{
+	out, closeOut, err := execPrinter(cmd, o)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	host, err := newHostOutput(o, out.output)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := host.close(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "sgxdbg:", err)
+		}
+	}()
+	out.sync = host.drain
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: host.files}, debugger.Options{
 		Enclaves: o.enclaves,
 		Policy:   policy,
 		OnEvent:  out.event,
 		Dumper:   coreDumper(cmd.ErrOrStderr()),
 	})
 	if err != nil {
+		host.abort()
 		return err
 	}
+	host.started()
 	defer s.Close()
 
 	// Ctrl-C or SIGTERM: the host dies with the session, never left stopped.
