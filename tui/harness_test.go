@@ -248,6 +248,8 @@ func (ns *normSession) Exec(line string) (debugger.Result, error) {
 
 func (ns *normSession) IsStopped() bool { return ns.s.IsStopped() }
 
+func (ns *normSession) Complete(line string) []string { return ns.s.Complete(line) }
+
 const fakeBase = 0x7f0000000000
 
 type normalizer struct {

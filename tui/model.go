@@ -123,7 +123,7 @@ func New(cfg Config) *Model {
 		styles:  NewStyles(true),
 		help:    help.New(),
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
-		prompt:  newPrompt(names),
+		prompt:  newPrompt(names, completer(cfg.Session)),
 		results: map[paneID]execResult{},
 		memory:  cfg.Memory,
 		w:       100,

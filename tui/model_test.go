@@ -326,3 +326,24 @@ func TestActionBarTrim(t *testing.T) {
 		}
 	}
 }
+
+// Tab in the prompt completes subcommands and symbols of the matched
+// image, not only command names.
+func TestStoryPromptCompletion(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+	for _, c := range []struct{ typed, want string }{
+		{"info en", "(sgxdbg) info enclaves "},
+		{"x/2xg fault_r", "(sgxdbg) x/2xg fault_read_untrusted "},
+		{"set $rs", "(sgxdbg) set $rs"},
+		{"stop-on ee", "(sgxdbg) stop-on ee"},
+		{"sto", "(sgxdbg) stop-on "},
+	} {
+		st.key(":")
+		st.typeText(c.typed)
+		st.key("tab")
+		if got := statusLine(st.screen()); strings.TrimRight(got, " ") != strings.TrimRight(c.want, " ") || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q + tab: %q, want %q", c.typed, got, c.want)
+		}
+		st.key("esc")
+	}
+}

@@ -117,7 +117,7 @@ func TestAllocate(t *testing.T) {
 }
 
 func TestPrompt(t *testing.T) {
-	p := newPrompt([]string{"eresume", "eenter-handler", "events", "x", "regs"})
+	p := newPrompt([]string{"eresume", "eenter-handler", "events", "x", "regs"}, nil)
 	p.open()
 	typeInto := func(s string) {
 		for _, r := range s {

@@ -93,3 +93,17 @@ func execCmd(s Session, line string) tea.Cmd {
 
 // isQuit reports whether err is the quit command's.
 func isQuit(err error) bool { return errors.Is(err, debugger.ErrQuit) }
+
+// Completer is what a Session may offer the prompt's Tab: the lines that
+// complete a line (*debugger.Session.Complete).
+type Completer interface {
+	Complete(line string) []string
+}
+
+// completer returns s's completion, or nil.
+func completer(s Session) func(string) []string {
+	if c, ok := s.(Completer); ok {
+		return c.Complete
+	}
+	return nil
+}

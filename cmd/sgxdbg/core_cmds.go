@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +97,9 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
 	out.stop(c.Stop)
 	if o.batch == "" && o.cmds == "" {
-		prompt(s, bufio.NewScanner(cmd.InOrStdin()), out, cmd.OutOrStdout())
+		in := newLineEditor(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Complete)
+		defer in.close()
+		prompt(s, in, out)
 		return nil
 	}
 	failed, ran := 0, 0

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -269,7 +268,13 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		}
 	}()
 
-	in := bufio.NewScanner(os.Stdin)
+	// The prompt goes to stderr when stdout carries JSON lines.
+	pw := cmd.OutOrStdout()
+	if o.json {
+		pw = cmd.ErrOrStderr()
+	}
+	in := newLineEditor(os.Stdin, pw, cmd.ErrOrStderr(), s.Complete)
+	defer in.close()
 	next := 0
 	for {
 		st, err := s.Wait()
@@ -298,12 +303,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		out.stop(st.Event)
 		dumps.stop(s, st.Event, out)
 		if interactive {
-			// The prompt goes to stderr when stdout carries JSON lines.
-			pw := cmd.OutOrStdout()
-			if o.json {
-				pw = cmd.ErrOrStderr()
-			}
-			if quit := prompt(s, in, out, pw); quit {
+			if quit := prompt(s, in, out); quit {
 				return exitCode(130)
 			}
 			continue
@@ -335,17 +335,16 @@ func wrapWhere(l scriptLine, err error) error {
 
 // prompt reads commands at a stop until one resumes the host. It returns
 // true when the user quit.
-func prompt(s *debugger.Session, in *bufio.Scanner, out *printer, w io.Writer) bool {
+func prompt(s *debugger.Session, in *lineEditor, out *printer) bool {
 	if r, err := s.Exec("ssa"); err == nil {
 		out.result("ssa", r, nil)
 	}
 	for s.IsStopped() {
-		fmt.Fprint(w, "(sgxdbg) ")
-		if !in.Scan() {
+		line, err := in.read("(sgxdbg) ")
+		if err != nil {
 			_ = s.Kill()
 			return true
 		}
-		line := strings.TrimSpace(in.Text())
 		if line == "" {
 			continue
 		}
