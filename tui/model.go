@@ -50,6 +50,9 @@ type Config struct {
 	Title string
 	// Memory is the first memory view's x command (default x/8xg ssa.rsp).
 	Memory string
+	// TTY: the host's stdin, stdout and stderr are the terminal; the UI
+	// gives the terminal back to it while it runs.
+	TTY bool
 }
 
 // Outcome is how the session stood when the UI ended.
@@ -150,7 +153,7 @@ func (m *Model) Outcome() Outcome {
 
 // Init waits for the first stop and starts listening to the feeds.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner(), tea.RequestBackgroundColor,
+	return tea.Batch(waitCmd(m.cfg.Session, m.cfg.TTY), m.startSpinner(), tea.RequestBackgroundColor,
 		listen(m.cfg.Events, func(b batch[target.Event]) tea.Msg { return eventsMsg(b) }),
 		listen(m.cfg.Output, func(b batch[OutputLine]) tea.Msg { return outputMsg(b) }))
 }
@@ -311,7 +314,7 @@ func (m *Model) onAction(msg actionMsg) tea.Cmd {
 		m.state, m.busyWhat = stateRunning, ""
 		m.updateActions()
 		m.sync()
-		return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner())
+		return tea.Batch(waitCmd(m.cfg.Session, m.cfg.TTY), m.startSpinner())
 	}
 	return m.refresh("reading the views")
 }

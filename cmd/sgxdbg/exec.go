@@ -366,9 +366,13 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the session in the terminal UI. The host's output goes to
 // the UI's console and is printed again once the terminal is restored.
 func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Backend, policy debugger.Policy) error {
-	hostIO, err := tui.NewHostIO()
-	if err != nil {
-		return err
+	hostIO := tui.TerminalHostIO()
+	if !o.tty {
+		h, err := tui.NewHostIO()
+		if err != nil {
+			return err
+		}
+		hostIO = h
 	}
 	events := tui.NewFeed[target.Event]()
 	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()}, debugger.Options{
@@ -382,7 +386,7 @@ func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Bac
 		return err
 	}
 	defer s.Close()
-	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args)}, os.Stdin, os.Stdout)
+	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args), TTY: o.tty}, os.Stdin, os.Stdout)
 	if oc.HeldAtStop {
 		_ = s.Kill()
 	}
