@@ -53,6 +53,9 @@ type Config struct {
 	// TTY: the host's stdin, stdout and stderr are the terminal; the UI
 	// gives the terminal back to it while it runs.
 	TTY bool
+	// ReadOnly: the session is a core file. The actions that need a live
+	// host are not offered, and q leaves without asking.
+	ReadOnly bool
 }
 
 // Outcome is how the session stood when the UI ended.
@@ -407,7 +410,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 	case key.Matches(msg, k.Quit):
-		if m.state == stateExited {
+		if m.state == stateExited || m.cfg.ReadOnly {
 			return m.leave()
 		}
 		m.confirm = &confirmation{question: "Quit? The host will be killed."}
@@ -482,5 +485,10 @@ func (m *Model) updateActions() {
 	m.keys.Teardown.SetEnabled(aex && live)
 	m.keys.Continue.SetEnabled(stopped)
 	m.keys.Kill.SetEnabled(stopped)
+	if m.cfg.ReadOnly {
+		for _, b := range []*key.Binding{&m.keys.ERESUME, &m.keys.Handler, &m.keys.Teardown, &m.keys.Skip, &m.keys.Stepi, &m.keys.Continue, &m.keys.Kill} {
+			b.SetEnabled(false)
+		}
+	}
 	m.keys.Command.SetEnabled(stopped || m.state == stateExited)
 }
