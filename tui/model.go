@@ -94,6 +94,7 @@ type Model struct {
 
 	results  map[paneID]execResult // the panes' last views
 	timeline []target.Event
+	tlLines  []string                // the timeline's rendered lines; "" not yet rendered
 	prevRegs map[string]debugger.Hex // enclave registers at the previous stop
 	curRegs  map[string]debugger.Hex // and at this one
 	handler  *debugger.HandlerView   // the last eenter-handler at this stop
@@ -106,10 +107,14 @@ type Model struct {
 	showHelp bool
 
 	panes [numPanes]pane
-	focus paneID
-	zoom  bool
-	w, h  int
-	quit  bool // the user left before the host's end
+	// filled: the pane's lines are rendered from the current data for
+	// width fillW; sync clears it for every pane, syncPanes for some.
+	filled [numPanes]bool
+	fillW  [numPanes]int
+	focus  paneID
+	zoom   bool
+	w, h   int
+	quit   bool // the user left before the host's end
 }
 
 // New returns the model for a started session; Init waits for its first
@@ -174,6 +179,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		m.styles = NewStyles(msg.IsDark())
 		m.help.Styles = m.styles.Help
+		m.tlLines = nil
 		m.sync()
 		return m, nil
 	case spinner.TickMsg:
@@ -197,7 +203,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.timeline = append(m.timeline, ev)
 			}
 		}
-		m.sync()
+		m.syncPanes(paneTimeline)
 		if msg.closed {
 			return m, nil
 		}
@@ -210,7 +216,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.log(text)
 		}
-		m.sync()
+		m.syncPanes(paneConsole)
 		if msg.closed {
 			return m, nil
 		}
@@ -275,6 +281,7 @@ func (m *Model) onRefresh(msg refreshMsg) {
 	}
 	if ev, ok := msg.results[paneTimeline].result.(*debugger.EventsResult); ok {
 		m.timeline = append([]target.Event(nil), ev.Events...)
+		m.tlLines = nil
 	}
 	if r, ok := msg.results[paneRegs].result.(*debugger.RegsResult); ok {
 		m.curRegs = map[string]debugger.Hex{}
@@ -426,7 +433,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFocus((m.focus + numPanes - 1) % numPanes)
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
-		m.sync()
+		m.layout()
 	case key.Matches(msg, k.Teardown):
 		m.confirm = &confirmation{question: fmt.Sprintf("Tear down enclave %#x? Its pages go away and the host sees a lost enclave.", m.stop.Enclave), line: "teardown"}
 	case key.Matches(msg, k.ERESUME):
@@ -457,7 +464,7 @@ func (m *Model) setFocus(id paneID) {
 	m.panes[m.focus].Blur()
 	m.focus = id
 	m.panes[m.focus].Focus()
-	m.sync()
+	m.layout() // the focus changes the rules only
 }
 
 // updateActions enables exactly the actions valid now, from what the

@@ -54,7 +54,7 @@ func TestStoryPageFault(t *testing.T) {
 	st.key("e")
 	s = st.golden("pf_eresume")
 	must(t, s, "ERESUME TCS 0x7f0000000000 from SSA frame 0", "AEX #PF page fault in fault_read_untrusted")
-	if n := strings.Count(strings.Join(st.m.panes[paneTimeline].lines, "\n"), "aex "); n != 2 {
+	if n := strings.Count(strings.Join(renderEvents(st.m.timeline, st.m.styles), "\n"), "aex "); n != 2 {
 		t.Errorf("timeline has %d AEXs after ERESUME, want 2 (the fault recurs)", n)
 	}
 

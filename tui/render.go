@@ -260,16 +260,24 @@ func renderEnclaves(r *debugger.EnclavesResult, stopTCS uint64, st Styles) []str
 func renderEvents(evs []target.Event, st Styles) []string {
 	lines := make([]string, 0, len(evs))
 	for _, ev := range evs {
-		l := strings.TrimRight(ev.String(), " ")
-		switch ev.Kind {
-		case target.EvAEX, target.EvENCLUFault:
-			l = st.Vector.Render(l)
-		case target.EvPagesAdded:
-			l = st.Dim.Render(l)
-		}
-		lines = append(lines, l)
+		lines = append(lines, renderEvent(ev, st))
 	}
 	return lines
+}
+
+// renderEvent is one line of the timeline (never empty).
+func renderEvent(ev target.Event, st Styles) string {
+	l := strings.TrimRight(ev.String(), " ")
+	switch ev.Kind {
+	case target.EvAEX, target.EvENCLUFault:
+		l = st.Vector.Render(l)
+	case target.EvPagesAdded:
+		l = st.Dim.Render(l)
+	}
+	if l == "" {
+		l = string(ev.Kind)
+	}
+	return l
 }
 
 // renderText splits a result's text into lines.

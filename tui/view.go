@@ -233,20 +233,42 @@ func (m *Model) columns() []column {
 }
 
 // sync renders every pane's lines for the current widths and sizes the
-// panes. It runs after every change of data or size.
+// panes. It runs after a change of data that may touch any pane.
 func (m *Model) sync() {
+	m.filled = [numPanes]bool{}
+	m.layout()
+}
+
+// syncPanes is sync after a change of these panes' data only (a batch of
+// events, the host's output): the other panes keep their lines.
+func (m *Model) syncPanes(ids ...paneID) {
+	for _, id := range ids {
+		m.filled[id] = false
+	}
+	m.layout()
+}
+
+// layout sizes the panes for the terminal, rendering the lines of those
+// whose data or width changed.
+func (m *Model) layout() {
 	area := max(0, m.h-chrome)
+	fill := func(id paneID, w int) {
+		if !m.filled[id] || m.fillW[id] != w {
+			m.fill(id, w)
+			m.filled[id], m.fillW[id] = true, w
+		}
+	}
 	if m.zoom {
 		for i := range m.panes {
 			m.panes[i].SetSize(0, 0)
 		}
 		m.panes[m.focus].SetSize(m.w, area)
-		m.fill(m.focus, m.w)
+		fill(m.focus, m.w)
 		return
 	}
 	for _, col := range m.columns() {
 		for _, s := range col.panes {
-			m.fill(s.id, col.w)
+			fill(s.id, col.w)
 		}
 		heights := allocate(area, col.panes, func(id paneID) int { return len(m.panes[id].lines) + 1 })
 		for i, s := range col.panes {
@@ -324,13 +346,14 @@ func (m *Model) fill(id paneID, w int) {
 	p := &m.panes[id]
 	st := m.styles
 	p.detail = ""
+	p.lineFn = nil
 	if id == paneConsole {
 		p.SetLines(m.console)
 		return
 	}
 	if id == paneTimeline {
 		p.detail = fmt.Sprintf("%d events", len(m.timeline))
-		p.SetLines(renderEvents(m.timeline, st))
+		m.fillTimeline(p)
 		return
 	}
 	res, ok := m.results[id]
@@ -371,6 +394,26 @@ func (m *Model) fill(id paneID, w int) {
 	default:
 		p.SetLines(renderText(r.Text()))
 	}
+}
+
+// fillTimeline gives the timeline pane one line per event, each rendered
+// the first time it is seen and kept (m.tlLines) until the timeline is
+// replaced or the styles change: a key or a batch of events costs the
+// lines on screen, not the whole timeline.
+func (m *Model) fillTimeline(p *pane) {
+	if len(m.tlLines) > len(m.timeline) {
+		m.tlLines = nil
+	}
+	for len(m.tlLines) < len(m.timeline) {
+		m.tlLines = append(m.tlLines, "")
+	}
+	p.lineFn = func(j int) string {
+		if m.tlLines[j] == "" {
+			m.tlLines[j] = renderEvent(m.timeline[j], m.styles)
+		}
+		return m.tlLines[j]
+	}
+	p.SetLines(m.tlLines)
 }
 
 // handlerFields are the SSA fields the last handler run changed, if it
