@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
@@ -36,8 +37,15 @@ func TestTmuxLineEditor(t *testing.T) {
 	tm.press("C-u", "x/2xg $rsp", "Enter")
 	tm.waitFor("(sgxdbg) x/2xg $rsp")
 	tm.press("Enter")
-	s = tm.waitFor("(sgxdbg)\n")
-	rows := regexp.MustCompile(`(?m)^(0x[0-9a-f]+): 0x[0-9a-f]{16} 0x[0-9a-f]{16}$`).FindAllStringSubmatch(s, -1)
+	row := regexp.MustCompile(`(?m)^(0x[0-9a-f]+): 0x[0-9a-f]{16} 0x[0-9a-f]{16}$`)
+	var rows [][]string
+	for range 300 { // a bounded number of looks, as waitFor
+		s = tm.capture(false)
+		if rows = row.FindAllStringSubmatch(s, -1); len(rows) >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if len(rows) != 2 {
 		t.Fatalf("want two x rows (the x and its repeat), got %q:\n%s", rows, s)
 	}
