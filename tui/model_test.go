@@ -172,7 +172,7 @@ func TestStoryPromptAndHelp(t *testing.T) {
 	st.key("backspace")
 	st.typeText("reads")
 	st.key("enter")
-	must(t, st.golden("prompt_console"), "━ Console", "(sgxdbg) info threads", "* thread 1000 outside any enclave")
+	must(t, st.golden("prompt_console"), "━ Console", "(sgxdbg) info threads", "▸ thread 1000 outside any enclave")
 
 	st.key(":")
 	st.typeText("x/2xg 0x10")
