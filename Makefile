@@ -11,8 +11,15 @@ all: build enclaves
 
 build: $(SGXDBG)
 
+# The revision and its time for `sgxdbg version` (go's own VCS stamping is
+# off under -buildvcs=false and absent in git worktrees).
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo ' (modified)')
+REVTIME  := $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS  := -X 'main.revision=$(REVISION)' -X 'main.revisionTime=$(REVTIME)'
+
 $(SGXDBG): $(GOFILES) go.mod go.sum
-	$(GO) build -o $@ ./cmd/sgxdbg
+	@test -x $@ || echo "building sgxdbg (the first build compiles every dependency: about a minute)…"
+	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/sgxdbg
 
 # The sample enclaves and their host, signed with a key made at build time.
 enclaves: $(SGXDBG)

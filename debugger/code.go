@@ -43,7 +43,7 @@ type DisasLine struct {
 	Text    string `json:"text"`
 	Symbol  string `json:"symbol,omitempty"`
 	Source  string `json:"source,omitempty"`
-	Current bool   `json:"current"`
+	Current bool   `json:"current"` // at the newest SSA frame's RIP
 }
 
 // DisasResult is disassembly around an address.
@@ -51,8 +51,9 @@ type DisasResult struct {
 	Lines []DisasLine `json:"lines"`
 }
 
-// Text renders objdump-like lines; the current instruction is marked with
-// "=>" and each new source line is printed above its instructions.
+// Text renders objdump-like lines; the instruction at the newest SSA
+// frame's RIP (the current one) is marked with "=>" and each new source
+// line is printed above its instructions.
 func (r *DisasResult) Text() string {
 	var b strings.Builder
 	src := ""
@@ -117,6 +118,7 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 		}
 		return "", 0
 	}
+	cur, atRIP := s.ssaRIP(st)
 	r := &DisasResult{}
 	for pc, after := start, 0; pc-start < uint64(len(buf)) && after < n; {
 		if pc >= addr {
@@ -129,7 +131,7 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 		}
 		sym, src := s.symbolize(base, pc)
 		r.Lines = append(r.Lines, DisasLine{Addr: Hex(pc), Bytes: fmt.Sprintf("% x", b[:min(l, len(b))]), Text: text,
-			Symbol: sym, Source: src, Current: pc == addr})
+			Symbol: sym, Source: src, Current: atRIP && pc == cur})
 		pc += uint64(l)
 	}
 	return r, nil
@@ -155,3 +157,17 @@ func (s *Session) viewDisas(st target.Stop, addr uint64, n int) (Result, error) 
 type edbgrd struct{ st target.Stop }
 
 func (m edbgrd) ReadMemory(buf []byte, addr uint64) (int, error) { return m.st.ReadEnclave(buf, addr) }
+
+// ssaRIP is the RIP of the stopped TCS's newest SSA frame, where "=>"
+// points; false when the stop has no SSA frame in use.
+func (s *Session) ssaRIP(st target.Stop) (uint64, bool) {
+	ts, err := s.stopTCS(st)
+	if err != nil {
+		return 0, false
+	}
+	f, err := ts.newest()
+	if err != nil {
+		return 0, false
+	}
+	return f.GPR.RIP, true
+}

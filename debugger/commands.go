@@ -61,7 +61,7 @@ func init() {
 		{Name: "regs", Aliases: []string{"r"}, Usage: "regs", Help: "The enclave's real registers (newest SSA frame) beside the synthetic ones the OS sees.\nDifferences are marked; the synthetic state is checked against the architecture.", run: cmdRegs},
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
 		{Name: "bt", Aliases: []string{"backtrace"}, Usage: "bt", Help: "Backtrace of the enclave stack at the newest SSA frame (CFI, frame pointers as fallback).", run: cmdBT},
-		{Name: "x", Usage: "x/NFU ADDR", Help: "Examine memory: N units of U (b,h,w,g) in format F (x,d,u,s,i).\nEnclave memory is read through EDBGRD; ADDR may be a number, SYMBOL[+OFF] or ssa.REG.", run: cmdExamine},
+		{Name: "x", Usage: "x[/NFU] [ADDR]", Help: "Examine memory: N units of U (b,h,w,g) in format F (x,d,u,s,i).\nEnclave memory is read through EDBGRD; ADDR may be a number, SYMBOL[+OFF] or ssa.REG.\nAs in gdb, a missing N is 1 and a missing F or U is the last x's (x/1xg at first);\nwithout ADDR, x goes on after the last unit the last x showed.", run: cmdExamine},
 		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", local: true, run: cmdEvents},
 		{Name: "dump", Usage: "dump [--force] [FILE]", Help: "Write an ELF core file of every enclave (EDBGRD), its TCS, SSA frames and the timeline (mode 0600).\nThe default FILE is sgxdbg-PID-N.core; open it with `sgxdbg core FILE` or gdb ENCLAVE.elf FILE.\nFILE must not exist unless --force is given (it is then replaced whole); a symbolic link is never followed or replaced.", run: cmdDump},
 		{Name: "stop-on", setup: true, Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|enclu-fault|all|none ...", Help: "Choose where to stop; with no words, show the current policy.\nenclu-fault stops where an EENTER or ERESUME fails an SDM check (TCS busy, CSSA >= NSSA, ...).", local: true, run: cmdStopOn},
@@ -70,7 +70,7 @@ func init() {
 			Help: "EENTER the enclave's exception path on the same TCS and run it to its EEXIT.\nThen show which SSA fields the handler changed; the thread stays at the AEX.", run: cmdHandler},
 		{Name: "teardown", Usage: "teardown", Help: "Destroy the enclave as a lost enclave looks to the host (pages and mappings gone, fd closed).\nThe host's pending exception is then delivered, and its runtime sees the loss.", run: cmdTeardown},
 		{Name: "skip", Usage: "skip", Help: "Advance the newest SSA frame's RIP past the faulting instruction (then eresume).", run: cmdSkip},
-		{Name: "set", Usage: "set ssa.REG VALUE", Help: "Change a register of the newest SSA frame (EDBGWR).\nVALUE is a number, SYMBOL[+OFF] or ssa.REG.", run: cmdSet},
+		{Name: "set", Usage: "set ssa.REG VALUE | set $REG = VALUE", Help: "Change a register of the newest SSA frame (EDBGWR).\nVALUE is a number, SYMBOL[+OFF] or ssa.REG; $REG (gdb's form) is ssa.REG.", run: cmdSet},
 		{Name: "write", Usage: "write ADDR HEXBYTES", Help: "Write bytes into enclave memory (EDBGWR).", run: cmdWrite},
 		{Name: "break", setup: true, Aliases: []string{"b", "br"}, Usage: "break [LOCATION] [if EXPR]",
 			Help: "Set a breakpoint: an INT3 written through EDBGWR at FUNCTION (after its prologue), FILE:LINE, LINE or *ADDR.\nResolved in every enclave image; pending until an enclave of that image is initialized. A hit is a #BP AEX.", run: cmdBreak(BreakSoftware, false)},
@@ -230,8 +230,8 @@ func cmdInfo(s *Session, args []string) (Result, error) {
 		return s.atStop(func(st target.Stop) (Result, error) { return s.viewVars(st, false) })
 	case "frame":
 		return cmdInfoFrame(s)
-	case "registers", "r":
-		return s.atStop(func(st target.Stop) (Result, error) { return s.viewRegisters(st, false) })
+	case "registers", "register", "reg", "r":
+		return s.atStop(s.viewRegs)
 	case "stack", "heap":
 		return s.atStop(s.viewStack)
 	case "all-registers":
@@ -290,12 +290,16 @@ func cmdDisas(s *Session, args []string) (Result, error) {
 }
 
 // parseAddr reads a number, SYMBOL[+OFF] in the stopped enclave's image,
-// or ssa.REG of the newest SSA frame.
+// or ssa.REG (or $REG) of the newest SSA frame.
 func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 	if v, err := strconv.ParseUint(w, 0, 64); err == nil {
 		return v, nil
 	}
-	if reg, ok := strings.CutPrefix(w, "ssa."); ok {
+	reg, ok := strings.CutPrefix(w, "ssa.")
+	if !ok {
+		reg, ok = strings.CutPrefix(w, "$") // gdb's $rsp
+	}
+	if ok {
 		ts, err := s.stopTCS(st)
 		if err != nil {
 			return 0, err
@@ -346,54 +350,6 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 		}
 	}
 	return 0, errorf(ErrNoSymbol, "%q is not an address, a symbol of a matched enclave image, ssa.REG, or an expression of the selected frame", w)
-}
-
-func cmdExamine(s *Session, args []string) (Result, error) {
-	if len(args) != 2 || !strings.HasPrefix(args[0], "/") {
-		return nil, usage("x/NFU ADDR (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip)")
-	}
-	count, format, size, err := parseFormat(args[0][1:])
-	if err != nil {
-		return nil, err
-	}
-	return s.atStop(func(st target.Stop) (Result, error) {
-		addr, err := s.parseAddr(st, args[1])
-		if err != nil {
-			return nil, err
-		}
-		return s.viewMemory(st, count, format, size, addr)
-	})
-}
-
-func parseFormat(f string) (count int, format string, size int, err error) {
-	count, format, size = 1, "x", 8
-	i := 0
-	for i < len(f) && f[i] >= '0' && f[i] <= '9' {
-		i++
-	}
-	if i > 0 {
-		count, _ = strconv.Atoi(f[:i])
-	}
-	if count <= 0 || count > 4096 {
-		return 0, "", 0, errorf(ErrUsage, "x: count %q out of range (1..4096)", f[:i])
-	}
-	for _, c := range f[i:] {
-		switch c {
-		case 'x', 'd', 'u', 's', 'i':
-			format = string(c)
-		case 'b':
-			size = 1
-		case 'h':
-			size = 2
-		case 'w':
-			size = 4
-		case 'g':
-			size = 8
-		default:
-			return 0, "", 0, errorf(ErrUsage, "x: unknown format letter %q (formats x d u s i, units b h w g)", c)
-		}
-	}
-	return count, format, size, nil
 }
 
 func cmdEvents(s *Session, args []string) (Result, error) {
@@ -553,20 +509,6 @@ func cmdTeardown(s *Session, _ []string) (Result, error) {
 
 func cmdSkip(s *Session, _ []string) (Result, error) {
 	return s.atStop(func(st target.Stop) (Result, error) { return s.skip(st) })
-}
-
-func cmdSet(s *Session, args []string) (Result, error) {
-	if len(args) != 2 || !strings.HasPrefix(args[0], "ssa.") {
-		return nil, usage("set ssa.REG VALUE")
-	}
-	return s.atStop(func(st target.Stop) (Result, error) {
-		// A number, SYMBOL[+OFF] of a matched image, or another ssa.REG.
-		v, err := s.parseAddr(st, args[1])
-		if err != nil {
-			return nil, errorf(ErrNoSymbol, "set: value %q is not a number, a symbol or ssa.REG", args[1])
-		}
-		return s.writeSSAReg(st, strings.ToLower(strings.TrimPrefix(args[0], "ssa.")), v)
-	})
 }
 
 func cmdWrite(s *Session, args []string) (Result, error) {

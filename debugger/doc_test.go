@@ -114,7 +114,7 @@ func TestHelpText(t *testing.T) {
 		t.Fatalf("host exit status %d, want 0", st)
 	}
 	var b bytes.Buffer
-	for _, cmd := range []string{"help", "help eenter-handler", "help s"} {
+	for _, cmd := range []string{"help", "help eenter-handler", "help si"} {
 		res, err := r.s.Exec(cmd)
 		if err != nil {
 			t.Fatalf("%s: %v", cmd, err)

@@ -13,8 +13,9 @@ import (
 type BacktraceResult struct {
 	Frames   []BTFrame `json:"frames"`
 	Selected int       `json:"selected"`
-	// Limited says the backtrace stopped at its frame limit.
-	Limited bool `json:"limited,omitempty"`
+	// Truncated: the unwinder stopped at MaxBacktrace frames; the stack
+	// goes on.
+	Truncated bool `json:"truncated"`
 }
 
 // BTFrame is one stack frame.
@@ -50,8 +51,8 @@ func (r *BacktraceResult) Text() string {
 		}
 		b.WriteString("\n")
 	}
-	if r.Limited {
-		fmt.Fprintf(&b, "(more stack frames follow: the backtrace stops at %d)\n", len(r.Frames))
+	if r.Truncated {
+		fmt.Fprintf(&b, "(more frames: bt stops at %d)\n", MaxBacktrace)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -61,7 +62,7 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backtrace: %w", err)
 	}
-	r := &BacktraceResult{Limited: limited, Selected: s.frameSel}
+	r := &BacktraceResult{Truncated: limited, Selected: s.frameSel}
 	for _, f := range frames {
 		r.Frames = append(r.Frames, BTFrame{Index: f.Index, PC: Hex(f.PC), Symbol: f.Function, Offset: Hex(f.Offset),
 			Source: f.source(), Host: f.Host, Module: f.Module, Boundary: f.Boundary})

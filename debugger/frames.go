@@ -12,8 +12,8 @@ import (
 	"github.com/sgxdbg/sgxdbg/ssa"
 )
 
-// maxFrames bounds a backtrace (bt says when it stops there).
-const maxFrames = 64
+// MaxBacktrace is how many frames bt shows (it says when it stops there).
+const MaxBacktrace = 64
 
 // stackFrame is one frame of the stopped thread's stack: enclave frames
 // first (the newest SSA frame's context, then each older frame's
@@ -43,7 +43,7 @@ func (f *stackFrame) source() string {
 }
 
 // stack unwinds the stop's thread: every enclave frame it can, then the
-// host's. limited says it stopped at maxFrames.
+// host's. limited says it stopped at MaxBacktrace.
 func (s *Session) stack(st target.Stop) (frames []*stackFrame, limited bool, err error) {
 	p, err := s.placeOf(st)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Session) stack(st target.Stop) (frames []*stackFrame, limited bool, err
 		}
 	}
 	for ci, c := range contexts {
-		fs, err := s.enclaveFrames(st, c, maxFrames-len(frames))
+		fs, err := s.enclaveFrames(st, c, MaxBacktrace-len(frames))
 		if err != nil && len(fs) == 0 {
 			if ci == 0 {
 				return nil, false, err
@@ -70,12 +70,12 @@ func (s *Session) stack(st target.Stop) (frames []*stackFrame, limited bool, err
 			fs[0].Boundary = fmt.Sprintf("── interrupted by the AEX into SSA frame %d ──", contexts[ci-1].frame)
 		}
 		frames = append(frames, fs...)
-		if len(frames) >= maxFrames {
-			return frames[:maxFrames], true, nil
+		if len(frames) >= MaxBacktrace {
+			return frames[:MaxBacktrace], true, nil
 		}
 	}
 	if hostRegs, why, ok := s.hostEntryRegs(st, p); ok {
-		hs := s.hostFrames(st, hostRegs, maxFrames-len(frames))
+		hs := s.hostFrames(st, hostRegs, MaxBacktrace-len(frames))
 		if len(hs) > 0 {
 			hs[0].Boundary = why
 		}
@@ -84,7 +84,7 @@ func (s *Session) stack(st target.Stop) (frames []*stackFrame, limited bool, err
 	for i, f := range frames {
 		f.Index = i
 	}
-	return frames, len(frames) >= maxFrames, nil
+	return frames, len(frames) >= MaxBacktrace, nil
 }
 
 // enclaveFrames unwinds one enclave context with its image's CFI.

@@ -174,9 +174,9 @@ type ThreadView struct {
 func (r *ThreadsResult) Text() string {
 	var b strings.Builder
 	for _, t := range r.Threads {
-		mark := " "
+		mark := " " // ▸ as the TUI marks the stopped TCS; * means "changed"
 		if t.Stopped {
-			mark = "*"
+			mark = "▸"
 		}
 		where := "in host code"
 		switch t.State {

@@ -79,6 +79,7 @@ type Session struct {
 	listNext *listPos // where a bare list goes on
 	// hostProgs are the host's modules' DWARF, by path (nil: none).
 	hostProgs map[string]*dwarfx.Program
+	lastX     examined // the last x, for x without /FMT or ADDR
 }
 
 type candidate struct {
@@ -254,6 +255,9 @@ func (s *Session) resume() (Stopped, error) {
 		}
 		if !stop {
 			continue
+		}
+		if err := s.syncBreakpoints(st); err != nil && warn == nil {
+			warn = err // what the stop changed (a finished motion's breakpoints) is applied now
 		}
 		if m := s.motion; m != nil && m.tcs != st.Event().TCS {
 			s.endMotion() // another thread's stop ends the stepping

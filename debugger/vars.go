@@ -212,9 +212,6 @@ func cmdDisplay(s *Session, args []string) (Result, error) {
 		return s.showDisplays(), nil
 	}
 	s.displays = append(s.displays, expr)
-	if s.cur == nil || s.cur.Resumed() {
-		return &ActionResult{Action: "display", Message: fmt.Sprintf("%d: %s (shown at every stop)", len(s.displays), expr)}, nil
-	}
 	return s.showDisplays(), nil
 }
 
@@ -262,8 +259,8 @@ func (s *Session) showDisplays() *DisplayResult {
 	r := &DisplayResult{Displays: []DisplayValue{}}
 	for i, e := range s.displays {
 		d := DisplayValue{N: i + 1, Expr: e}
-		if s.cur == nil {
-			d.Error = "not stopped"
+		if s.cur == nil || s.cur.Resumed() {
+			d.Error = "shown at the next stop"
 		} else if res, err := cmdPrint(s, []string{e}); err != nil {
 			d.Error = err.Error()
 		} else {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/enclave"
 	"github.com/sgxdbg/sgxdbg/sgx"
 	"github.com/sgxdbg/sgxdbg/ssa"
 )
@@ -128,6 +129,7 @@ type FrameView struct {
 	Symbol     string         `json:"symbol,omitempty"`
 	Source     string         `json:"source,omitempty"`
 	Quirk      string         `json:"quirk,omitempty"`
+	Diagnosis  string         `json:"diagnosis,omitempty"`
 	GPRs       map[string]Hex `json:"gprs"`
 	text       string
 }
@@ -142,6 +144,7 @@ func (s *Session) frameView(base uint64, f *ssa.Frame) FrameView {
 			v.MAddr, v.ErrCd = &m, &e
 			if g.ExitInfo.Vector() == sgx.VectorPF {
 				v.ErrWords = x.ErrCd.Words()
+				v.Diagnosis = guardDiagnosis(s.Image(base), base, x.MAddr)
 			}
 		}
 	}
@@ -163,7 +166,31 @@ func (s *Session) frameView(base uint64, f *ssa.Frame) FrameView {
 		}
 		v.text += "\n"
 	}
+	if v.Diagnosis != "" {
+		v.text += "  " + v.Diagnosis + "\n"
+	}
 	return v
+}
+
+// guardDiagnosis names a #PF whose MADDR lies in one of the image's GUARD
+// regions (its NT_SGXDBG_REGIONS note): below a stack, a stack overflow.
+func guardDiagnosis(im *enclave.Image, base, maddr uint64) string {
+	if im == nil || maddr < base {
+		return ""
+	}
+	off := maddr - base
+	for _, g := range im.Regions {
+		if g.Kind != enclave.RegionGuard || off < g.Offset || off >= g.End() {
+			continue
+		}
+		for _, st := range im.Regions {
+			if st.Kind == enclave.RegionStack && st.Offset == g.End() {
+				return fmt.Sprintf("stack overflow: MADDR is in the guard page %s below the stack %s", g, st)
+			}
+		}
+		return fmt.Sprintf("MADDR is in the guard region %s", g)
+	}
+	return ""
 }
 
 // SSAResult is the SSA frame stack of one TCS.
@@ -233,8 +260,13 @@ type RegRow struct {
 	Expected Hex    `json:"expected_synthetic"`
 }
 
+// SyntheticStateRef is where the SDM lists the synthetic state an AEX
+// loads (Vol. 3D, "Synthetic State on Asynchronous Enclave Exit").
+const SyntheticStateRef = "SDM Vol. 3D §40.3.1, Table 40-1"
+
 // RegsResult puts the enclave's real registers (newest SSA frame) beside
-// the synthetic state the OS sees, and checks the latter against SGX.md §3.
+// the synthetic state the OS sees, and checks the latter against the SDM's
+// table of synthetic state (SyntheticStateRef).
 type RegsResult struct {
 	TCS        Hex      `json:"tcs"`
 	Frame      int      `json:"frame"`
@@ -245,16 +277,23 @@ type RegsResult struct {
 // Text renders the two columns and marks registers that differ.
 func (r *RegsResult) Text() string {
 	var b strings.Builder
+	if r.Frame < 0 {
+		fmt.Fprintf(&b, "inside the enclave on TCS %#x, no AEX: the thread's registers are the enclave's\n", uint64(r.TCS))
+		for _, row := range r.Rows {
+			fmt.Fprintf(&b, "%-7s 0x%016x\n", row.Name, uint64(row.Enclave))
+		}
+		return strings.TrimRight(b.String(), "\n")
+	}
 	fmt.Fprintf(&b, "%-7s %-18s  %-18s  (TCS %#x, SSA frame %d)\n", "", "enclave (SSA)", "host sees (synthetic)", uint64(r.TCS), r.Frame)
 	for _, row := range r.Rows {
-		mark := ""
+		mark := "" // ≠ as in the terminal UI, where * means changed since the last stop
 		if row.Enclave != row.Host {
-			mark = " *"
+			mark = " ≠"
 		}
 		fmt.Fprintf(&b, "%-7s 0x%016x  0x%016x%s\n", row.Name, uint64(row.Enclave), uint64(row.Host), mark)
 	}
 	if len(r.Mismatches) == 0 {
-		b.WriteString("synthetic state matches the architecture (SGX.md §3)")
+		b.WriteString("synthetic state matches the architecture (" + SyntheticStateRef + ")")
 	} else {
 		b.WriteString("synthetic state differs from the architecture: " + strings.Join(r.Mismatches, ", "))
 	}
@@ -262,9 +301,19 @@ func (r *RegsResult) Text() string {
 }
 
 func (s *Session) viewRegs(st target.Stop) (Result, error) {
-	if ev := st.Event(); ev.Kind == target.EvEENTER || ev.Kind == target.EvERESUME {
-		// Inside the enclave, no AEX: the thread's own registers.
-		return s.viewRegisters(st, false)
+	if ev := st.Event(); (ev.Kind == target.EvEENTER || ev.Kind == target.EvERESUME) && s.tcsSel == 0 {
+		// Inside the enclave, no AEX: the thread's own registers are the
+		// enclave's (no SSA frame; the host sees nothing of them).
+		p, err := s.placeOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r := &RegsResult{TCS: Hex(p.tcs), Frame: -1}
+		for i, n := range gprNames {
+			v, _ := p.regs.Get(i)
+			r.Rows = append(r.Rows, RegRow{Name: n, Enclave: Hex(v), Host: Hex(v), Expected: Hex(v)})
+		}
+		return r, nil
 	}
 	ts, f, err := s.stopFrame(st)
 	if err != nil {

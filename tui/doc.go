@@ -4,7 +4,7 @@
 // It holds no SGX logic. Every pane shows the Result of a command of the
 // session's command language (info enclaves, ssa, regs, disas, bt, x,
 // events), every action is a command line (eresume, eenter-handler,
-// teardown, skip, step, continue, kill), and the session's blocking Wait
+// teardown, skip, stepi, continue, kill), and the session's blocking Wait
 // runs in a tea.Cmd that reports the next stop as a message. Events from
 // debugger.Options.OnEvent and the host's output reach the model through
 // Feeds, which never block their producers.

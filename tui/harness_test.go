@@ -141,6 +141,12 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	}
@@ -241,6 +247,8 @@ func (ns *normSession) Exec(line string) (debugger.Result, error) {
 }
 
 func (ns *normSession) IsStopped() bool { return ns.s.IsStopped() }
+
+func (ns *normSession) Complete(line string) []string { return ns.s.Complete(line) }
 
 const fakeBase = 0x7f0000000000
 

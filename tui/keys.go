@@ -7,13 +7,21 @@ import (
 // KeyMap is every key binding. The action bindings are enabled only while
 // their action is valid, so the action bar (the short help) shows exactly
 // the actions that can be taken now.
+//
+// The scheme follows gdb: a lowercase key means what the prompt command
+// (or alias) of the same letter means — c continue, h help, q quit — and
+// s, n, f, b, i are left for step, next, finish, break and info. The
+// SGX actions, which change the enclave's state, are uppercase: H the
+// enclave's handler, T teardown, J skip (jump past the faulting
+// instruction), I stepi (one instruction), K kill; e (ERESUME) has no gdb
+// meaning to clash with.
 type KeyMap struct {
 	// Actions at a stop: one key each.
 	ERESUME  key.Binding
 	Handler  key.Binding
 	Teardown key.Binding
 	Skip     key.Binding
-	Step     key.Binding
+	Stepi    key.Binding
 	Continue key.Binding
 	Kill     key.Binding
 
@@ -45,15 +53,15 @@ func DefaultKeyMap() KeyMap {
 	}
 	return KeyMap{
 		ERESUME:  b([]string{"e"}, "e", "ERESUME"),
-		Handler:  b([]string{"h"}, "h", "EENTER handler"),
-		Teardown: b([]string{"t"}, "t", "teardown"),
-		Skip:     b([]string{"s"}, "s", "skip"),
-		Step:     b([]string{"i"}, "i", "step"),
+		Handler:  b([]string{"H"}, "H", "handler"),
+		Teardown: b([]string{"T"}, "T", "teardown"),
+		Skip:     b([]string{"J"}, "J", "skip"),
+		Stepi:    b([]string{"I"}, "I", "stepi"),
 		Continue: b([]string{"c"}, "c", "continue"),
 		Kill:     b([]string{"K"}, "K", "kill"),
 
 		Command: b([]string{":"}, ":", "cmd"),
-		Help:    b([]string{"?"}, "?", "help"),
+		Help:    b([]string{"?", "h"}, "?", "help"),
 		Quit:    b([]string{"q"}, "q", "quit"),
 		Abort:   b([]string{"ctrl+c"}, "ctrl+c", "quit now (kills the host)"),
 
@@ -62,8 +70,8 @@ func DefaultKeyMap() KeyMap {
 		Zoom:     b([]string{"z"}, "z", "zoom the pane"),
 		Up:       b([]string{"up", "k"}, "↑/k", "scroll up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "scroll down"),
-		PageUp:   b([]string{"pgup", "b"}, "pgup/b", "page up"),
-		PageDown: b([]string{"pgdown", "f", "space"}, "pgdn/f", "page down"),
+		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "space"}, "pgdn/space", "page down"),
 		Top:      b([]string{"home", "g"}, "home/g", "top"),
 		Bottom:   b([]string{"end", "G"}, "end/G", "bottom"),
 
@@ -73,7 +81,7 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the action bar: the valid actions, then the general keys.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Step, k.Continue, k.Kill, k.Command, k.Help, k.Quit}
+	return []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Command, k.Help, k.Quit}
 }
 
 // FullHelp is every key, in columns.
@@ -88,8 +96,14 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		return out
 	}
 	return [][]key.Binding{
-		all(k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Step, k.Continue, k.Kill),
+		all(k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill),
 		all(k.Next, k.Prev, k.Zoom, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
-		all(k.Command, k.Help, k.Quit, k.Abort),
+		all(k.Command, withHelp(k.Help, "?/h", "help"), k.Quit, k.Abort),
 	}
+}
+
+// withHelp is b with another help text.
+func withHelp(b key.Binding, k, desc string) key.Binding {
+	b.SetHelp(k, desc)
+	return b
 }

@@ -50,6 +50,12 @@ type Config struct {
 	Title string
 	// Memory is the first memory view's x command (default x/8xg ssa.rsp).
 	Memory string
+	// TTY: the host's stdin, stdout and stderr are the terminal; the UI
+	// gives the terminal back to it while it runs.
+	TTY bool
+	// ReadOnly: the session is a core file. The actions that need a live
+	// host are not offered, and q leaves without asking.
+	ReadOnly bool
 }
 
 // Outcome is how the session stood when the UI ended.
@@ -88,6 +94,7 @@ type Model struct {
 
 	results  map[paneID]execResult // the panes' last views
 	timeline []target.Event
+	tlLines  []string                // the timeline's rendered lines; "" not yet rendered
 	prevRegs map[string]debugger.Hex // enclave registers at the previous stop
 	curRegs  map[string]debugger.Hex // and at this one
 	handler  *debugger.HandlerView   // the last eenter-handler at this stop
@@ -100,10 +107,14 @@ type Model struct {
 	showHelp bool
 
 	panes [numPanes]pane
-	focus paneID
-	zoom  bool
-	w, h  int
-	quit  bool // the user left before the host's end
+	// filled: the pane's lines are rendered from the current data for
+	// width fillW; sync clears it for every pane, syncPanes for some.
+	filled [numPanes]bool
+	fillW  [numPanes]int
+	focus  paneID
+	zoom   bool
+	w, h   int
+	quit   bool // the user left before the host's end
 }
 
 // New returns the model for a started session; Init waits for its first
@@ -123,7 +134,7 @@ func New(cfg Config) *Model {
 		styles:  NewStyles(true),
 		help:    help.New(),
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
-		prompt:  newPrompt(names),
+		prompt:  newPrompt(names, completer(cfg.Session)),
 		results: map[paneID]execResult{},
 		memory:  cfg.Memory,
 		w:       100,
@@ -150,7 +161,7 @@ func (m *Model) Outcome() Outcome {
 
 // Init waits for the first stop and starts listening to the feeds.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner(), tea.RequestBackgroundColor,
+	return tea.Batch(waitCmd(m.cfg.Session, m.cfg.TTY), m.startSpinner(), tea.RequestBackgroundColor,
 		listen(m.cfg.Events, func(b batch[target.Event]) tea.Msg { return eventsMsg(b) }),
 		listen(m.cfg.Output, func(b batch[OutputLine]) tea.Msg { return outputMsg(b) }))
 }
@@ -168,6 +179,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		m.styles = NewStyles(msg.IsDark())
 		m.help.Styles = m.styles.Help
+		m.tlLines = nil
 		m.sync()
 		return m, nil
 	case spinner.TickMsg:
@@ -191,7 +203,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.timeline = append(m.timeline, ev)
 			}
 		}
-		m.sync()
+		m.syncPanes(paneTimeline)
 		if msg.closed {
 			return m, nil
 		}
@@ -204,7 +216,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.log(text)
 		}
-		m.sync()
+		m.syncPanes(paneConsole)
 		if msg.closed {
 			return m, nil
 		}
@@ -269,6 +281,7 @@ func (m *Model) onRefresh(msg refreshMsg) {
 	}
 	if ev, ok := msg.results[paneTimeline].result.(*debugger.EventsResult); ok {
 		m.timeline = append([]target.Event(nil), ev.Events...)
+		m.tlLines = nil
 	}
 	if r, ok := msg.results[paneRegs].result.(*debugger.RegsResult); ok {
 		m.curRegs = map[string]debugger.Hex{}
@@ -311,7 +324,7 @@ func (m *Model) onAction(msg actionMsg) tea.Cmd {
 		m.state, m.busyWhat = stateRunning, ""
 		m.updateActions()
 		m.sync()
-		return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner())
+		return tea.Batch(waitCmd(m.cfg.Session, m.cfg.TTY), m.startSpinner())
 	}
 	return m.refresh("reading the views")
 }
@@ -404,7 +417,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 	case key.Matches(msg, k.Quit):
-		if m.state == stateExited {
+		if m.state == stateExited || m.cfg.ReadOnly {
 			return m.leave()
 		}
 		m.confirm = &confirmation{question: "Quit? The host will be killed."}
@@ -420,7 +433,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setFocus((m.focus + numPanes - 1) % numPanes)
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
-		m.sync()
+		m.layout()
 	case key.Matches(msg, k.Teardown):
 		m.confirm = &confirmation{question: fmt.Sprintf("Tear down enclave %#x? Its pages go away and the host sees a lost enclave.", m.stop.Enclave), line: "teardown"}
 	case key.Matches(msg, k.ERESUME):
@@ -429,14 +442,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.run("eenter-handler")
 	case key.Matches(msg, k.Skip):
 		return m.run("skip")
-	case key.Matches(msg, k.Step):
+	case key.Matches(msg, k.Stepi):
 		return m.run("stepi")
 	case key.Matches(msg, k.Continue):
 		return m.run("continue")
 	case key.Matches(msg, k.Kill):
 		return m.run("kill")
 	default:
-		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Step, k.Continue, k.Kill, k.Command} {
+		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Command} {
 			if slices.Contains(b.Keys(), msg.String()) {
 				m.setMessage(fmt.Sprintf("%s (%s) is not available now", b.Help().Key, b.Help().Desc), true)
 				return nil
@@ -451,7 +464,7 @@ func (m *Model) setFocus(id paneID) {
 	m.panes[m.focus].Blur()
 	m.focus = id
 	m.panes[m.focus].Focus()
-	m.sync()
+	m.layout() // the focus changes the rules only
 }
 
 // updateActions enables exactly the actions valid now, from what the
@@ -470,7 +483,7 @@ func (m *Model) updateActions() {
 	}
 	m.keys.ERESUME.SetEnabled(frames)
 	m.keys.Skip.SetEnabled(frames)
-	m.keys.Step.SetEnabled(frames)
+	m.keys.Stepi.SetEnabled(frames)
 	// After a handler run that reached its EEXIT, the handler has answered
 	// for this AEX: running it again is not offered (continue completes
 	// what the host would do with its answer).
@@ -479,5 +492,10 @@ func (m *Model) updateActions() {
 	m.keys.Teardown.SetEnabled(aex && live)
 	m.keys.Continue.SetEnabled(stopped)
 	m.keys.Kill.SetEnabled(stopped)
+	if m.cfg.ReadOnly {
+		for _, b := range []*key.Binding{&m.keys.ERESUME, &m.keys.Handler, &m.keys.Teardown, &m.keys.Skip, &m.keys.Stepi, &m.keys.Continue, &m.keys.Kill} {
+			b.SetEnabled(false)
+		}
+	}
 	m.keys.Command.SetEnabled(stopped || m.state == stateExited)
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -46,14 +47,14 @@ func TestStoryPageFault(t *testing.T) {
 		"maddr 0x10000 · errcd 0x4", "page not present, read access, user mode",
 		"enclave (SSA)", "host sees (synthetic)", "=> 0x7f0000013120  mov (%rdi),%rax",
 		"samples/pf_untrusted.c:11", "#0  0x7f0000013120 fault_read_untrusted+0x0")
-	if got := actionBar(s); !strings.HasPrefix(got, "e ERESUME  h EENTER handler  t teardown  s skip  i step  c continue  K kill  : cmd") {
+	if got := actionBar(s); !strings.HasPrefix(got, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  : cmd  ? help  q quit") {
 		t.Errorf("action bar %q, want every action", got)
 	}
 
 	st.key("e")
 	s = st.golden("pf_eresume")
 	must(t, s, "ERESUME TCS 0x7f0000000000 from SSA frame 0", "AEX #PF page fault in fault_read_untrusted")
-	if n := strings.Count(strings.Join(st.m.panes[paneTimeline].lines, "\n"), "aex "); n != 2 {
+	if n := strings.Count(strings.Join(renderEvents(st.m.timeline, st.m.styles), "\n"), "aex "); n != 2 {
 		t.Errorf("timeline has %d AEXs after ERESUME, want 2 (the fault recurs)", n)
 	}
 
@@ -74,7 +75,7 @@ func TestStoryUDHandler(t *testing.T) {
 	st := newStory(t, 100, 30, "ud", "0")
 	must(t, st.screen(), "AEX #UD invalid opcode in emulated_cpuid")
 
-	st.key("h")
+	st.key("H")
 	s := st.golden("ud_handler")
 	must(t, s, "handler: EEXIT RDI 0x2 RSI 0x6 (handled: the …", "H rax      0x0 → 0x5347",
 		"rax    0x0000000000005347  H", "rip    0x00007f00000131a7  H")
@@ -125,12 +126,12 @@ func TestStoryNested(t *testing.T) {
 // only continue and kill remain, and the host sees the lost enclave.
 func TestStoryTeardown(t *testing.T) {
 	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
-	st.key("t")
+	st.key("T")
 	must(t, st.golden("teardown_confirm"), "Tear down enclave 0x7f0000000000? Its pages go away and the host sees a lost enclave. (y/n)")
 	st.key("n")
 	must(t, st.screen(), "cancelled", "AEX #PF page fault")
 
-	st.key("t")
+	st.key("T")
 	st.key("y")
 	s := st.golden("teardown_done")
 	must(t, s, "enclave 0x7f0000000000 destroyed", "no enclaves")
@@ -171,7 +172,7 @@ func TestStoryPromptAndHelp(t *testing.T) {
 	st.key("backspace")
 	st.typeText("reads")
 	st.key("enter")
-	must(t, st.golden("prompt_console"), "━ Console", "(sgxdbg) info threads", "* thread 1000 outside any enclave")
+	must(t, st.golden("prompt_console"), "━ Console", "(sgxdbg) info threads", "▸ thread 1000 at an AEX of TCS 0x7f0000000000")
 
 	st.key(":")
 	st.typeText("x/2xg 0x10")
@@ -193,7 +194,7 @@ func TestStoryPromptAndHelp(t *testing.T) {
 
 	st.key("?")
 	s = st.golden("help")
-	must(t, s, "e ERESUME", "h EENTER handler", "K kill", "tab", "next pane", "ctrl+c", "H set by the handler")
+	must(t, s, "e ERESUME", "H handler", "K kill", "tab", "next pane", "ctrl+c", "H set by the handler")
 	st.key("esc")
 	must(t, st.screen(), "━ Console")
 
@@ -207,24 +208,34 @@ func TestStoryPromptAndHelp(t *testing.T) {
 	mustNot(t, s, "─ Registers", "─ Timeline")
 }
 
-// Skip and step: s moves the SSA RIP past the IDIV, i runs one enclave
+// Skip and stepi: J moves the SSA RIP past the IDIV, I runs one enclave
 // instruction and stops at its #DB, where the registers it changed are
-// marked *; c lets the enclave run on to the host's end.
+// marked *; c lets the enclave run on to the host's end. The prompt's
+// aliases of the same letters agree: :i is info, :h help, :s unknown
+// (left for source step).
 func TestStorySkipStep(t *testing.T) {
 	st := newStory(t, 100, 30, "de", "0", "42", "0")
 	must(t, st.screen(), "AEX #DE divide error in fault_divide")
-	st.key("s")
+	st.key("J")
 	s := st.screen()
 	must(t, s, `skipped "idiv %rcx" (3 bytes) at 0x7f00000132d8; ERESUME continues at 0x7f00000132db`)
 	if !regexp.MustCompile(`(?m)^rip +0x00007f00000132db `).MatchString(s) {
 		t.Errorf("SSA RIP not moved past the IDIV:\n%s", s)
 	}
-	st.key("i")
+	st.key("I")
 	s = st.golden("step")
 	must(t, s, "AEX #DB debug in enclave_ecall", "stepi from 0x7f00000132db in fault_divide (")
 	if !regexp.MustCompile(`(?m)^rip +0x[0-9a-f]{16} \* `).MatchString(s) {
 		t.Errorf("rip not marked changed since the last stop:\n%s", s)
 	}
+	st.key("h")
+	must(t, st.screen(), "Keys  (? or esc closes)")
+	st.key("esc")
+	st.key(":")
+	st.typeText("i r")
+	st.key("enter")
+	must(t, statusLine(st.screen()), "i r: see the console")
+	must(t, ansi.Strip(strings.Join(st.m.console, "\n")), "(sgxdbg) i r\n", "\nrflags  0x0000000000000246  0x0000000000000202 ≠\n")
 	st.key("c")
 	must(t, st.screen(), "exited with status")
 }
@@ -232,7 +243,7 @@ func TestStorySkipStep(t *testing.T) {
 // A key whose action is not valid now says so and does nothing.
 func TestStoryInvalidAction(t *testing.T) {
 	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
-	st.key("t")
+	st.key("T")
 	st.key("y")
 	st.key("e")
 	lines := strings.Split(st.screen(), "\n")
@@ -265,4 +276,70 @@ func TestStoryResize(t *testing.T) {
 	st.m.zoom = false
 	st.m.sync()
 	st.golden("nested_first")
+}
+
+// At 80×24, 120×40 and 200×50 the stop keeps what the UI exists for: both
+// register columns whole (rip's enclave and host values), the AEX in the
+// top bar and the SSA pane, the faulting instruction, and an action bar
+// that ends with "? help  q quit".
+func TestStoryTerminalSizes(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		rip  string
+	}{
+		{80, 24, `(?m)^rip +00007f0000013120 +00007ff000001000 ≠`},
+		{120, 40, `(?m)^rip +0x00007f0000013120 +0x00007ff000001000 ≠`},
+		{200, 50, `(?m)^rip +0x00007f0000013120 +0x00007ff000001000 ≠`},
+	} {
+		st := newStory(t, c.w, c.h, "pf_untrusted", "0", "0x10000")
+		s := st.golden(fmt.Sprintf("pf_stop_%dx%d", c.w, c.h))
+		if !regexp.MustCompile(c.rip).MatchString(s) {
+			t.Errorf("%dx%d: rip's two columns not whole:\n%s", c.w, c.h, s)
+		}
+		must(t, s, "AEX #PF page fault in fault_read_untrusted", "#0 #PF page fault",
+			"maddr 0x10000 · errcd 0x4", "=> 0x7f0000013120  mov (%rdi),%rax", "gsbase ")
+		if bar := strings.TrimRight(actionBar(s), " "); !strings.HasSuffix(bar, "? help  q quit") || !strings.HasPrefix(bar, "e ERESUME  H handler") {
+			t.Errorf("%dx%d: action bar %q", c.w, c.h, bar)
+		}
+	}
+}
+
+// The action bar drops actions from its middle, never "? help  q quit".
+func TestActionBarTrim(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{100, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  : cmd  ? help  q quit"},
+		{80, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  …  ? help  q quit"},
+		{40, "e ERESUME  H handler  …  ? help  q quit"},
+		{20, "…  ? help  q quit"},
+	} {
+		st.send(tea.WindowSizeMsg{Width: c.w, Height: 30})
+		if got := strings.TrimRight(actionBar(st.screen()), " "); got != c.want {
+			t.Errorf("width %d: %q, want %q", c.w, got, c.want)
+		}
+	}
+}
+
+// Tab in the prompt completes subcommands and symbols of the matched
+// image, not only command names.
+func TestStoryPromptCompletion(t *testing.T) {
+	st := newStory(t, 100, 30, "pf_untrusted", "0", "0x10000")
+	for _, c := range []struct{ typed, want string }{
+		{"info en", "(sgxdbg) info enclaves "},
+		{"x/2xg fault_r", "(sgxdbg) x/2xg fault_read_untrusted "},
+		{"set $rs", "(sgxdbg) set $rs"},
+		{"stop-on ee", "(sgxdbg) stop-on ee"},
+		{"sto", "(sgxdbg) stop-on "},
+	} {
+		st.key(":")
+		st.typeText(c.typed)
+		st.key("tab")
+		if got := statusLine(st.screen()); strings.TrimRight(got, " ") != strings.TrimRight(c.want, " ") || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q + tab: %q, want %q", c.typed, got, c.want)
+		}
+		st.key("esc")
+	}
 }

@@ -58,8 +58,8 @@ func TestNestedStepKey(t *testing.T) {
 	must(t, statusLine(st.screen()), "stopped: EENTER")
 	st.key("c")
 	must(t, statusLine(st.screen()), "stopped: AEX #BP")
-	st.key("s")
-	st.key("i")
+	st.key("J")
+	st.key("I")
 	must(t, statusLine(st.screen()), "stopped: ERESUME")
 	st.key("c")
 	must(t, statusLine(st.screen()), "stopped: AEX #DB")
@@ -78,16 +78,16 @@ func TestNestedStepKey(t *testing.T) {
 // would (the #DE sample's handler skips the IDIV).
 func TestHandlerAnswered(t *testing.T) {
 	st := newStory(t, 100, 30, "de", "1", "42", "0")
-	if bar := actionBar(st.screen()); !strings.Contains(bar, "h EENTER handler") {
+	if bar := actionBar(st.screen()); !strings.Contains(bar, "H handler") {
 		t.Fatalf("action bar %q lacks the handler", bar)
 	}
-	st.key("h")
+	st.key("H")
 	s := st.screen()
 	must(t, s, "handler returned through EEXIT")
-	if bar := actionBar(s); strings.Contains(bar, "h EENTER handler") || !strings.Contains(bar, "c continue") {
+	if bar := actionBar(s); strings.Contains(bar, "H handler") || !strings.Contains(bar, "c continue") {
 		t.Errorf("after the handler run the action bar is %q", bar)
 	}
-	st.key("h")
+	st.key("H")
 	must(t, statusLine(st.screen()), "not available now")
 	st.key("c")
 	if st.m.state != stateExited || st.m.status != 0 {

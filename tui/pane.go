@@ -38,9 +38,12 @@ func (p paneID) String() string {
 // pane is a titled, scrollable block of styled lines. Its owner sets the
 // lines; the pane keeps its scroll position and draws exactly its size.
 type pane struct {
-	title    string // the pane's name
-	detail   string // shown after the name in the title rule
-	lines    []string
+	title  string // the pane's name
+	detail string // shown after the name in the title rule
+	lines  []string
+	// lineFn, if set, draws line j on demand (p.lines then only counts
+	// them): a long timeline is rendered only where it is seen.
+	lineFn   func(j int) string
 	off      int  // first line shown
 	follow   bool // keep the last line in view, unless scrolled away from it
 	away     bool // a following pane was scrolled up
@@ -135,6 +138,9 @@ func (p *pane) View(st Styles) string {
 		line := ""
 		if j := p.off + i; j < len(p.lines) {
 			line = p.lines[j]
+			if p.lineFn != nil {
+				line = p.lineFn(j)
+			}
 		}
 		out = append(out, fit(line, p.w))
 	}

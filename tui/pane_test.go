@@ -31,7 +31,7 @@ func TestPaneScroll(t *testing.T) {
 	for _, tc := range []struct {
 		key string
 		off int
-	}{{"down", 1}, {"down", 2}, {"up", 1}, {"G", 7}, {"down", 7}, {"g", 0}, {"up", 0}, {"f", 2}, {"b", 0}} {
+	}{{"down", 1}, {"down", 2}, {"up", 1}, {"G", 7}, {"down", 7}, {"g", 0}, {"up", 0}, {"pgdown", 2}, {"space", 4}, {"pgup", 2}} {
 		p.Update(keyMsg(tc.key), km)
 		if p.off != tc.off {
 			t.Errorf("after %s: offset %d, want %d", tc.key, p.off, tc.off)
@@ -117,7 +117,7 @@ func TestAllocate(t *testing.T) {
 }
 
 func TestPrompt(t *testing.T) {
-	p := newPrompt([]string{"eresume", "eenter-handler", "events", "x", "regs"})
+	p := newPrompt([]string{"eresume", "eenter-handler", "events", "x", "regs"}, nil)
 	p.open()
 	typeInto := func(s string) {
 		for _, r := range s {

@@ -18,11 +18,14 @@ type prompt struct {
 	hist    int      // position while browsing history; len(history) = the new line
 	saved   []rune   // the new line while browsing
 	names   []string // command names and aliases, for completion
+	// lines completes a whole line (subcommands, registers, symbols);
+	// nil: only command names are completed.
+	lines func(line string) []string
 }
 
-func newPrompt(names []string) prompt {
+func newPrompt(names []string, lines func(string) []string) prompt {
 	sort.Strings(names)
-	return prompt{names: names}
+	return prompt{names: names, lines: lines}
 }
 
 // open starts editing an empty line.
@@ -133,17 +136,23 @@ func (p *prompt) set(s string) {
 	p.cur = len(p.text)
 }
 
-// complete extends the first word to the longest common prefix of the
-// command names it starts.
+// complete extends the line to the longest common prefix of its
+// completions: the session's (commands, subcommands, registers, symbols)
+// or, without them, the command names that the first word starts.
 func (p *prompt) complete() {
 	s := string(p.text)
-	if strings.ContainsRune(s, ' ') || p.cur != len(p.text) {
+	if p.cur != len(p.text) {
 		return
 	}
 	var match []string
-	for _, n := range p.names {
-		if strings.HasPrefix(n, s) {
-			match = append(match, n)
+	switch {
+	case p.lines != nil:
+		match = p.lines(s)
+	case !strings.ContainsRune(s, ' '):
+		for _, n := range p.names {
+			if strings.HasPrefix(n, s) {
+				match = append(match, n)
+			}
 		}
 	}
 	if len(match) == 0 {
@@ -158,7 +167,9 @@ func (p *prompt) complete() {
 	if len(match) == 1 {
 		common += " "
 	}
-	p.set(common)
+	if len(common) >= len(s) {
+		p.set(common)
+	}
 }
 
 // View renders "(sgxdbg) text" with a block cursor.

@@ -24,11 +24,22 @@ type regMarks struct {
 // renderRegs puts the enclave's registers (its newest SSA frame) beside
 // what the host sees. A host value that differs is marked ≠, an enclave
 // value changed since the previous stop *, one the handler changed H.
-func renderRegs(r *debugger.RegsResult, m regMarks, st Styles) []string {
-	lines := []string{st.Dim.Render(fmt.Sprintf("%-6s %-18s %2s %-18s", "", "enclave (SSA)", "", "host sees (synthetic)"))}
+// Narrower than regsCompact, the values lose their 0x, and the header and
+// the legend go (the pane's rule names the columns; help has the legend).
+func renderRegs(r *debugger.RegsResult, m regMarks, st Styles, w int) []string {
+	compact := w < regsCompact
+	var lines []string
+	if !compact {
+		lines = append(lines, st.Dim.Render(fmt.Sprintf("%-6s %-18s %2s %-18s", "", "enclave (SSA)", "", "host sees (synthetic)")))
+	}
+	hexf := func(v debugger.Hex) string {
+		if compact {
+			return fmt.Sprintf("%016x", uint64(v))
+		}
+		return fmt.Sprintf("0x%016x", uint64(v))
+	}
 	for _, row := range r.Rows {
-		enc := fmt.Sprintf("0x%016x", uint64(row.Enclave))
-		host := fmt.Sprintf("0x%016x", uint64(row.Host))
+		enc, host := hexf(row.Enclave), hexf(row.Host)
 		changed := m.prev != nil && m.prev[row.Name] != row.Enclave
 		mark := []byte("  ")
 		switch {
@@ -49,12 +60,15 @@ func renderRegs(r *debugger.RegsResult, m regMarks, st Styles) []string {
 		}
 		lines = append(lines, fmt.Sprintf("%-6s %s %s %s %s", row.Name, enc, mark, host, differs))
 	}
-	if len(r.Mismatches) == 0 {
-		lines = append(lines, st.Dim.Render("synthetic state matches the architecture (SGX.md §3)"))
-	} else {
+	switch {
+	case len(r.Mismatches) > 0:
 		lines = append(lines, st.Error.Render("synthetic state differs from the architecture: "+strings.Join(r.Mismatches, ", ")))
+	case !compact:
+		lines = append(lines, st.Dim.Render("synthetic state matches SDM Vol. 3D Table 40-1"))
 	}
-	lines = append(lines, st.Dim.Render("≠ host differs · * changed since last stop · H handler"))
+	if !compact {
+		lines = append(lines, st.Dim.Render("≠ host differs · * changed since last stop · H handler"))
+	}
 	return lines
 }
 
@@ -82,6 +96,9 @@ func renderSSA(r *debugger.SSAResult, hv *debugger.HandlerView, st Styles) []str
 		lines = append(lines, l)
 		if f.Quirk != "" {
 			lines = append(lines, "   "+st.Dim.Render(f.Quirk))
+		}
+		if f.Diagnosis != "" {
+			lines = append(lines, "   "+st.Error.Render(f.Diagnosis))
 		}
 		if hv != nil && hv.Frame == f.Index {
 			lines = append(lines, renderHandler(hv, st)...)
@@ -243,16 +260,24 @@ func renderEnclaves(r *debugger.EnclavesResult, stopTCS uint64, st Styles) []str
 func renderEvents(evs []target.Event, st Styles) []string {
 	lines := make([]string, 0, len(evs))
 	for _, ev := range evs {
-		l := strings.TrimRight(ev.String(), " ")
-		switch ev.Kind {
-		case target.EvAEX, target.EvENCLUFault:
-			l = st.Vector.Render(l)
-		case target.EvPagesAdded:
-			l = st.Dim.Render(l)
-		}
-		lines = append(lines, l)
+		lines = append(lines, renderEvent(ev, st))
 	}
 	return lines
+}
+
+// renderEvent is one line of the timeline (never empty).
+func renderEvent(ev target.Event, st Styles) string {
+	l := strings.TrimRight(ev.String(), " ")
+	switch ev.Kind {
+	case target.EvAEX, target.EvENCLUFault:
+		l = st.Vector.Render(l)
+	case target.EvPagesAdded:
+		l = st.Dim.Render(l)
+	}
+	if l == "" {
+		l = string(ev.Kind)
+	}
+	return l
 }
 
 // renderText splits a result's text into lines.

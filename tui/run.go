@@ -41,9 +41,16 @@ type HostIO struct {
 	Output *Feed[OutputLine]
 
 	files   []*os.File // what the host gets: stdin, stdout, stderr
+	shared  bool       // files are sgxdbg's own: not closed
 	readers sync.WaitGroup
 	mu      sync.Mutex
 	lines   []OutputLine
+}
+
+// TerminalHostIO gives the host sgxdbg's own stdin, stdout and stderr, the
+// terminal (exec --tty); nothing is captured.
+func TerminalHostIO() *HostIO {
+	return &HostIO{Output: nil, files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, shared: true}
 }
 
 // NewHostIO opens /dev/null and two pipes and starts reading them.
@@ -107,6 +114,9 @@ func cleanLine(s string) string {
 // ended, wait says to collect what it wrote before its end (bounded by a
 // second, in case a child of the host still holds the pipes).
 func (h *HostIO) Close(wait bool) {
+	if h.shared {
+		return
+	}
 	for _, f := range h.files {
 		f.Close()
 	}

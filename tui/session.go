@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"io"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -55,13 +56,42 @@ type eventsMsg batch[target.Event]
 // outputMsg carries the host's output lines.
 type outputMsg batch[OutputLine]
 
-// waitCmd waits for the session's next stop.
-func waitCmd(s Session) tea.Cmd {
+// waitCmd waits for the session's next stop. With tty (the host has the
+// terminal), the UI gives the terminal back while the host runs, as gdb
+// does, and takes it again at the stop.
+func waitCmd(s Session, tty bool) tea.Cmd {
+	if tty {
+		w := &waitExec{s: s}
+		return tea.Exec(w, func(err error) tea.Msg { return stopMsg{stopped: w.st, err: err} })
+	}
 	return func() tea.Msg {
 		st, err := s.Wait()
 		return stopMsg{stopped: st, err: err}
 	}
 }
+
+// waitExec is a Wait run as a tea.ExecCommand: Bubble Tea releases the
+// terminal for it and restores the UI when it returns.
+type waitExec struct {
+	s  Session
+	st debugger.Stopped
+}
+
+// Run waits for the next stop.
+func (w *waitExec) Run() error {
+	var err error
+	w.st, err = w.s.Wait()
+	return err
+}
+
+// SetStdin is part of tea.ExecCommand; the host has its files already.
+func (w *waitExec) SetStdin(io.Reader) {}
+
+// SetStdout is part of tea.ExecCommand.
+func (w *waitExec) SetStdout(io.Writer) {}
+
+// SetStderr is part of tea.ExecCommand.
+func (w *waitExec) SetStderr(io.Writer) {}
 
 // paneCommand is the command whose result a pane shows.
 type paneCommand struct {
@@ -93,3 +123,17 @@ func execCmd(s Session, line string) tea.Cmd {
 
 // isQuit reports whether err is the quit command's.
 func isQuit(err error) bool { return errors.Is(err, debugger.ErrQuit) }
+
+// Completer is what a Session may offer the prompt's Tab: the lines that
+// complete a line (*debugger.Session.Complete).
+type Completer interface {
+	Complete(line string) []string
+}
+
+// completer returns s's completion, or nil.
+func completer(s Session) func(string) []string {
+	if c, ok := s.(Completer); ok {
+		return c.Complete
+	}
+	return nil
+}

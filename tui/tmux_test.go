@@ -121,7 +121,7 @@ func TestTmuxPageFault(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^rax +0x0000000000000088 +0x0000000000000003 ≠`).MatchString(s) {
 		t.Errorf("no rax row with the host's synthetic 3:\n%s", s)
 	}
-	must(t, actionBar(strings.TrimRight(s, "\n")), "e ERESUME", "h EENTER handler", "t teardown", "c continue", "K kill")
+	must(t, actionBar(strings.TrimRight(s, "\n")), "e ERESUME", "H handler", "T teardown", "c continue", "K kill", "? help  q quit")
 	// SGXDBG_TUI_CAPTURE=FILE keeps this screen (README.md shows it).
 	if f := os.Getenv("SGXDBG_TUI_CAPTURE"); f != "" {
 		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
@@ -129,13 +129,13 @@ func TestTmuxPageFault(t *testing.T) {
 		}
 	}
 
-	tm.press("h")
+	tm.press("H")
 	tm.waitStopped("handler: EEXIT RDI 0x3 RSI 0xe (unhandled)", "the handler changed nothing")
 
 	tm.press("e")
 	tm.waitStopped("(sgxdbg) eresume", "ERESUME TCS 0x", "stopped: AEX #PF", "AEX #PF page fault in fault_read_untrusted")
 
-	tm.press("t")
+	tm.press("T")
 	tm.waitFor("Tear down enclave 0x", "(y/n)")
 	tm.press("y")
 	s = tm.waitStopped("destroyed: its mappings are gone", "no enclaves")
@@ -171,7 +171,7 @@ func TestTmuxNoColorAndCtrlC(t *testing.T) {
 			}
 			tm := startTmux(t, 100, 30, env, cmd)
 			tm.waitStopped("AEX #UD invalid opcode", "stopped: AEX #UD")
-			tm.press("h")
+			tm.press("H")
 			tm.waitStopped("H rax")
 			s := tm.capture(true)
 			if got := sgrColour.MatchString(s); got == noColor {

@@ -7,6 +7,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
@@ -24,7 +26,7 @@ func (m *Model) View() tea.View {
 	} else {
 		rows = append(rows, m.paneArea(area)...)
 	}
-	rows = append(rows, fit(m.help.ShortHelpView(m.keys.ShortHelp()), m.w), fit(m.statusLine(), m.w))
+	rows = append(rows, fit(m.actionBar(), m.w), fit(m.statusLine(), m.w))
 	if m.h > 0 && len(rows) > m.h {
 		rows = rows[:m.h] // a terminal too small for the bars
 	}
@@ -32,6 +34,50 @@ func (m *Model) View() tea.View {
 	v.AltScreen = true
 	v.WindowTitle = "sgxdbg " + m.cfg.Title
 	return v
+}
+
+// actionBar is the valid actions and the general keys. It always ends
+// with "? help  q quit": when the bar is too wide, actions are dropped
+// from the middle (the last ones first) and "…" says so.
+func (m *Model) actionBar() string {
+	st := m.help.Styles
+	var items []string
+	var widths []int
+	for _, b := range m.keys.ShortHelp() {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		items = append(items, st.ShortKey.Render(h.Key)+" "+st.ShortDesc.Render(h.Desc))
+		widths = append(widths, ansi.StringWidth(h.Key)+1+ansi.StringWidth(h.Desc))
+	}
+	const sep, tail = 2, 2     // "? help  q quit" are the last two
+	total := func(n int) int { // the first n items, a "…" if cut, and the tail
+		w := 0
+		for i := range n {
+			w += widths[i] + sep
+		}
+		if n < len(items)-tail {
+			w += 1 + sep
+		}
+		for _, x := range widths[len(widths)-tail:] {
+			w += x + sep
+		}
+		return w - sep
+	}
+	if len(items) < tail {
+		return strings.Join(items, "  ")
+	}
+	n := len(items) - tail
+	for n > 0 && total(n) > m.w {
+		n--
+	}
+	parts := append([]string(nil), items[:n]...)
+	if n < len(items)-tail {
+		parts = append(parts, st.Ellipsis.Render("…"))
+	}
+	parts = append(parts, items[len(items)-tail:]...)
+	return strings.Join(parts, st.ShortSeparator.Render("  "))
 }
 
 // topBar names the host and says what it is doing.
@@ -115,7 +161,7 @@ func (m *Model) helpScreen(h int) []string {
 	lines = append(lines, "",
 		"Registers: ≠ the host's value differs from the enclave's",
 		"           * the enclave's value changed since the last stop",
-		"           H set by the handler (after h, EENTER handler)",
+		"           H set by the handler (after H, EENTER handler)",
 		"Disassembly: => marks the instruction at the SSA frame's RIP, under its source line.",
 		"The action bar shows only the actions valid now; `:` runs any command (`help` lists them).")
 	out := make([]string, h)
@@ -144,13 +190,16 @@ type slot struct {
 	flex     bool // takes whatever is left
 }
 
-// columns lays the panes out for the terminal's width: registers on the
-// left; enclaves, SSA, code and stack in the middle; timeline and memory
-// on the right when there is room for three columns.
+// regsCompact is the registers pane's width below which it drops the 0x
+// prefixes, the header line and the legend (help has the legend).
+const regsCompact = 49
+
+// columns lays the panes out for the terminal's width. Registers are on
+// the left, always both columns readable; enclaves, SSA, code and stack in
+// the middle. From 150 columns a third column holds the timeline and the
+// console (wide enough for the actions' messages); below 100 columns the
+// registers pane is compact and the console joins the right column.
 func (m *Model) columns() []column {
-	left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneConsole, min: 3, flex: true}}
-	code := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
-		{id: paneDisas, min: 2, cap: 12, prio: 3}, {id: paneBT, min: 2, cap: 6, prio: 2}}
 	if m.w < 60 {
 		// Too narrow for two columns: the views that matter most first.
 		return []column{{m.w, []slot{{id: paneRegs, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
@@ -161,30 +210,65 @@ func (m *Model) columns() []column {
 	if m.w >= 150 {
 		lw := 56
 		mw := (m.w - lw - 2) * 9 / 20
-		code[2].cap, code[3].cap = 24, 12
-		code = append(code, slot{id: paneMemory, min: 2, flex: true})
-		return []column{{lw, left}, {mw, code}, {m.w - lw - mw - 2, []slot{{id: paneTimeline, min: 3, flex: true}}}}
+		left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneMemory, min: 2, flex: true}}
+		code := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
+			{id: paneDisas, min: 2, cap: 24, prio: 2}, {id: paneBT, min: 2, flex: true}}
+		right := []slot{{id: paneTimeline, min: 3, cap: max(3, (m.h-chrome)/2), prio: 0}, {id: paneConsole, min: 3, flex: true}}
+		return []column{{lw, left}, {mw, code}, {m.w - lw - mw - 2, right}}
 	}
+	if m.w < 100 {
+		lw := 45 // the compact registers: name, two 16-digit columns, marks
+		right := []slot{{id: paneSSA, min: 2, prio: 0}, {id: paneDisas, min: 2, cap: 8, prio: 1},
+			{id: paneEnclaves, min: 2, prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
+			{id: paneMemory, min: 0, cap: 5, prio: 5}, {id: paneTimeline, min: 0, cap: 8, prio: 6},
+			{id: paneConsole, min: 2, flex: true}}
+		return []column{{lw, []slot{{id: paneRegs, min: 2, flex: true}}}, {m.w - lw - 1, right}}
+	}
+	left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneConsole, min: 3, flex: true}}
 	lw := min(51, m.w/2)
-	right := append(code, slot{id: paneMemory, min: 2, cap: 5, prio: 4}, slot{id: paneTimeline, min: 3, flex: true})
+	right := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
+		{id: paneDisas, min: 2, cap: 12, prio: 3}, {id: paneBT, min: 2, cap: 6, prio: 2},
+		{id: paneMemory, min: 2, cap: 5, prio: 4}, {id: paneTimeline, min: 3, flex: true}}
 	return []column{{lw, left}, {m.w - lw - 1, right}}
 }
 
 // sync renders every pane's lines for the current widths and sizes the
-// panes. It runs after every change of data or size.
+// panes. It runs after a change of data that may touch any pane.
 func (m *Model) sync() {
+	m.filled = [numPanes]bool{}
+	m.layout()
+}
+
+// syncPanes is sync after a change of these panes' data only (a batch of
+// events, the host's output): the other panes keep their lines.
+func (m *Model) syncPanes(ids ...paneID) {
+	for _, id := range ids {
+		m.filled[id] = false
+	}
+	m.layout()
+}
+
+// layout sizes the panes for the terminal, rendering the lines of those
+// whose data or width changed.
+func (m *Model) layout() {
 	area := max(0, m.h-chrome)
+	fill := func(id paneID, w int) {
+		if !m.filled[id] || m.fillW[id] != w {
+			m.fill(id, w)
+			m.filled[id], m.fillW[id] = true, w
+		}
+	}
 	if m.zoom {
 		for i := range m.panes {
 			m.panes[i].SetSize(0, 0)
 		}
 		m.panes[m.focus].SetSize(m.w, area)
-		m.fill(m.focus, m.w)
+		fill(m.focus, m.w)
 		return
 	}
 	for _, col := range m.columns() {
 		for _, s := range col.panes {
-			m.fill(s.id, col.w)
+			fill(s.id, col.w)
 		}
 		heights := allocate(area, col.panes, func(id paneID) int { return len(m.panes[id].lines) + 1 })
 		for i, s := range col.panes {
@@ -262,13 +346,14 @@ func (m *Model) fill(id paneID, w int) {
 	p := &m.panes[id]
 	st := m.styles
 	p.detail = ""
+	p.lineFn = nil
 	if id == paneConsole {
 		p.SetLines(m.console)
 		return
 	}
 	if id == paneTimeline {
 		p.detail = fmt.Sprintf("%d events", len(m.timeline))
-		p.SetLines(renderEvents(m.timeline, st))
+		m.fillTimeline(p)
 		return
 	}
 	res, ok := m.results[id]
@@ -294,7 +379,10 @@ func (m *Model) fill(id paneID, w int) {
 		p.SetLines(renderSSA(r, m.handler, st))
 	case *debugger.RegsResult:
 		p.detail = fmt.Sprintf("SSA frame %d", r.Frame)
-		p.SetLines(renderRegs(r, regMarks{prev: m.prevRegs, handler: m.handlerFields()}, st))
+		if w < regsCompact {
+			p.detail = fmt.Sprintf("frame %d: enclave │ host", r.Frame)
+		}
+		p.SetLines(renderRegs(r, regMarks{prev: m.prevRegs, handler: m.handlerFields()}, st, w))
 	case *debugger.DisasResult:
 		lines, cur := renderDisas(r, st)
 		p.SetLinesAt(lines, cur)
@@ -306,6 +394,26 @@ func (m *Model) fill(id paneID, w int) {
 	default:
 		p.SetLines(renderText(r.Text()))
 	}
+}
+
+// fillTimeline gives the timeline pane one line per event, each rendered
+// the first time it is seen and kept (m.tlLines) until the timeline is
+// replaced or the styles change: a key or a batch of events costs the
+// lines on screen, not the whole timeline.
+func (m *Model) fillTimeline(p *pane) {
+	if len(m.tlLines) > len(m.timeline) {
+		m.tlLines = nil
+	}
+	for len(m.tlLines) < len(m.timeline) {
+		m.tlLines = append(m.tlLines, "")
+	}
+	p.lineFn = func(j int) string {
+		if m.tlLines[j] == "" {
+			m.tlLines[j] = renderEvent(m.timeline[j], m.styles)
+		}
+		return m.tlLines[j]
+	}
+	p.SetLines(m.tlLines)
 }
 
 // handlerFields are the SSA fields the last handler run changed, if it

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/corefile"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/tui"
 )
 
 type coreOptions struct {
@@ -24,6 +24,7 @@ type coreOptions struct {
 	cmds     string
 	json     bool
 	enclaves []string
+	noTUI    bool
 }
 
 func newCoreCmd() *cobra.Command {
@@ -35,8 +36,10 @@ func newCoreCmd() *cobra.Command {
 --dump-on) as a stopped host: the views (info enclaves|tcs|threads, ssa,
 regs, disas, bt, x, events) show what the live session showed at the stop.
 It is read-only: actions that need a live process (eresume, continue,
-eenter-handler, set, write, skip, step, teardown) say that the host is not
-running. Commands come from --batch FILE, -x 'cmd; cmd' or a line prompt
+eenter-handler, set, write, skip, stepi, teardown) say that the host is not
+running. Commands come from --batch FILE, -x 'cmd; cmd', the terminal UI
+(when stdin and stdout are terminals; its actions that need a live host
+are not offered) or, with --no-tui or without a terminal, a line prompt
 (quit or end of input leaves). Enclave symbols come from --enclave images
 and from the image paths recorded in the core, matched by MRENCLAVE.`,
 		Args: cobra.ExactArgs(1),
@@ -47,6 +50,7 @@ and from the image paths recorded in the core, matched by MRENCLAVE.`,
 	f.StringVarP(&o.cmds, "execute", "x", "", "run these `commands` (separated by ;)")
 	f.BoolVar(&o.json, "json", false, "print the stop and results as JSON lines")
 	f.StringArrayVar(&o.enclaves, "enclave", nil, "enclave ELF `image` for symbols")
+	f.BoolVar(&o.noTUI, "no-tui", false, "use the line prompt even on a terminal")
 	return cmd
 }
 
@@ -95,10 +99,18 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	interactive := o.batch == "" && o.cmds == ""
+	if interactive && !o.noTUI && !o.json && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+		ts := &coreTUISession{Session: s, first: debugger.Stopped{Event: c.Stop}}
+		_, err := tui.Run(tui.Config{Session: ts, Title: "core " + filepath.Base(file), ReadOnly: true}, os.Stdin, os.Stdout)
+		return err
+	}
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
 	out.stop(debugger.Stopped{Event: c.Stop})
-	if o.batch == "" && o.cmds == "" {
-		prompt(s, bufio.NewScanner(cmd.InOrStdin()), out, cmd.OutOrStdout())
+	if interactive {
+		in := newLineEditor(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Complete)
+		defer in.close()
+		prompt(s, in, out)
 		return nil
 	}
 	failed, ran := 0, 0
@@ -117,6 +129,24 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 		return fmt.Errorf("core %s: %w", file, &ScriptError{Failed: failed, Ran: ran})
 	}
 	return nil
+}
+
+// coreTUISession is a core's session for the terminal UI, whose first
+// Wait gets the core's stop (coreSession has taken it from the session
+// already); later Waits are the session's.
+type coreTUISession struct {
+	*debugger.Session
+	first debugger.Stopped
+	taken bool
+}
+
+// Wait returns the core's stop, then the session's.
+func (c *coreTUISession) Wait() (debugger.Stopped, error) {
+	if !c.taken {
+		c.taken = true
+		return c.first, nil
+	}
+	return c.Session.Wait()
 }
 
 // ScriptError: commands of a batch script failed (each error was printed

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +33,10 @@ type execOptions struct {
 	breaks     []string
 	sourceDirs []string
 	cpu        cpuOptions
+	output     string // -o: events and results
+	force      bool
+	hostOut    string // --host-output: the host's stdout and stderr
+	tty        bool   // the TUI gives the host the terminal as its stdin
 }
 
 func newExecCmd() *cobra.Command {
@@ -49,9 +52,13 @@ terminal UI when stdin and stdout are terminals (the host's output then
 appears in its console pane, and is printed again when you leave), else
 (or with --no-tui) at a line prompt. sgxdbg exits with the host's status.
 
-With --json, every event and every command's result is one JSON object per
-line: {"event":...} for the timeline, {"stop":{...}} where the host stopped,
-{"command":"...","result":{...}} or {"command":"...","error":"..."}.
+With --json, stdout carries JSON Lines only: {"event":...} for the
+timeline, {"stop":{...}} where the host stopped, {"command":"...",
+"result":{...}} or {"command":"...","error":"...","code":"..."}, and the
+host's own output as {"output":{"stream":"stdout","text":"..."}}
+(docs/json.md has the schema). --host-output FILE sends the host's stdout
+and stderr to FILE instead; -o FILE writes events and results to FILE
+instead of stdout (as emulate's -o). Both imply the line prompt.
 
 With --dump-on, core files are written unattended, with the dump
 command's default names (sgxdbg-PID-N.core): "aex" at every AEX stop,
@@ -80,6 +87,11 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 	f.StringArrayVar(&o.breaks, "break", nil, "set a breakpoint at `LOCATION` before the host runs (FUNCTION, FILE:LINE, *ADDR)")
 	f.StringArrayVar(&o.sourceDirs, "source-dir", nil, "search `DIR` for source files too (after each unit's compilation directory)")
 	o.cpu.addFlags(f)
+	f.StringVarP(&o.output, "output", "o", "", "write events and results to `FILE` instead of stdout")
+	f.BoolVar(&o.force, "force", false, "replace the -o or --host-output file if it exists")
+	f.StringVar(&o.hostOut, "host-output", "", "write the host's stdout and stderr to `FILE`")
+	f.BoolVar(&o.tty, "tty", false, "in the terminal UI, give the host the terminal as its stdin (default /dev/null)")
+	registerExecCompletions(cmd)
 	return cmd
 }
 
@@ -109,6 +121,9 @@ type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
+	// sync, if set, runs before a stop or the exit event is written: it
+	// emits the host's output written before them.
+	sync func(ended bool)
 }
 
 func (p *printer) line(v any, text string) {
@@ -127,11 +142,17 @@ func (p *printer) line(v any, text string) {
 
 func (p *printer) event(ev target.Event) {
 	if p.json {
+		if ev.Kind == target.EvExit && p.sync != nil {
+			p.sync(true)
+		}
 		p.line(ev, "")
 	}
 }
 
 func (p *printer) stop(st debugger.Stopped) {
+	if p.sync != nil {
+		p.sync(false)
+	}
 	m := map[string]any{"stop": st.Event}
 	text := "stopped: " + st.Event.String()
 	if st.Reason != nil {
@@ -143,6 +164,21 @@ func (p *printer) stop(st debugger.Stopped) {
 		text += "\n" + st.Displays.Text()
 	}
 	p.line(m, text)
+}
+
+// outputLine is the host's output in the JSON stream.
+type outputLine struct {
+	Output struct {
+		Stream string `json:"stream"` // "stdout" or "stderr"
+		Text   string `json:"text"`   // as written, newline included
+	} `json:"output"`
+}
+
+// output writes text the host wrote (JSON only).
+func (p *printer) output(stream, text string) {
+	var l outputLine
+	l.Output.Stream, l.Output.Text = stream, text
+	p.line(l, "")
 }
 
 func (p *printer) result(cmd string, r debugger.Result, err error) {
@@ -210,11 +246,25 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		return err
 	}
 	interactive := o.batch == "" && o.cmds == ""
-	if interactive && !o.noTUI && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+	if interactive && !o.noTUI && o.output == "" && o.hostOut == "" && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
 		return runTUI(cmd, o, args, backend, policy)
 	}
-	out := &printer{w: cmd.OutOrStdout(), json: o.json}
-	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}, debugger.Options{
+	out, closeOut, err := execPrinter(cmd, o)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	host, err := newHostOutput(o, out.output)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := host.close(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "sgxdbg:", err)
+		}
+	}()
+	out.sync = host.drain
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: host.files}, debugger.Options{
 		Enclaves:   o.enclaves,
 		SourceDirs: o.sourceDirs,
 		Policy:     policy,
@@ -222,8 +272,10 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		Dumper:     coreDumper(cmd.ErrOrStderr()),
 	})
 	if err != nil {
+		host.abort()
 		return err
 	}
+	host.started()
 	defer s.Close()
 
 	// Ctrl-C or SIGTERM: the host dies with the session, never left stopped.
@@ -238,7 +290,13 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		}
 	}()
 
-	in := bufio.NewScanner(os.Stdin)
+	// The prompt goes to stderr when stdout carries JSON lines.
+	pw := cmd.OutOrStdout()
+	if o.json {
+		pw = cmd.ErrOrStderr()
+	}
+	in := newLineEditor(os.Stdin, pw, cmd.ErrOrStderr(), s.Complete)
+	defer in.close()
 	next := 0
 	// --break, then the script's leading setup commands (break, stop-on, …)
 	// run before the host's first stop, as gdb's do before run.
@@ -280,12 +338,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		out.stop(st)
 		dumps.stop(s, st.Event, out)
 		if interactive {
-			// The prompt goes to stderr when stdout carries JSON lines.
-			pw := cmd.OutOrStdout()
-			if o.json {
-				pw = cmd.ErrOrStderr()
-			}
-			if quit := prompt(s, in, out, pw); quit {
+			if quit := prompt(s, in, out); quit {
 				return exitCode(130)
 			}
 			continue
@@ -317,17 +370,16 @@ func wrapWhere(l scriptLine, err error) error {
 
 // prompt reads commands at a stop until one resumes the host. It returns
 // true when the user quit.
-func prompt(s *debugger.Session, in *bufio.Scanner, out *printer, w io.Writer) bool {
+func prompt(s *debugger.Session, in *lineEditor, out *printer) bool {
 	if r, err := s.Exec("ssa"); err == nil {
 		out.result("ssa", r, nil)
 	}
 	for s.IsStopped() {
-		fmt.Fprint(w, "(sgxdbg) ")
-		if !in.Scan() {
+		line, err := in.read("(sgxdbg) ")
+		if err != nil {
 			_ = s.Kill()
 			return true
 		}
-		line := strings.TrimSpace(in.Text())
 		if line == "" {
 			continue
 		}
@@ -349,9 +401,13 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the session in the terminal UI. The host's output goes to
 // the UI's console and is printed again once the terminal is restored.
 func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Backend, policy debugger.Policy) error {
-	hostIO, err := tui.NewHostIO()
-	if err != nil {
-		return err
+	hostIO := tui.TerminalHostIO()
+	if !o.tty {
+		h, err := tui.NewHostIO()
+		if err != nil {
+			return err
+		}
+		hostIO = h
 	}
 	events := tui.NewFeed[target.Event]()
 	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()}, debugger.Options{
@@ -366,7 +422,7 @@ func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Bac
 		return err
 	}
 	defer s.Close()
-	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args)}, os.Stdin, os.Stdout)
+	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args), TTY: o.tty}, os.Stdin, os.Stdout)
 	if oc.HeldAtStop {
 		_ = s.Kill()
 	}

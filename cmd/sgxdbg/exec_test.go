@@ -97,6 +97,15 @@ func execBinary(t *testing.T, bin string, stdin io.Reader, args ...string) *exec
 		case m["command"] != nil:
 			r.commands = append(r.commands, canonical(t, m))
 			r.kinds = append(r.kinds, "command")
+		case m["output"] != nil:
+			// The host's output (--json makes it JSON lines too).
+			out := m["output"].(map[string]any)
+			text := out["text"].(string)
+			if out["stream"] == "stderr" {
+				r.stderr += text
+				break
+			}
+			r.host = append(r.host, strings.TrimSuffix(text, "\n"))
 		default:
 			t.Fatalf("stdout line %q is neither an event, a stop nor a command result", line)
 		}

@@ -33,7 +33,7 @@ func TestExecNesting(t *testing.T) {
 		{"stop-on eresume + eenter-handler + eresume", []string{"--stop-on", "aex", "--stop-on", "eresume", "-x", "eenter-handler; eresume"}, "de",
 			[]string{"1", "42", "0"}, "eenter aex stop eenter eexit eresume stop eexit enclave-removed exit", 0, "ecall 1 returned 0xd15ab1ed"},
 		// A step under stop-on all: the step's ERESUME, then its #DB.
-		{"stop-on all + step", []string{"--stop-on", "all", "-x", "continue; skip; step; continue"}, "int3",
+		{"stop-on all + stepi", []string{"--stop-on", "all", "-x", "continue; skip; stepi; continue"}, "int3",
 			[]string{"0"}, "eenter stop aex stop eresume stop aex stop eresume stop eexit stop enclave-removed exit", 0, "ecall 0 returned 0x0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

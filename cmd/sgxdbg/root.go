@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -16,10 +15,6 @@ type exitCode int
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func asExitCode(err error, ec *exitCode) bool { return errors.As(err, ec) }
-
-// version is set by the linker (-X main.version=…); otherwise it comes from
-// the module's build information.
-var version = ""
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -36,30 +31,4 @@ emulator.`,
 	root.AddCommand(newVersionCmd(), newEmulateCmd(), newExecCmd(), newCoreCmd(), newInspectCmd())
 	root.AddCommand(newKeygenCmd(), newMeasureCmd(), newSignCmd(), newVerifyCmd())
 	return root
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print sgxdbg's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := version
-			if v == "" {
-				v = "(devel)"
-				if bi, ok := debug.ReadBuildInfo(); ok {
-					if bi.Main.Version != "" {
-						v = bi.Main.Version
-					}
-					for _, s := range bi.Settings {
-						if s.Key == "vcs.revision" {
-							v += " " + s.Value
-						}
-					}
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sgxdbg %s\n", v)
-			return nil
-		},
-	}
 }

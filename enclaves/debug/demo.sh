@@ -9,8 +9,8 @@ host=("$B/host" "$B/de.elf" "$B/de.elf.sig" 0 42 0)
 
 echo "sgxdbg demo: the 'de' sample divides 42 by 0 inside the enclave (#DE)."
 if [ -t 0 ] && [ -t 1 ]; then
-	echo "The terminal UI opens at the AEX: try s (skip) then e (ERESUME), or h (the enclave's handler),"
-	echo "t (teardown), c (continue); : for commands, ? for help, q to quit."
+	echo "The terminal UI opens at the AEX: try J (skip) then e (ERESUME), or H (the enclave's handler),"
+	echo "T (teardown), c (continue); : for commands, ? for help, q to quit."
 	"$SGXDBG" exec -- "${host[@]}"
 	status=$?
 else

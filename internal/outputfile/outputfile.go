@@ -141,6 +141,10 @@ func openNew(path string, mode fs.FileMode) (*os.File, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, mode)
 }
 
+// OS returns the open file itself, for a child process to write to (its
+// writes bypass Write's error tracking; Close still completes the file).
+func (f *File) OS() *os.File { return f.f }
+
 // Name returns the path the file will have once closed.
 func (f *File) Name() string { return f.path }
 
