@@ -31,7 +31,7 @@ type Program struct {
 	units   []*unit     // by offset
 	funcs   []*function // by entry address
 	globals map[string][]*global
-	inlined map[string][]uint64 // function name -> entry addresses of its inlined copies
+	inlined map[string][]uint64     // function name -> entry addresses of its inlined copies
 	types   map[string]dwarf.Offset // "int", "uint64_t", "struct point", "enum color"
 	lines   []lineRow               // every row of every unit, by address
 	syms    []elfSym                // ELF symbols with an address, by address
