@@ -243,6 +243,11 @@ func (s *Scope) place(v *Value, instr []byte) error {
 		v.Addr, v.InMemory = uint64(addr), true
 		return nil
 	}
+	// delve's op turns an empty piece (a part that is optimized out) into
+	// an immediate 0: never show that 0 as the part's value.
+	if hasEmptyPiece(instr) {
+		return unavailable(OptimizedOut)
+	}
 	size := v.Type.Size()
 	if size < 0 || size > MaxValueSize {
 		return fmt.Errorf("value of %d bytes", size)
@@ -374,4 +379,26 @@ func (s *Scope) element(v *Value, t *godwarf.ArrayType, i int64) (*Value, error)
 		ev.Addr, ev.InMemory = v.Addr+uint64(off), true
 	}
 	return ev, nil
+}
+
+// hasEmptyPiece reports whether a location expression has a DW_OP_piece
+// with no location before it (DWARF 5 §2.6.1.2: that part of the object
+// is not available).
+func hasEmptyPiece(instr []byte) bool {
+	ops, err := decodeOps(instr)
+	if err != nil {
+		return false
+	}
+	empty := true
+	for _, o := range ops {
+		if o.code == opPiece || o.code == opBitPiece {
+			if empty {
+				return true
+			}
+			empty = true
+			continue
+		}
+		empty = false
+	}
+	return false
 }

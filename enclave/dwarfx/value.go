@@ -140,6 +140,9 @@ func (v *Value) float() (float64, error) {
 // String formats the value as gdb's print does, or "<optimized out>"
 // (gdb's words for every unavailable value; Unavailable says why).
 func (v *Value) String() string {
+	if v.s == nil {
+		return "<value without a scope>"
+	}
 	return v.s.format(v, true, 0)
 }
 
