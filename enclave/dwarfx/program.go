@@ -139,6 +139,11 @@ func New(f *elf.File) (*Program, error) {
 		if err := p.index(unitVersions(info)); err != nil {
 			return fmt.Errorf("index DWARF: %w", err)
 		}
+		if b, err := godwarf.GetDebugSectionElf(f, "line"); err == nil {
+			if err := CheckLineSection(b); err != nil {
+				return err
+			}
+		}
 		if err := p.loadLines(); err != nil {
 			return fmt.Errorf("read DWARF line table: %w", err)
 		}
