@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
@@ -83,6 +84,21 @@ func (s *Scope) Print(expr string) (string, error) {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	return v.String(), nil
+}
+
+// PrintFormat evaluates expr and formats the value as gdb's print/FMT
+// (see Value.Format).
+func (s *Scope) PrintFormat(expr string, letter byte) (string, error) {
+	if letter != 0 && strings.IndexByte(FormatLetters, letter) < 0 {
+		return "", fmt.Errorf("%w letter '%c'", ErrBadFormat, letter)
+	}
+	v, err := s.Eval(expr)
+	if err != nil {
+		return "", err
+	}
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	return v.Format(letter)
 }
 
 // WhatIs returns the type of an expression or type name, as gdb's whatis

@@ -281,6 +281,9 @@ func FuzzExpr(f *testing.F) {
 		for _, s := range []*Scope{p.Scope(0, nil, globalsOnce.mem), p.Scope(0, fr, globalsOnce.mem)} {
 			if v, err := s.Eval(expr); err == nil {
 				_ = v.String()
+				for _, l := range []byte(FormatLetters) {
+					_, _ = v.Format(l)
+				}
 			} else {
 				_ = err.Error()
 			}

@@ -68,7 +68,7 @@ func (v Variable) String() string {
 	if v.Err != nil {
 		return v.Name + " = " + errText(v.Err)
 	}
-	return v.Name + " = " + v.Value.s.format(v.Value, false, 0)
+	return v.Name + " = " + v.Value.s.format(v.Value, false, 0, 0)
 }
 
 // Args returns the function's formal parameters in declaration order
