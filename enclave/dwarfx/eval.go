@@ -185,7 +185,7 @@ func (s *Scope) resolveType(ts *typeSpec, col int) (godwarf.Type, error) {
 // compilation unit first).
 func (s *Scope) lookupVar(name string) (*godwarf.Tree, *unit) {
 	if s.ctx.fn != nil {
-		if fn, err := s.p.tree(s.ctx.fn.off); err == nil {
+		if fn, err := s.funcTree(); err == nil {
 			for _, blk := range s.blocks(fn) {
 				for _, ch := range blk.Children {
 					if (ch.Tag == dwarf.TagVariable || ch.Tag == dwarf.TagFormalParameter) && !isDecl(ch) {
