@@ -436,16 +436,3 @@ func pointee(t godwarf.Type) godwarf.Type {
 func (e *evaluator) deref(t godwarf.Type, addr uint64) *Value {
 	return &Value{Type: t, Addr: addr, InMemory: true, Reg: -1, s: e.s}
 }
-
-// promote applies C's integer promotions: types narrower than int become
-// int (unsigned int for a 4-byte unsigned).
-// arith gives the common type of two integer operands (C's usual
-// arithmetic conversions on LP64).
-// narrow truncates to 32 bits, sign- or zero-extending back.
-// truth evaluates an operand of && and ||.
-// pointerArith handles ptr±int, int+ptr, ptr-ptr and pointer comparisons.
-// elemSize is the size pointer arithmetic scales by (1 for void, as GNU C).
-// findField looks name up in st, descending into anonymous members.
-// funcType builds the C type of a function from its DIE.
-// enumConst is an enumerator found by name.
-// enumerator finds an enumeration constant among the named enum types.

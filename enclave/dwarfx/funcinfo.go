@@ -9,6 +9,7 @@ import (
 
 var errNoFuncType = errors.New("function has no type information")
 
+// funcType builds the C type of a function from its DIE.
 func (p *Program) funcType(fn *function) (godwarf.Type, error) {
 	t, err := p.tree(fn.off)
 	if err != nil {
@@ -37,11 +38,13 @@ func (p *Program) funcType(fn *function) (godwarf.Type, error) {
 	return ft, nil
 }
 
+// enumConst is an enumerator found by name.
 type enumConst struct {
 	t   godwarf.Type
 	val int64
 }
 
+// enumerator finds an enumeration constant among the named enum types.
 func (p *Program) enumerator(name string) (enumConst, bool) {
 	for key, off := range p.types {
 		if len(key) < 5 || key[:5] != "enum " {

@@ -92,6 +92,8 @@ func b2u(b bool) uint64 {
 	return 0
 }
 
+// promote applies C's integer promotions: types narrower than int become
+// int (unsigned int for a 4-byte unsigned).
 func promote(t godwarf.Type) godwarf.Type {
 	size := t.Size()
 	switch {
@@ -107,6 +109,8 @@ func promote(t godwarf.Type) godwarf.Type {
 	return typeULong
 }
 
+// arith gives the common type of two integer operands (C's usual
+// arithmetic conversions on LP64).
 func arith(a, b godwarf.Type) godwarf.Type {
 	a, b = promote(a), promote(b)
 	if a.Size() != b.Size() {
@@ -228,6 +232,7 @@ func (e *evaluator) binary(n *binaryNode) (*Value, error) {
 	return s.newScalar(t, r), nil
 }
 
+// narrow truncates to 32 bits, sign- or zero-extending back.
 func narrow(x uint64, signed bool) uint64 {
 	if signed {
 		return uint64(int64(int32(x)))
@@ -270,6 +275,7 @@ func compare(op string, a, b uint64, signed bool) bool {
 	return false
 }
 
+// truth evaluates an operand of && and ||.
 func (e *evaluator) truth(n node, v *Value) (bool, error) {
 	if isFloat(v.Type) {
 		f, err := e.floatOf(n, v)
@@ -330,6 +336,7 @@ func (e *evaluator) floatArith(n *binaryNode, x, y *Value) (*Value, error) {
 	return nil, e.errf(n, n.op, typeDouble, "invalid operands of '%s'", n.op)
 }
 
+// pointerArith handles ptr±int, int+ptr, ptr-ptr and pointer comparisons.
 func (e *evaluator) pointerArith(n *binaryNode, x, y *Value, xp, yp godwarf.Type) (*Value, error) {
 	s := e.s
 	a, err := e.scalar(n.x, x)
@@ -370,6 +377,7 @@ func (e *evaluator) pointerArith(n *binaryNode, x, y *Value, xp, yp godwarf.Type
 	return nil, e.errf(n, n.op, t, "invalid operands of '%s'", n.op)
 }
 
+// elemSize is the size pointer arithmetic scales by (1 for void, as GNU C).
 func elemSize(t godwarf.Type) int64 {
 	if sz := t.Size(); sz > 0 {
 		return sz
@@ -457,6 +465,7 @@ func (e *evaluator) member(n *memberNode) (*Value, error) {
 	return v, nil
 }
 
+// findField looks name up in st, descending into anonymous members.
 func (e *evaluator) findField(x *Value, st *godwarf.StructType, name string, depth int) (*Value, bool, error) {
 	if depth > 8 {
 		return nil, false, nil
