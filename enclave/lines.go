@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
+	"github.com/sgxdbg/sgxdbg/enclave/dwarfx"
 )
 
 // lineRow is one row of the DWARF line table: the source position of the
@@ -53,6 +56,14 @@ func (im *Image) loadLines() error {
 	if err != nil {
 		d.linesErr = fmt.Errorf("read DWARF: %w", err)
 		return d.linesErr
+	}
+	// debug/dwarf's LineReader trusts the DWARF 5 entry counts (an
+	// unbounded allocation or a minutes-long loop on a corrupted header).
+	if b, err := godwarf.GetDebugSectionElf(im.f, "line"); err == nil {
+		if err := dwarfx.CheckLineSection(b); err != nil {
+			d.linesErr = fmt.Errorf("read DWARF line table: %w", err)
+			return d.linesErr
+		}
 	}
 	rows, err := lineRows(dw)
 	if err != nil {

@@ -14,6 +14,23 @@
 // parameters), C type names, gdb-style value formatting, a C expression
 // parser, and gdb's choice of breakpoint addresses.
 //
+// # Use
+//
+// A debugger opens the image once (Open), and at a stop builds the
+// innermost Frame from the thread's registers (for an AEX, the SSA's
+// GPRSGX: Regs.Set(RegRAX, gpr.RAX) … Regs.Set(RegEFLAGS, gpr.RFLAGS),
+// PC = gpr.RIP), walks its callers with Unwind (which links each frame to
+// its Caller, so that DW_OP_entry_value can be evaluated through call
+// sites), and asks a Scope of the selected frame for Args, Locals, Print,
+// PType, WhatIs. Resolve turns a breakpoint location into addresses, List
+// a list argument into a line range, and Sources reads the lines. All
+// addresses a caller passes or gets are run-time addresses of the image
+// loaded at base.
+//
+// A Program holds a lock while it evaluates, including while it calls the
+// ReadMemory the caller gave: that function must not call back into the
+// Program.
+//
 // # Security
 //
 // Images are untrusted input: DWARF is decoded lazily and every decoder

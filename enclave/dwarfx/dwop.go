@@ -15,6 +15,8 @@ const (
 	opReg31        = 0x6f
 	opRegx         = 0x90
 	opFbreg        = 0x91
+	opPiece        = 0x93
+	opBitPiece     = 0x9d
 	opCallFrameCFA = 0x9c
 	opEntryValue   = 0xa3
 	opGNUEntry     = 0xf3

@@ -1,6 +1,8 @@
 package dwarfx
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,7 +19,7 @@ const (
 
 // format renders v as gdb's print does. top is true for the outermost
 // value (pointers then carry their type in parentheses).
-func (s *Scope) format(v *Value, top bool, depth int) string {
+func (s *Scope) format(v *Value, top bool, depth int, letter byte) string {
 	if v.Unavailable != "" {
 		if v.Unavailable == NotSaved {
 			return "<not saved>"
@@ -29,13 +31,38 @@ func (s *Scope) format(v *Value, top bool, depth int) string {
 	}
 	switch t := v.resolved().(type) {
 	case *godwarf.StructType:
-		return s.formatStruct(v, t, depth)
+		return s.formatStruct(v, t, depth, letter)
 	case *godwarf.ArrayType:
-		return s.formatArray(v, t, depth)
+		return s.formatArray(v, t, depth, letter)
 	case *godwarf.FuncType:
+		if letter != 0 {
+			return s.formatLetter(v.Addr, 8, false, letter)
+		}
 		return fmt.Sprintf("{%s} %s", TypeName(v.Type), s.addrWithSymbol(v.Addr))
 	case *godwarf.VoidType:
 		return "void"
+	}
+	if letter != 0 {
+		b, err := v.Bytes()
+		if err != nil {
+			return errText(err)
+		}
+		if isFloat(v.Type) { // gdb 13 shows a float's bits
+			var buf [8]byte
+			copy(buf[:], b)
+			return s.formatLetter(binary.LittleEndian.Uint64(buf[:]), len(b), false, letter)
+		}
+		x, err := v.uint()
+		if err != nil {
+			return errText(err)
+		}
+		size := len(b)
+		if v.bitLen > 0 {
+			size = int(v.bitLen+7) / 8
+		}
+		return s.formatLetter(x, size, isSigned(v.Type), letter)
+	}
+	switch t := v.resolved().(type) {
 	case *godwarf.FloatType:
 		f, err := v.float()
 		if err != nil {
@@ -221,7 +248,7 @@ func charEscape(c byte, q byte) string {
 	return string(c)
 }
 
-func (s *Scope) formatStruct(v *Value, t *godwarf.StructType, depth int) string {
+func (s *Scope) formatStruct(v *Value, t *godwarf.StructType, depth int, letter byte) string {
 	if t.Incomplete {
 		return "<incomplete type>"
 	}
@@ -235,7 +262,7 @@ func (s *Scope) formatStruct(v *Value, t *godwarf.StructType, depth int) string 
 		if err != nil {
 			text = errText(err)
 		} else {
-			text = s.format(fv, false, depth+1)
+			text = s.format(fv, false, depth+1, letter)
 		}
 		if f.Name == "" {
 			parts = append(parts, text)
@@ -246,7 +273,7 @@ func (s *Scope) formatStruct(v *Value, t *godwarf.StructType, depth int) string 
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-func (s *Scope) formatArray(v *Value, t *godwarf.ArrayType, depth int) string {
+func (s *Scope) formatArray(v *Value, t *godwarf.ArrayType, depth int, letter byte) string {
 	if t.Count < 0 {
 		return "0x" + strconv.FormatUint(v.Addr, 16)
 	}
@@ -258,7 +285,7 @@ func (s *Scope) formatArray(v *Value, t *godwarf.ArrayType, depth int) string {
 	n := t.Count
 	switch elem.(type) {
 	case *godwarf.CharType, *godwarf.UcharType:
-		if esize == 1 {
+		if esize == 1 && letter == 0 {
 			b, err := v.Bytes()
 			if err != nil {
 				return errText(err)
@@ -294,7 +321,7 @@ func (s *Scope) formatArray(v *Value, t *godwarf.ArrayType, depth int) string {
 		if err != nil {
 			text = errText(err)
 		} else {
-			text = s.format(ev, false, depth+1)
+			text = s.format(ev, false, depth+1, letter)
 		}
 		if i > 0 && text == prev {
 			reps++
@@ -335,4 +362,56 @@ func formatEflags(x uint64) string {
 		names = append(names, "IOPL="+strconv.FormatUint(iopl, 10))
 	}
 	return "[ " + strings.Join(append(names, "]"), " ")
+}
+
+// FormatLetters are the output formats of gdb's print/FMT this package
+// implements: x hex, z zero-padded hex, o octal, t binary, d signed
+// decimal, u unsigned decimal, c character, a address (with <symbol>).
+const FormatLetters = "xzotduca"
+
+// ErrBadFormat: a print/FMT letter that is not one of FormatLetters.
+var ErrBadFormat = errors.New("undefined output format")
+
+// formatLetter renders a scalar's bits (size bytes, sign-extended when
+// signed) in a print/FMT letter, as gdb 13 does.
+func (s *Scope) formatLetter(x uint64, size int, signed bool, letter byte) string {
+	if size <= 0 || size > 8 {
+		size = 8
+	}
+	bits := uint(size * 8)
+	u := x
+	if bits < 64 {
+		u &= 1<<bits - 1
+	}
+	switch letter {
+	case 'x':
+		return fmt.Sprintf("%#x", u)
+	case 'z':
+		return fmt.Sprintf("0x%0*x", size*2, u)
+	case 'o':
+		if u == 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%#o", u)
+	case 't':
+		return strconv.FormatUint(u, 2)
+	case 'd':
+		v := int64(u)
+		if bits < 64 && u&(1<<(bits-1)) != 0 {
+			v = int64(u | ^uint64(0)<<bits)
+		}
+		return strconv.FormatInt(v, 10)
+	case 'u':
+		return strconv.FormatUint(u, 10)
+	case 'c':
+		c := byte(u)
+		n := strconv.FormatInt(int64(int8(c)), 10)
+		if !signed && size == 1 {
+			n = strconv.FormatUint(uint64(c), 10)
+		}
+		return n + " '" + charEscape(c, '\'') + "'"
+	case 'a':
+		return s.addrWithSymbol(x)
+	}
+	return fmt.Sprintf("%#x", u)
 }

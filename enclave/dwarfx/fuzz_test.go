@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,8 +23,7 @@ var writeSeeds = flag.Bool("write-fuzz-seeds", false, "rewrite testdata/fuzz fro
 func buildOptimized(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "optimized")
-	cmd := exec.Command("gcc", "-O2", "-g", "-nostdlib", "-static", "-fno-asynchronous-unwind-tables",
-		"-Wl,--build-id=none", "-o", out, filepath.Join("testdata", "optimized.c"))
+	cmd := optimizedCmd(out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, b)
 	}
@@ -31,6 +31,12 @@ func buildOptimized(t *testing.T) string {
 		t.Fatalf("objcopy: %v\n%s", err, b)
 	}
 	return out
+}
+
+// optimizedCmd is the gcc command building testdata/optimized.c into out.
+func optimizedCmd(out string) *exec.Cmd {
+	return exec.Command("gcc", "-O2", "-g", "-nostdlib", "-static", "-Wl,--build-id=none", "-o", out,
+		filepath.Join("testdata", "optimized.c"))
 }
 
 func writeCorpus(t *testing.T, target string, seeds map[string][]any) {
@@ -75,6 +81,24 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		"optimized-truncated": {opt[:len(opt)*2/3]},
 		"globals-half":        {glob[:len(glob)/2]},
 	})
+	// FuzzDWARFSections: each DWARF section of the optimized program with
+	// its own contents (the valid program), and one truncated.
+	ef, err := elf.NewFile(bytes.NewReader(opt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secSeeds := map[string][]any{}
+	i := 0
+	for _, s := range ef.Sections {
+		if !strings.HasPrefix(s.Name, ".debug_") && s.Name != ".eh_frame" {
+			continue
+		}
+		b := opt[s.Offset : s.Offset+s.FileSize]
+		secSeeds[strings.TrimPrefix(s.Name, ".")] = []any{append([]byte{byte(i)}, b...)}
+		secSeeds[strings.TrimPrefix(s.Name, ".")+"-half"] = []any{append([]byte{byte(i)}, b[:len(b)/2]...)}
+		i++
+	}
+	writeCorpus(t, "FuzzDWARFSections", secSeeds)
 	exprs := map[string][]any{}
 	for i, e := range []string{"counter + 1", "record.w.b[2]", "*porigin", "(unsigned long)&points[1]",
 		"porigin->y << 3 | 1", "$rax + $rip", "sizeof(struct rec) * 2", "(char *)message",
@@ -106,53 +130,112 @@ func TestWriteFuzzSeeds(t *testing.T) {
 // lists and expressions. None may panic.
 func FuzzProgram(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := NewReader(bytes.NewReader(data))
-		if err != nil {
+		exercise(t, data, data)
+	})
+}
+
+// exercise opens an ELF and runs every reader over it, with memory made
+// of the bytes of mem.
+func exercise(t *testing.T, elfBytes, memBytes []byte) {
+	p, err := NewReader(bytes.NewReader(elfBytes))
+	if err != nil {
+		return
+	}
+	mem := func(buf []byte, addr uint64) (int, error) {
+		if len(memBytes) == 0 {
+			return 0, errors.New("no memory")
+		}
+		for i := range buf {
+			buf[i] = memBytes[(addr+uint64(i))%uint64(len(memBytes))]
+		}
+		return len(buf), nil
+	}
+	for i, fn := range p.funcs {
+		if i == 8 {
+			break
+		}
+		_, _ = p.Resolve(fn.name, 0x1000, "")
+		_, _ = p.List(fn.name, 0, "")
+		for _, pc := range []uint64{fn.entry, fn.entry + 1, fn.entry + 7} {
+			fr := &Frame{PC: pc, CFA: 0x8000}
+			for r := 0; r < 17; r++ {
+				fr.Regs.Set(r, uint64(r)*0x100)
+			}
+			_, _ = p.Unwind(0, fr, mem, 4)
+			fr.Caller = &Frame{PC: pc + 0x10, CFA: 0x9000}
+			s := p.Scope(0, fr, mem)
+			args, _ := s.Args()
+			locals, _ := s.Locals()
+			for _, v := range append(args, locals...) {
+				_ = v.String()
+				_, _ = s.PType(v.Name)
+				_, _ = s.Print("&" + v.Name)
+			}
+		}
+	}
+	for name := range p.globals {
+		s := p.Scope(0, nil, mem)
+		_, _ = s.Print(name)
+		_, _ = s.PType(name)
+	}
+	for i, r := range p.lines {
+		if i == 16 {
+			break
+		}
+		_, _ = p.Resolve(r.file+":"+strconv.Itoa(r.line), 0, "")
+	}
+}
+
+var optimizedOnce struct {
+	sync.Once
+	elf  []byte
+	secs []*elf.Section
+	fail string
+}
+
+// FuzzDWARFSections: the optimized test program with the contents of one
+// of its DWARF sections (the first byte of the input picks which)
+// replaced by the rest of the input, size kept, so that mutations reach
+// the DWARF decoders instead of failing in the ELF header.
+func FuzzDWARFSections(f *testing.F) {
+	for _, i := range []byte{0, 1, 2, 3, 4, 5} {
+		f.Add(append([]byte{i}, []byte("\x2a\x00\x00\x00\x05\x00\x01\x08")...))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		optimizedOnce.Do(func() {
+			out := filepath.Join(os.TempDir(), fmt.Sprintf("dwarfx-fuzz-optimized-%d", os.Getpid()))
+			cmd := optimizedCmd(out)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				optimizedOnce.fail = fmt.Sprintf("gcc: %v\n%s", err, b)
+				return
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				optimizedOnce.fail = err.Error()
+				return
+			}
+			ef, err := elf.NewFile(bytes.NewReader(b))
+			if err != nil {
+				optimizedOnce.fail = err.Error()
+				return
+			}
+			for _, s := range ef.Sections {
+				if strings.HasPrefix(s.Name, ".debug_") || s.Name == ".eh_frame" {
+					optimizedOnce.secs = append(optimizedOnce.secs, s)
+				}
+			}
+			optimizedOnce.elf = b
+		})
+		if optimizedOnce.fail != "" {
+			t.Fatal(optimizedOnce.fail)
+		}
+		if len(data) == 0 || len(optimizedOnce.secs) == 0 {
 			return
 		}
-		mem := func(buf []byte, addr uint64) (int, error) {
-			if len(data) == 0 {
-				return 0, errors.New("no memory")
-			}
-			for i := range buf {
-				buf[i] = data[(addr+uint64(i))%uint64(len(data))]
-			}
-			return len(buf), nil
-		}
-		for i, fn := range p.funcs {
-			if i == 8 {
-				break
-			}
-			_, _ = p.Resolve(fn.name, 0x1000, "")
-			_, _ = p.List(fn.name, 0, "")
-			for _, pc := range []uint64{fn.entry, fn.entry + 1, fn.entry + 7} {
-				fr := &Frame{PC: pc, CFA: 0x8000}
-				for r := 0; r < 17; r++ {
-					fr.Regs.Set(r, uint64(r)*0x100)
-				}
-				_, _ = p.Unwind(0, fr, mem, 4)
-				fr.Caller = &Frame{PC: pc + 0x10, CFA: 0x9000}
-				s := p.Scope(0, fr, mem)
-				args, _ := s.Args()
-				locals, _ := s.Locals()
-				for _, v := range append(args, locals...) {
-					_ = v.String()
-					_, _ = s.PType(v.Name)
-					_, _ = s.Print("&" + v.Name)
-				}
-			}
-		}
-		for name := range p.globals {
-			s := p.Scope(0, nil, mem)
-			_, _ = s.Print(name)
-			_, _ = s.PType(name)
-		}
-		for i, r := range p.lines {
-			if i == 16 {
-				break
-			}
-			_, _ = p.Resolve(r.file+":"+strconv.Itoa(r.line), 0, "")
-		}
+		s := optimizedOnce.secs[int(data[0])%len(optimizedOnce.secs)]
+		img := bytes.Clone(optimizedOnce.elf)
+		copy(img[s.Offset:s.Offset+s.FileSize], data[1:])
+		exercise(t, img, data)
 	})
 }
 
@@ -198,6 +281,9 @@ func FuzzExpr(f *testing.F) {
 		for _, s := range []*Scope{p.Scope(0, nil, globalsOnce.mem), p.Scope(0, fr, globalsOnce.mem)} {
 			if v, err := s.Eval(expr); err == nil {
 				_ = v.String()
+				for _, l := range []byte(FormatLetters) {
+					_, _ = v.Format(l)
+				}
 			} else {
 				_ = err.Error()
 			}

@@ -1,10 +1,13 @@
 package dwarfx
 
 import (
+	"debug/dwarf"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
 
 // Location is a resolved breakpoint or list location.
@@ -47,7 +50,8 @@ func (e *BadLocationError) Error() string { return fmt.Sprintf("bad location %q:
 // Resolve resolves a breakpoint location of the program loaded at base,
 // choosing addresses as gdb 13 does:
 //
-//   - FUNCTION: the address after its prologue: the first line-table row
+//   - FUNCTION: each inlined copy's entry (DW_AT_entry_pc), and for the
+//     out-of-line copy the address after its prologue: the first line-table row
 //     marked prologue_end; else, for a unit whose variables have location
 //     lists (optimized GCC code, gdb's "locations valid"), the entry
 //     itself; else the address after "push %rbp; mov %rsp,%rbp", moved to
@@ -78,12 +82,23 @@ func (p *Program) Resolve(spec string, base uint64, defaultFile string) (*Locati
 		return p.resolveLine(file, line, base)
 	}
 	fns := p.funcNamed(spec)
-	if len(fns) == 0 {
+	if len(fns) == 0 && len(p.inlined[spec]) == 0 {
 		return nil, &UnknownSymbolError{Name: spec}
 	}
 	var addrs []uint64
+	seen := map[uint64]bool{}
 	for _, fn := range fns {
-		addrs = append(addrs, base+p.postPrologue(fn))
+		a := base + p.postPrologue(fn)
+		if !seen[a] {
+			seen[a] = true
+			addrs = append(addrs, a)
+		}
+	}
+	for _, a := range p.inlined[spec] { // inlined copies: at their entry, as gdb
+		if !seen[base+a] {
+			seen[base+a] = true
+			addrs = append(addrs, base+a)
+		}
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
 	loc := p.locationAt(base, addrs[0])
@@ -192,7 +207,13 @@ func (p *Program) resolveLine(file string, line int, base uint64) (*Location, er
 	if best == 0 {
 		return nil, &NoCodeError{File: file, Line: line}
 	}
-	perFunc := map[*function]uint64{}
+	// One address per innermost block, the lowest (gdb keeps the first
+	// location of each block).
+	type blockKey struct {
+		fn  *function
+		blk *godwarf.Tree
+	}
+	perBlock := map[blockKey]uint64{}
 	var loose []uint64 // rows in no function (assembly without DWARF functions)
 	var fileName string
 	var u *unit
@@ -208,8 +229,9 @@ func (p *Program) resolveLine(file string, line int, base uint64) (*Location, er
 			loose = append(loose, r.addr)
 			continue
 		}
-		if a, ok := perFunc[fn]; !ok || r.addr < a {
-			perFunc[fn] = r.addr
+		k := blockKey{fn, p.blockAt(fn, r.addr)}
+		if a, ok := perBlock[k]; !ok || r.addr < a {
+			perBlock[k] = r.addr
 		}
 	}
 	seen := map[uint64]bool{}
@@ -220,9 +242,9 @@ func (p *Program) resolveLine(file string, line int, base uint64) (*Location, er
 			addrs = append(addrs, base+a)
 		}
 	}
-	for fn, a := range perFunc {
-		if a == fn.entry {
-			a = p.postPrologue(fn)
+	for k, a := range perBlock {
+		if a == k.fn.entry {
+			a = p.postPrologue(k.fn)
 		}
 		add(a)
 	}
@@ -238,6 +260,33 @@ func (p *Program) resolveLine(file string, line int, base uint64) (*Location, er
 		loc.Function = fn.name
 	}
 	return loc, nil
+}
+
+// blockAt returns the innermost lexical block or inlined call of fn
+// holding the link address pc, or fn's own tree (nil if unreadable). Trees
+// are cached, so the result identifies the block. (Not the DIE offset:
+// godwarf gives an inlined call its abstract origin's.)
+func (p *Program) blockAt(fn *function, pc uint64) *godwarf.Tree {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, err := p.tree(fn.off)
+	if err != nil {
+		return nil
+	}
+	for depth := 0; depth < 64; depth++ {
+		var next *godwarf.Tree
+		for _, ch := range t.Children {
+			if (ch.Tag == dwarf.TagLexDwarfBlock || ch.Tag == dwarf.TagInlinedSubroutine) && ch.ContainsPC(pc) {
+				next = ch
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		t = next
+	}
+	return t
 }
 
 // postPrologue returns the link address gdb 13 puts a breakpoint on

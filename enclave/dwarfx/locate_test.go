@@ -2,7 +2,10 @@ package dwarfx
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,18 +40,26 @@ func stmtRows(t *testing.T, path, file string, line int) []uint64 {
 var gdbBreak = regexp.MustCompile(`Breakpoint \d+ at (0x[0-9a-f]+): file (\S+), line (\d+)\.`)
 
 // gdbBreakAddrs asks gdb 13 where it puts `break SPEC` in the file at
-// path; ok is false when gdb is not installed.
+// path (the first location's address); ok is false when gdb is not
+// installed.
 func gdbBreakAddrs(t *testing.T, path string, specs []string) (map[string]uint64, bool) {
+	m, counts, ok := gdbBreakLocations(t, path, specs)
+	_ = counts
+	return m, ok
+}
+
+// gdbBreakLocations is gdbBreakAddrs with the number of locations.
+func gdbBreakLocations(t *testing.T, path string, specs []string) (map[string]uint64, map[string]int, bool) {
 	t.Helper()
 	if _, err := exec.LookPath("gdb"); err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	args := []string{"-nx", "-batch"}
 	for _, s := range specs {
 		args = append(args, "-ex", "echo SPEC "+s+"\\n", "-ex", "break "+s)
 	}
 	out, _ := exec.Command("gdb", append(args, path)...).CombinedOutput()
-	m := map[string]uint64{}
+	m, counts := map[string]uint64{}, map[string]int{}
 	cur := ""
 	for _, l := range strings.Split(string(out), "\n") {
 		if s, ok := strings.CutPrefix(l, "SPEC "); ok {
@@ -57,11 +68,17 @@ func gdbBreakAddrs(t *testing.T, path string, specs []string) (map[string]uint64
 		}
 		if g := gdbBreak.FindStringSubmatch(l); g != nil && cur != "" {
 			a, _ := strconv.ParseUint(g[1], 0, 64)
-			m[cur] = a
+			m[cur], counts[cur] = a, 1
+		} else if g := gdbFuncLocations.FindStringSubmatch(l); g != nil && cur != "" {
+			a, _ := strconv.ParseUint(g[1], 0, 64)
+			n, _ := strconv.Atoi(g[2])
+			m[cur], counts[cur] = a, n
 		}
 	}
-	return m, true
+	return m, counts, true
 }
+
+var gdbFuncLocations = regexp.MustCompile(`Breakpoint \d+ at (0x[0-9a-f]+): \S+\. \((\d+) locations\)`)
 
 // clean.c:9 and sum_values resolve to the addresses binutils and gdb give:
 // the is_stmt row of line 9 (readelf), the function's entry (nm) since
@@ -261,5 +278,114 @@ func TestList(t *testing.T) {
 		if r.From != tc.from || r.To != tc.to || r.File != "samples/clean.c" || !strings.HasSuffix(r.CompDir, "enclaves/debug") {
 			t.Errorf("List(%s) = %+v, want %d..%d", tc.spec, r, tc.from, tc.to)
 		}
+	}
+}
+
+var gdbLocations = regexp.MustCompile(`Breakpoint \d+ at (0x[0-9a-f]+): \S+\. \((\d+) locations\)`)
+
+// Every line of every sample's C source, and three past its end, resolves
+// as gdb 13 resolves `break FILE:LINE`: the same first address and the
+// same number of locations where gdb places a breakpoint, an error where
+// it places none.
+func TestResolveEveryLineLikeGDB(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Skip("gdb not installed")
+	}
+	srcs, err := filepath.Glob(filepath.Join("..", "..", "enclaves", "debug", "samples", "*.c"))
+	if err != nil || len(srcs) < 10 {
+		t.Fatalf("sample sources: %v, %v", srcs, err)
+	}
+	for _, src := range srcs {
+		file := filepath.Base(src)
+		name := strings.TrimSuffix(file, ".c")
+		t.Run(name, func(t *testing.T) {
+			text, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := strings.Count(string(text), "\n") + 3
+			path := samplePath(t, name)
+			args := []string{"-nx", "-batch"}
+			for i := 1; i <= n; i++ {
+				args = append(args, "-ex", fmt.Sprintf("echo SPEC %d\\n", i), "-ex", fmt.Sprintf("break %s:%d", file, i))
+			}
+			out, _ := exec.Command("gdb", append(args, path)...).CombinedOutput()
+			type bp struct {
+				addr  uint64
+				count int
+			}
+			gdb := map[int]bp{}
+			cur := 0
+			for _, l := range strings.Split(string(out), "\n") {
+				if s, ok := strings.CutPrefix(l, "SPEC "); ok {
+					cur, _ = strconv.Atoi(s)
+					continue
+				}
+				if g := gdbBreak.FindStringSubmatch(l); g != nil {
+					a, _ := strconv.ParseUint(g[1], 0, 64)
+					gdb[cur] = bp{a, 1}
+				} else if g := gdbLocations.FindStringSubmatch(l); g != nil {
+					a, _ := strconv.ParseUint(g[1], 0, 64)
+					c, _ := strconv.Atoi(g[2])
+					gdb[cur] = bp{a, c}
+				}
+			}
+			if len(gdb) == 0 {
+				t.Fatalf("gdb placed no breakpoint:\n%s", out)
+			}
+			p := openSample(t, name)
+			for i := 1; i <= n; i++ {
+				want, placed := gdb[i]
+				loc, err := p.Resolve(fmt.Sprintf("%s:%d", file, i), 0, "")
+				switch {
+				case !placed && err == nil:
+					t.Errorf("%s:%d: resolved to %#x, gdb places no breakpoint", file, i, loc.Addrs)
+				case !placed:
+					var nc *NoCodeError
+					if !errors.As(err, &nc) {
+						t.Errorf("%s:%d: %v, want a NoCodeError", file, i, err)
+					}
+				case err != nil:
+					t.Errorf("%s:%d: %v, gdb says %#x", file, i, err, want.addr)
+				case loc.Addrs[0] != want.addr || len(loc.Addrs) != want.count:
+					t.Errorf("%s:%d: %#x, gdb says %#x (%d locations)", file, i, loc.Addrs, want.addr, want.count)
+				}
+			}
+		})
+	}
+}
+
+// Every function with DWARF in every sample (its own and the runtime's)
+// resolves where gdb 13 puts `break FUNCTION`.
+func TestResolveEveryFunctionLikeGDB(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Skip("gdb not installed")
+	}
+	for _, name := range []string{"clean", "de", "nested", "threads", "ud"} {
+		t.Run(name, func(t *testing.T) {
+			p := openSample(t, name)
+			seen := map[string]bool{}
+			var specs []string
+			for _, fn := range p.funcs {
+				if !seen[fn.name] {
+					seen[fn.name] = true
+					specs = append(specs, fn.name)
+				}
+			}
+			want, counts, _ := gdbBreakLocations(t, samplePath(t, name), specs)
+			if len(specs) < 10 {
+				t.Fatalf("only %d functions", len(specs))
+			}
+			for _, spec := range specs {
+				loc, err := p.Resolve(spec, 0, "")
+				if err != nil {
+					t.Errorf("Resolve(%s): %v", spec, err)
+					continue
+				}
+				if w, ok := want[spec]; !ok || loc.Addrs[0] != w || len(loc.Addrs) != counts[spec] {
+					t.Errorf("Resolve(%s) = %#x, gdb says %#x, %d locations (placed: %v)", spec, loc.Addrs, w, counts[spec], ok)
+				}
+			}
+		})
 	}
 }

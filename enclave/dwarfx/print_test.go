@@ -365,3 +365,38 @@ func TestPrintLikeGDB(t *testing.T) {
 		}
 	}
 }
+
+// print/FMT agrees with gdb.
+func TestPrintFormatLikeGDB(t *testing.T) {
+	s, path := globalsScope(t)
+	cases := []struct {
+		letter byte
+		expr   string
+	}{
+		{'x', "counter"}, {'x', "record"}, {'x', "numbers"}, {'o', "counter"}, {'t', "letter"},
+		{'d', "big"}, {'u', "negative"}, {'c', "65"}, {'a', "pfn"}, {'x', "greeting"}, {'x', "porigin"},
+		{'x', "negative"}, {'x', "favorite"}, {'d', "favorite"}, {'x', "flag"}, {'c', "counter"},
+		{'t', "0"}, {'o', "0"}, {'x', "message"}, {'u', "letter"}, {'x', "(char)-1"},
+		{'d', "(unsigned char)200"}, {'x', "record.ratio"}, {'z', "counter"}, {'x', "origin"},
+		{'a', "&numbers[1]"}, {'x', "points"},
+	}
+	var exprs []string
+	for _, c := range cases {
+		exprs = append(exprs, "/"+string(c.letter)+" "+c.expr)
+	}
+	want, ok := gdbPrint(t, path, exprs)
+	if !ok {
+		t.Skip("gdb not installed")
+	}
+	for i, c := range cases {
+		got, err := s.PrintFormat(c.expr, c.letter)
+		if err != nil {
+			t.Errorf("print/%c %s: %v", c.letter, c.expr, err)
+		} else if got != want[i] {
+			t.Errorf("print/%c %s = %s, gdb says %s", c.letter, c.expr, got, want[i])
+		}
+	}
+	if _, err := s.PrintFormat("counter", 'q'); !errors.Is(err, ErrBadFormat) {
+		t.Errorf("print/q: %v, want ErrBadFormat", err)
+	}
+}

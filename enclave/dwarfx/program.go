@@ -31,6 +31,7 @@ type Program struct {
 	units   []*unit     // by offset
 	funcs   []*function // by entry address
 	globals map[string][]*global
+	inlined map[string][]uint64     // function name -> entry addresses of its inlined copies
 	types   map[string]dwarf.Offset // "int", "uint64_t", "struct point", "enum color"
 	lines   []lineRow               // every row of every unit, by address
 	syms    []elfSym                // ELF symbols with an address, by address
@@ -124,7 +125,7 @@ func New(f *elf.File) (*Program, error) {
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
 		return nil, fmt.Errorf("not an x86-64 ELF (%v, %v)", f.Class, f.Machine)
 	}
-	p := &Program{f: f, globals: map[string][]*global{}, types: map[string]dwarf.Offset{},
+	p := &Program{f: f, globals: map[string][]*global{}, inlined: map[string][]uint64{}, types: map[string]dwarf.Offset{},
 		typeCache: map[dwarf.Offset]godwarf.Type{}, trees: map[dwarf.Offset]*godwarf.Tree{}}
 	err := safely(func() error {
 		var err error
@@ -137,6 +138,11 @@ func New(f *elf.File) (*Program, error) {
 		}
 		if err := p.index(unitVersions(info)); err != nil {
 			return fmt.Errorf("index DWARF: %w", err)
+		}
+		if b, err := godwarf.GetDebugSectionElf(f, "line"); err == nil {
+			if err := CheckLineSection(b); err != nil {
+				return err
+			}
 		}
 		if err := p.loadLines(); err != nil {
 			return fmt.Errorf("read DWARF line table: %w", err)
@@ -253,6 +259,8 @@ func (p *Program) index(versions map[dwarf.Offset]int) error {
 			p.addFunction(e, cu)
 		case dwarf.TagVariable:
 			p.addGlobal(e, cu, in)
+		case dwarf.TagInlinedSubroutine:
+			p.addInlined(e)
 		case dwarf.TagFormalParameter:
 			if f := e.AttrField(dwarf.AttrLocation); f != nil && f.Class == dwarf.ClassLocListPtr {
 				cu.hasLoclist = true
@@ -306,6 +314,43 @@ func (p *Program) addFunction(e *dwarf.Entry, cu *unit) {
 		return
 	}
 	p.funcs = append(p.funcs, fn)
+}
+
+// addInlined records the entry address of an inlined copy of a function.
+func (p *Program) addInlined(e *dwarf.Entry) {
+	ao, ok := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+	if !ok {
+		return
+	}
+	r := p.dw.Reader()
+	r.Seek(ao)
+	oe, err := r.Next()
+	if err != nil || oe == nil {
+		return
+	}
+	name, _ := oe.Val(dwarf.AttrName).(string)
+	if name == "" {
+		return
+	}
+	ranges, err := p.dw.Ranges(e)
+	if err != nil {
+		return
+	}
+	// gdb 13's entry of a block: the start of its first non-empty range
+	// as listed (it does not read DW_AT_entry_pc); a copy with no code
+	// gets no location.
+	var entry uint64
+	found := false
+	for _, r := range ranges {
+		if r[1] > r[0] {
+			entry, found = r[0], true
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	p.inlined[name] = append(p.inlined[name], entry)
 }
 
 func (p *Program) addGlobal(e *dwarf.Entry, cu *unit, inFunc bool) {

@@ -17,22 +17,82 @@ import (
 type Scope struct {
 	p   *Program
 	ctx *frameCtx
+	// chain is the function's tree then the inlined calls holding the
+	// PC, outermost first; level indexes the one this Scope sees.
+	chain []*godwarf.Tree
+	level int
 }
 
 // Scope prepares the frame fr of the program loaded at base for
 // evaluation; fr may be nil (globals only) and mem may be nil (nothing in
 // memory can be read). The frame is used as given: the caller keeps it
 // unchanged while the Scope is in use.
+//
+// When the PC is in code inlined from another function, the Scope is that
+// of the innermost inlined function, as gdb's frame 0 is: its arguments,
+// its locals; Caller steps out to the function it was inlined into.
 func (p *Program) Scope(base uint64, fr *Frame, mem ReadMemory) *Scope {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return &Scope{p: p, ctx: p.newFrameCtx(base, fr, mem, 0)}
+	s := &Scope{p: p, ctx: p.newFrameCtx(base, fr, mem, 0)}
+	if s.ctx.fn != nil {
+		if t, err := p.tree(s.ctx.fn.off); err == nil {
+			s.chain = inlineChain(t, s.ctx.lookupPC())
+			s.level = len(s.chain) - 1
+		}
+	}
+	return s
 }
 
-// Function returns the name of the function at the frame's PC, or "".
+// inlineChain returns t and the inlined calls holding pc, outermost
+// first, through lexical blocks.
+func inlineChain(t *godwarf.Tree, pc uint64) []*godwarf.Tree {
+	chain := []*godwarf.Tree{t}
+	cur := t
+	for depth := 0; depth < 64; depth++ {
+		var next *godwarf.Tree
+		for _, ch := range cur.Children {
+			if (ch.Tag == dwarf.TagLexDwarfBlock || ch.Tag == dwarf.TagInlinedSubroutine) && ch.ContainsPC(pc) {
+				next = ch
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		if next.Tag == dwarf.TagInlinedSubroutine {
+			chain = append(chain, next)
+		}
+		cur = next
+	}
+	return chain
+}
+
+// Inlined reports whether the Scope is that of an inlined call (gdb's
+// inline frame): its Caller is then the same machine frame.
+func (s *Scope) Inlined() bool { return s.level > 0 }
+
+// Caller returns the Scope of the function the Scope's function was
+// inlined into, or nil for a function that was not inlined here.
+func (s *Scope) Caller() *Scope {
+	if s.level == 0 {
+		return nil
+	}
+	c := *s
+	c.level--
+	return &c
+}
+
+// Function returns the name of the Scope's function (the inlined one for
+// an inlined call), or "".
 func (s *Scope) Function() string {
 	if s.ctx.fn == nil {
 		return ""
+	}
+	if s.level > 0 {
+		if n, _ := s.chain[s.level].Val(dwarf.AttrName).(string); n != "" {
+			return n
+		}
 	}
 	return s.ctx.fn.name
 }
@@ -68,7 +128,7 @@ func (v Variable) String() string {
 	if v.Err != nil {
 		return v.Name + " = " + errText(v.Err)
 	}
-	return v.Name + " = " + v.Value.s.format(v.Value, false, 0)
+	return v.Name + " = " + v.Value.s.format(v.Value, false, 0, 0)
 }
 
 // Args returns the function's formal parameters in declaration order
@@ -92,7 +152,9 @@ func (s *Scope) Args() ([]Variable, error) {
 // Locals returns the locals in scope at the frame's PC (info locals): the
 // variables of the innermost lexical block holding the PC first, then
 // those of each enclosing block out to the function's own, each block's
-// in declaration order. Inlined functions' variables are not included.
+// in declaration order. For an inlined call, the inlined function's
+// blocks; code inlined into this function has its own Scope (Scope's
+// innermost level, Caller for the levels out).
 func (s *Scope) Locals() ([]Variable, error) {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
@@ -120,10 +182,10 @@ func (s *Scope) funcTree() (*godwarf.Tree, error) {
 	if s.ctx.fr == nil {
 		return nil, errors.New("no frame selected")
 	}
-	if s.ctx.fn == nil {
+	if s.ctx.fn == nil || len(s.chain) == 0 {
 		return nil, fmt.Errorf("no function with debug information at %#x", s.ctx.fr.PC)
 	}
-	return s.p.tree(s.ctx.fn.off)
+	return s.chain[s.level], nil
 }
 
 // blocks returns the lexical blocks holding the PC, innermost first,
@@ -242,6 +304,11 @@ func (s *Scope) place(v *Value, instr []byte) error {
 	if pieces == nil {
 		v.Addr, v.InMemory = uint64(addr), true
 		return nil
+	}
+	// delve's op turns an empty piece (a part that is optimized out) into
+	// an immediate 0: never show that 0 as the part's value.
+	if hasEmptyPiece(instr) {
+		return unavailable(OptimizedOut)
 	}
 	size := v.Type.Size()
 	if size < 0 || size > MaxValueSize {
@@ -374,4 +441,26 @@ func (s *Scope) element(v *Value, t *godwarf.ArrayType, i int64) (*Value, error)
 		ev.Addr, ev.InMemory = v.Addr+uint64(off), true
 	}
 	return ev, nil
+}
+
+// hasEmptyPiece reports whether a location expression has a DW_OP_piece
+// with no location before it (DWARF 5 §2.6.1.2: that part of the object
+// is not available).
+func hasEmptyPiece(instr []byte) bool {
+	ops, err := decodeOps(instr)
+	if err != nil {
+		return false
+	}
+	empty := true
+	for _, o := range ops {
+		if o.code == opPiece || o.code == opBitPiece {
+			if empty {
+				return true
+			}
+			empty = true
+			continue
+		}
+		empty = false
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
 )
@@ -140,7 +141,22 @@ func (v *Value) float() (float64, error) {
 // String formats the value as gdb's print does, or "<optimized out>"
 // (gdb's words for every unavailable value; Unavailable says why).
 func (v *Value) String() string {
-	return v.s.format(v, true, 0)
+	if v.s == nil {
+		return "<value without a scope>"
+	}
+	return v.s.format(v, true, 0, 0)
+}
+
+// Format formats the value as gdb's print/FMT does, FMT one of
+// FormatLetters (0: as String). An unknown letter wraps ErrBadFormat.
+func (v *Value) Format(letter byte) (string, error) {
+	if letter != 0 && strings.IndexByte(FormatLetters, letter) < 0 {
+		return "", fmt.Errorf("%w letter '%c'", ErrBadFormat, letter)
+	}
+	if v.s == nil {
+		return "<value without a scope>", nil
+	}
+	return v.s.format(v, true, 0, letter), nil
 }
 
 // newScalar makes a computed value of type t holding x.
