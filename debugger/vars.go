@@ -74,10 +74,11 @@ func cmdPrint(s *Session, args []string) (Result, error) {
 		}
 		text := v.String()
 		if format != "" {
-			if t, ok := formatScalar(v, format); ok {
-				text = t
-			} else {
-				return nil, errorf(ErrUsage, "print/%s: only scalar values take a format", format)
+			if len(format) != 1 {
+				return nil, errorf(ErrUsage, "print/%s: one format letter (%s)", format, dwarfx.FormatLetters)
+			}
+			if text, err = v.Format(format[0]); err != nil {
+				return nil, errorf(ErrUsage, "print/%s: %v", format, err)
 			}
 		}
 		r := &ValueResult{Expr: expr, Type: dwarfx.TypeName(v.Type), Value: text}
@@ -87,34 +88,6 @@ func cmdPrint(s *Session, args []string) (Result, error) {
 		}
 		return r, nil
 	})
-}
-
-// formatScalar applies print's /x /d /u /t /o /c to a scalar.
-func formatScalar(v *dwarfx.Value, f string) (string, bool) {
-	b, err := v.Bytes()
-	if err != nil || len(b) == 0 || len(b) > 8 {
-		return "", false
-	}
-	var buf [8]byte
-	copy(buf[:], b)
-	x := binary.LittleEndian.Uint64(buf[:])
-	bits := len(b) * 8
-	switch f {
-	case "x":
-		return fmt.Sprintf("%#x", x), true
-	case "u":
-		return strconv.FormatUint(x, 10), true
-	case "d":
-		if bits < 64 && x&(1<<(bits-1)) != 0 {
-			x |= ^uint64(0) << bits
-		}
-		return strconv.FormatInt(int64(x), 10), true
-	case "t":
-		return strconv.FormatUint(x, 2), true
-	case "o":
-		return "0" + strconv.FormatUint(x, 8), true
-	}
-	return "", false
 }
 
 // exprError classifies evaluator errors.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -408,6 +409,11 @@ func (em *Emulator) handle(st ptrace.Status) error {
 	if th == nil {
 		var err error
 		if th, err = em.adopt(st.Tid); err != nil {
+			if errors.Is(err, fs.ErrNotExist) && (st.Kind == ptrace.Exited || st.Kind == ptrace.Killed) {
+				// A thread we never saw stop, gone already (its process
+				// is exiting): nothing to emulate for it.
+				return nil
+			}
 			return err
 		}
 	}
