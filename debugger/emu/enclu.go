@@ -113,14 +113,16 @@ func isFault(sig unix.Signal) bool {
 
 // hostTouch serves a host (non-enclave-mode) access to an enclave page
 // that is not yet accessible: as the driver would, the page is faulted in.
-// TCS pages stay inaccessible, so the host gets the SIGSEGV.
+// TCS pages and pages the EPCM makes inaccessible (PENDING, MODIFIED,
+// TRIM) stay so, and the host gets the SIGSEGV (hardware would give it
+// abort-page semantics).
 func (em *Emulator) hostTouch(th *thread, addr uint64) (bool, error) {
 	e := th.proc.enclaveAt(addr)
 	if e == nil || !e.mapped(addr) {
 		return false, nil
 	}
 	p := e.page(addr)
-	if p == nil || p.active || p.prot == unix.PROT_NONE || p.secinfo.PageType() == sgx.PageTypeTCS {
+	if p == nil || p.active || p.effectiveProt() == unix.PROT_NONE {
 		return false, nil
 	}
 	return true, em.activate(th, p, addr)
@@ -151,10 +153,14 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 			return em.ereport(th, r)
 		case sgx.LeafEGETKEY:
 			return em.egetkey(th, r)
+		case sgx.LeafEACCEPT:
+			return em.eaccept(th, r)
+		case sgx.LeafEMODPE:
+			return em.emodpe(th, r)
+		case sgx.LeafEACCEPTCOPY:
+			return em.eacceptcopy(th, r)
 		}
-		// The SGX2 leaves exist on the sgx2 model but are not emulated:
-		// the enclave sees #UD.
-		return em.aex(th, r, udInfo(r.Rip))
+		return em.aex(th, r, gpInfo(r.Rip)) // not reached: leafExists
 	}
 	switch leaf {
 	case sgx.LeafEENTER:

@@ -31,6 +31,13 @@ const (
 // enclave was rewritten to UD2 (RIP), or none could be (RIP 0, Reason).
 const EvCPUIDRewritten EventKind = "cpuid-rewritten"
 
+// EvPagesChanged: SGX2 changed EPCM entries of Length bytes of pages at
+// Offset: the driver EAUGed a page on a fault, an ioctl ran EMODPR or
+// EMODT or removed trimmed pages, or the enclave ran EACCEPT, EMODPE or
+// EACCEPTCOPY. Reason names the instruction or ioctl; Secinfo is the
+// pages' EPCM state after it (0 once removed).
+const EvPagesChanged EventKind = "pages-changed"
+
 // Delivery is how the host learns of an AEX or of a faulting ENCLU: a
 // signal at the AEP, or the vDSO's exception fixup (the kernel's
 // __vdso_sgx_enter_enclave returns to its caller with the exception in
@@ -155,6 +162,8 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " pid %d enclave %#x", e.Pid, e.Enclave)
 	case EvCPUIDRewritten:
 		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
+	case EvPagesChanged:
+		fmt.Fprintf(&b, " enclave %#x offset %#x length %#x %s -> %v", e.Enclave, e.Offset, e.Length, e.Reason, e.Secinfo)
 	case EvExit:
 		if e.Killed != 0 {
 			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, unix.SignalName(e.Killed))

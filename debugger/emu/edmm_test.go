@@ -1,0 +1,255 @@
+package emu
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/sgx"
+)
+
+// The SGX2 host testdata/edmm.c and its enclave testdata/edmm_encl.S.
+const edmmSize = 0x20000
+
+var (
+	edmmOnce sync.Once
+	edmmBin  string
+	edmmCode []byte
+	edmmKey  *rsa.PrivateKey
+	edmmErr  error
+)
+
+func buildEDMM(t *testing.T) {
+	t.Helper()
+	edmmOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sgxdbg-edmm")
+		if err != nil {
+			edmmErr = err
+			return
+		}
+		edmmBin = filepath.Join(dir, "edmm")
+		obj, bin := filepath.Join(dir, "edmm_encl.o"), filepath.Join(dir, "edmm_encl.bin")
+		for _, args := range [][]string{
+			{"gcc", "-O2", "-Wall", "-Werror", "-o", edmmBin, "testdata/edmm.c"},
+			{"gcc", "-c", "-o", obj, "testdata/edmm_encl.S"},
+			{"objcopy", "-O", "binary", "-j", ".text", obj, bin},
+		} {
+			if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+				edmmErr = errors.New(strings.Join(args, " ") + ": " + err.Error() + "\n" + string(out))
+				return
+			}
+		}
+		if edmmCode, edmmErr = os.ReadFile(bin); edmmErr != nil {
+			return
+		}
+		edmmKey, edmmErr = sgx.GenerateKey(rand.Reader)
+	})
+	if edmmErr != nil {
+		t.Fatal(edmmErr)
+	}
+}
+
+// edmmPages is the enclave edmm.c expects: code at 0, data at 0x1000, two
+// TCS at 0x2000 and 0x3000 with two SSA frames each from 0x4000 and
+// 0x6000, a RW page at 0x8000 and a R page at 0x9000.
+func edmmPages() []blobPage {
+	rw := sgx.MakeSecinfoFlags(sgx.PageTypeREG, sgx.SecinfoR|sgx.SecinfoW)
+	code := make([]byte, sgx.PageSize)
+	copy(code, edmmCode)
+	ps := []blobPage{
+		{0, sgx.MakeSecinfoFlags(sgx.PageTypeREG, sgx.SecinfoR|sgx.SecinfoX), true, code},
+		{0x1000, rw, true, make([]byte, sgx.PageSize)},
+	}
+	for i, ossa := range []uint64{0x4000, 0x6000} {
+		tcs := sgx.TCS{OSSA: ossa, NSSA: 2, OENTRY: 0, OFSBASGX: 0x1000, OGSBASGX: 0x1000}
+		tb, _ := tcs.MarshalBinary()
+		ps = append(ps, blobPage{uint64(0x2000 + i*0x1000), sgx.MakeSecinfoFlags(sgx.PageTypeTCS, 0), true, tb})
+	}
+	for off := uint64(0x4000); off < 0x8000; off += sgx.PageSize {
+		ps = append(ps, blobPage{off, rw, false, make([]byte, sgx.PageSize)})
+	}
+	ps = append(ps, blobPage{0x8000, rw, true, make([]byte, sgx.PageSize)},
+		blobPage{0x9000, sgx.MakeSecinfoFlags(sgx.PageTypeREG, sgx.SecinfoR), true, make([]byte, sgx.PageSize)})
+	return ps
+}
+
+// writeEDMM writes the enclave's blob (conform.c's format) and its signed
+// SIGSTRUCT into dir.
+func writeEDMM(t *testing.T, dir string) (string, string) {
+	var b bytes.Buffer
+	w := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
+	w(uint64(edmmSize))
+	w(uint32(1))
+	w(uint32(sgx.MiscEXINFO))
+	w(uint64(sgx.AttrDebug | sgx.AttrMode64Bit))
+	w(uint64(3))
+	ps := edmmPages()
+	w(uint32(len(ps)))
+	w(uint32(0x2000))
+	m := sgx.NewMeasurement(edmmSize, 1)
+	for _, p := range ps {
+		w(p.off)
+		w(uint64(p.flags))
+		meas := uint64(0)
+		if p.measure {
+			meas = sgx.PageMeasure
+		}
+		w(meas)
+		b.Write(p.data)
+		if err := m.AddPage(p.off, p.flags, p.data, p.measure); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := sgx.NewSigStruct()
+	s.EnclaveHash = m.Sum()
+	s.Attributes = sgx.Attributes{Flags: sgx.AttrDebug | sgx.AttrMode64Bit, XFRM: 3}
+	s.AttributeMask = sgx.Attributes{Flags: ^sgx.AttributeFlags(0), XFRM: ^uint64(0)}
+	s.MiscSelect, s.MiscMask = sgx.MiscEXINFO, 0xffffffff
+	if err := sgx.Sign(s, edmmKey, time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := s.MarshalBinary()
+	blob, sig := filepath.Join(dir, "blob"), filepath.Join(dir, "sig")
+	if err := os.WriteFile(blob, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sig, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return blob, sig
+}
+
+type edmmRun struct {
+	out      string
+	status   ExitStatus
+	events   eventLog
+	enclaves []EnclaveInfo
+}
+
+// runEDMM runs one scenario of edmm.c on the model cpu.
+func runEDMM(t *testing.T, cpu CPUModel, scenario string) edmmRun {
+	t.Helper()
+	buildEDMM(t)
+	dir := t.TempDir()
+	blob, sig := writeEDMM(t, dir)
+	outF, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outF.Close()
+	var r edmmRun
+	tr := ptrace.NewTracer()
+	defer tr.Close()
+	err = tr.Do(func() error {
+		var em *Emulator
+		opts := Options{Path: edmmBin, Args: []string{edmmBin, blob, sig, scenario}, Files: []*os.File{os.Stdin, outF, outF},
+			CPU: cpu, OnEvent: func(ev Event) {
+				r.events = append(r.events, ev)
+				if ev.Kind == EvExit {
+					r.enclaves = em.Enclaves()
+				}
+			}}
+		if em, err = Start(opts); err != nil {
+			return err
+		}
+		r.status, err = em.Wait()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(outF.Name())
+	r.out = string(b)
+	return r
+}
+
+// checkLines compares the host's output line by line.
+func checkLines(t *testing.T, got string, want []string) {
+	t.Helper()
+	g := strings.Split(strings.TrimRight(got, "\n"), "\n")
+	for i := range max(len(g), len(want)) {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(want) {
+			b = want[i]
+		}
+		if a != b {
+			t.Errorf("line %d:\n got %q\nwant %q", i+1, a, b)
+		}
+	}
+}
+
+// aexes returns each AEX's vector, error code, MADDR (from the enclave
+// base) and delivery.
+func (r edmmRun) aexes() []string {
+	var out []string
+	for _, e := range r.events {
+		if e.Kind == EvAEX {
+			out = append(out, fmt.Sprintf("%s %#x +%#x %s", e.VectorName(), e.ErrCd, e.MAddr-e.Enclave, e.Delivery))
+		}
+	}
+	return out
+}
+
+// changes returns the pages-changed events: why, offset, length, state.
+func (r edmmRun) changes() []string {
+	var out []string
+	for _, e := range r.events {
+		if e.Kind == EvPagesChanged {
+			out = append(out, fmt.Sprintf("%s +%#x %#x %v", e.Reason, e.Offset, e.Length, e.Secinfo))
+		}
+	}
+	return out
+}
+
+// Item 4 of the fidelity issue, through the vDSO: mprotect may not exceed
+// a page's build-time rights (EACCES); a write to a present page the host
+// made read-only is a page-table #PF, error code 0x7 (P|W|U) with no SGX
+// bit, in struct sgx_enclave_run; giving the rights back and ERESUMEing
+// through the vDSO finishes the write (the kernel selftest
+// pte_permissions).
+func TestEDMMPTEPermissions(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "pte")
+	checkLines(t, r.out, []string{
+		"put: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"mprotect R: ret 0 errno 0",
+		"mprotect RWX: ret -1 errno 13",
+		"mprotect code RW: ret -1 errno 13",
+		"put read-only: ret 0 function 3 vector 14 errcd 0x7 addr +0x8000 value 0x8877665544332211 ret 0",
+		"mprotect RW: ret 0 errno 0",
+		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0",
+		"get: ret 0 function 4 value 0x8877665544332211 ret 0",
+	})
+	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x7 +0x8000 vdso-fixup"; got != want {
+		t.Errorf("AEXs %q, want %q", got, want)
+	}
+}
+
+// The same fault through the signal path: SIGSEGV SEGV_ACCERR at the AEP
+// with si_addr the page; the handler restores the rights and returns to
+// the AEP's ENCLU, which ERESUMEs.
+func TestEDMMPTEPermissionsSignal(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "pte-signal")
+	checkLines(t, r.out, []string{
+		"mprotect R: ret 0 errno 0",
+		"signal 11 code 2 addr +0x8000 at aep rax 3",
+		"put returned",
+		"get: ret 0 function 4 value 0x8877665544332211 ret 0",
+	})
+	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x6 +0x8000 SIGSEGV"; got != want {
+		t.Errorf("AEXs %q, want %q", got, want)
+	}
+}
