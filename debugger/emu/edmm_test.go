@@ -134,7 +134,7 @@ type edmmRun struct {
 	out      string
 	status   ExitStatus
 	events   eventLog
-	enclaves []EnclaveInfo
+	enclaves []EnclaveInfo // at the last pages-changed event
 }
 
 // runEDMM runs one scenario of edmm.c on the model cpu.
@@ -156,8 +156,8 @@ func runEDMM(t *testing.T, cpu CPUModel, scenario string) edmmRun {
 		opts := Options{Path: edmmBin, Args: []string{edmmBin, blob, sig, scenario}, Files: []*os.File{os.Stdin, outF, outF},
 			CPU: cpu, OnEvent: func(ev Event) {
 				r.events = append(r.events, ev)
-				if ev.Kind == EvExit {
-					r.enclaves = em.Enclaves()
+				if ev.Kind == EvPagesChanged {
+					r.enclaves = em.Enclaves() // as the last change left them
 				}
 			}}
 		if em, err = Start(opts); err != nil {
@@ -251,5 +251,158 @@ func TestEDMMPTEPermissionsSignal(t *testing.T) {
 	})
 	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x6 +0x8000 SIGSEGV"; got != want {
 		t.Errorf("AEXs %q, want %q", got, want)
+	}
+}
+
+func TestEDMMDump(t *testing.T) {
+	s := os.Getenv("EDMM_DUMP")
+	if s == "" {
+		t.Skip("set EDMM_DUMP=scenario[,cpu] to print a run")
+	}
+	sc, cpu, _ := strings.Cut(s, ",")
+	r := runEDMM(t, CPUModel(cpu), sc)
+	t.Logf("out:\n%s\nstatus %+v\naex %q\nchanges %q", r.out, r.status, r.aexes(), r.changes())
+}
+
+// A write to a mapped address with no page: the driver EAUGs a PENDING
+// page and the write, retried, takes the EPCM #PF 0x8007; EACCEPT from the
+// other TCS, then ERESUME, finishes it (the kernel selftest augment).
+func TestEDMMAugment(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "augment")
+	checkLines(t, r.out, []string{
+		"mmap +0x10000: ok",
+		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0",
+		"eaccept: ret 0 function 4 value 0 ret 0",
+		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0",
+	})
+	want := []string{"EAUG +0x10000 0x1000 R+W+PENDING+PT_REG", "EACCEPT +0x10000 0x1000 R+W+PT_REG"}
+	if got := r.changes(); strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("pages-changed %q, want %q", got, want)
+	}
+	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x8007 +0x10000 vdso-fixup"; got != want {
+		t.Errorf("AEXs %q, want %q", got, want)
+	}
+}
+
+// EMODPR through RESTRICT_PERMISSIONS, EACCEPT with PR, the EPCM #PF of a
+// write, EMODPE from the other TCS and ERESUME (the kernel selftest
+// epcm_permissions); a second EACCEPT no longer matches (PR and W changed):
+// SGX_PAGE_ATTRIBUTES_MISMATCH.
+func TestEDMMRestrictPermissions(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "restrict")
+	checkLines(t, r.out, []string{
+		"put: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"restrict R: ret 0 errno 0 result 0 count 0x1000",
+		"eaccept: ret 0 function 4 value 0 ret 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x8000 value 0x8877665544332211 ret 0",
+		"emodpe: ret 0 function 4 value 0 ret 0",
+		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0",
+		"get: ret 0 function 4 value 0x8877665544332211 ret 0",
+		"eaccept again: ret 0 function 4 value 0 ret 19",
+	})
+	want := []string{"EMODPR +0x8000 0x1000 R+PR+PT_REG", "EACCEPT +0x8000 0x1000 R+PT_REG", "EMODPE +0x8000 0x1000 R+W+PT_REG"}
+	if got := r.changes(); strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("pages-changed %q, want %q", got, want)
+	}
+}
+
+// The SDK's EDMM flow: pages committed by EACCEPT alone (its #PF makes the
+// driver EAUG them, invisibly), EACCEPTCOPY of a page with R only, EMODPE,
+// then trimming: MODIFY_TYPES to PT_TRIM, REMOVE_PAGES refused (EPERM,
+// count 0) until the enclave EACCEPTs each page, then done; a page at a
+// removed address is EAUGed afresh, zeroed.
+func TestEDMMSDKFlow(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "sdk")
+	checkLines(t, r.out, []string{
+		"mmap +0x10000: ok",
+		"commit: ret 0 function 4 value 0x4 ret 0",
+		"put: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"eacceptcopy: ret 0 function 4 value +0x1000 ret 0",
+		"get copy: ret 0 function 4 value 0x201 ret 0",
+		"put copy: ret 0 function 3 vector 14 errcd 0x8007 addr +0x14000 value 0x1122334455667788 ret 0",
+		"emodpe: ret 0 function 4 value 0 ret 0",
+		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"trim: ret 0 errno 0 result 0 count 0x5000",
+		"remove unaccepted: ret -1 errno 1 count 0",
+		"accept trim: ret 0 function 4 value 0x5 ret 0",
+		"remove: ret 0 errno 0 count 0x5000",
+		"commit again: ret 0 function 4 value 0x1 ret 0",
+		"get new: ret 0 function 4 value 0 ret 0",
+	})
+	var want []string
+	for off := 0x10000; off < 0x14000; off += 0x1000 {
+		want = append(want, fmt.Sprintf("EAUG +%#x 0x1000 R+W+PENDING+PT_REG", off), fmt.Sprintf("EACCEPT +%#x 0x1000 R+W+PT_REG", off))
+	}
+	want = append(want, "EAUG +0x14000 0x1000 R+W+PENDING+PT_REG", "EACCEPTCOPY +0x14000 0x1000 R+PT_REG",
+		"EMODPE +0x14000 0x1000 R+W+PT_REG", "EMODT +0x10000 0x5000 MODIFIED+PT_TRIM")
+	for off := 0x10000; off < 0x15000; off += 0x1000 {
+		want = append(want, fmt.Sprintf("EACCEPT +%#x 0x1000 PT_TRIM", off))
+	}
+	want = append(want, "EREMOVE +0x10000 0x5000 PT_SECS", "EAUG +0x10000 0x1000 R+W+PENDING+PT_REG", "EACCEPT +0x10000 0x1000 R+W+PT_REG")
+	if got := r.changes(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pages-changed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(r.enclaves) != 1 {
+		t.Fatalf("enclaves at exit: %+v", r.enclaves)
+	}
+	var states []string
+	for _, p := range r.enclaves[0].Pages {
+		if p.Offset >= 0x10000 {
+			states = append(states, fmt.Sprintf("+%#x %v", p.Offset, p.Secinfo))
+		}
+	}
+	if got, want := strings.Join(states, "; "), "+0x10000 R+W+PT_REG"; got != want {
+		t.Errorf("dynamic pages at exit %q, want %q", got, want)
+	}
+}
+
+// The ioctls' checks, in the kernel's order, with its errnos, result and
+// count (written back also on failure, left as given when the argument
+// itself is refused).
+func TestEDMMIoctlErrors(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "errors")
+	checkLines(t, r.out, []string{
+		"restrict zero: ret -1 errno 22 result 0 count 0",
+		"restrict tcs: ret -1 errno 22 result 0 count 0",
+		"restrict W: ret -1 errno 22 result 0 count 0",
+		"restrict pending bit: ret -1 errno 22 result 0 count 0",
+		"restrict count: ret -1 errno 22 result 0 count 0x1",
+		"restrict past end: ret -1 errno 22 result 0 count 0",
+		"restrict hole: ret -1 errno 14 result 0 count 0x1000",
+		"modt reg: ret -1 errno 22 result 0 count 0",
+		"modt wide: ret -1 errno 22 result 0 count 0",
+		"modt ro to tcs: ret -1 errno 1 result 0 count 0",
+		"modt tcs to tcs: ret -1 errno 22 result 0 count 0",
+		"remove reg: ret -1 errno 1 count 0",
+		"remove count: ret -1 errno 22 count 0x1000",
+		"modt trim: ret 0 errno 0 result 0 count 0x1000",
+		"modt trim again: ret -1 errno 22 result 0 count 0",
+		"restrict trimmed: ret -1 errno 22 result 0 count 0",
+		"get trimmed: ret 0 function 3 vector 14 errcd 0x8005 addr +0x8000 value 0 ret 0",
+		"mmap +0x10000: ok",
+		"put pending: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0",
+		"restrict pending: ret -1 errno 14 result 20 count 0",
+		"modt pending: ret -1 errno 14 result 20 count 0",
+		"restrict bad pointer: ret -1 errno 14",
+	})
+}
+
+// On an SGX1 processor the ioctls answer ENODEV and an enclave access to a
+// mapped address without a page is the driver's SIGBUS, which the vDSO
+// reports as #PF with the access's error code (W|U, no PTE).
+func TestEDMMSGX1(t *testing.T) {
+	r := runEDMM(t, CPUSGX1, "sgx1")
+	checkLines(t, r.out, []string{
+		"restrict: ret -1 errno 19 result 0 count 0",
+		"modt: ret -1 errno 19 result 0 count 0",
+		"remove: ret -1 errno 19 count 0",
+		"mmap +0x10000: ok",
+		"put: ret 0 function 3 vector 14 errcd 0x6 addr +0x10000 value 0x1122334455667788 ret 0",
+	})
+	if c := r.changes(); len(c) != 0 {
+		t.Errorf("pages-changed on sgx1: %q", c)
 	}
 }

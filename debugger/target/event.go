@@ -111,7 +111,7 @@ type Event struct {
 	AEP      uint64
 	Delivery Delivery
 	Leaf     sgx.EncluLeaf // enclu-fault: the leaf that faulted
-	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why
+	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why; pages-changed: the leaf or ioctl
 
 	// exit
 	Status int
@@ -163,7 +163,11 @@ func (e Event) String() string {
 	case EvCPUIDRewritten:
 		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
 	case EvPagesChanged:
-		fmt.Fprintf(&b, " enclave %#x offset %#x length %#x %s -> %v", e.Enclave, e.Offset, e.Length, e.Reason, e.Secinfo)
+		if e.Secinfo == 0 {
+			fmt.Fprintf(&b, " enclave %#x offset %#x length %#x %s -> removed", e.Enclave, e.Offset, e.Length, e.Reason)
+		} else {
+			fmt.Fprintf(&b, " enclave %#x offset %#x length %#x %s -> %v", e.Enclave, e.Offset, e.Length, e.Reason, e.Secinfo)
+		}
 	case EvExit:
 		if e.Killed != 0 {
 			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, unix.SignalName(e.Killed))

@@ -114,7 +114,11 @@ static void call(const char *step, uint64_t tcs, struct op *op, unsigned int lea
 	if (run.function != 4)
 		printf(" vector %u errcd %#x addr +%#lx", run.exception_vector, run.exception_error_code,
 		       (unsigned long)off(run.exception_addr));
-	printf(" value %#lx ret %lu\n", (unsigned long)op->value, (unsigned long)op->ret);
+	if (op->value >= encl.base && op->value - encl.base < encl.size)
+		printf(" value +%#lx", (unsigned long)off(op->value));
+	else
+		printf(" value %#lx", (unsigned long)op->value);
+	printf(" ret %lu\n", (unsigned long)op->ret);
 }
 
 static void do_op(const char *step, uint64_t tcs, uint64_t kind, uint64_t addr, uint64_t value, uint64_t flags)
