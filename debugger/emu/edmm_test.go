@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
+	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
@@ -135,6 +136,7 @@ type edmmRun struct {
 	status   ExitStatus
 	events   eventLog
 	enclaves []EnclaveInfo // at the last pages-changed event
+	reads    []string      // EDBGRD of the first changed page at each pages-changed event
 }
 
 // runEDMM runs one scenario of edmm.c on the model cpu.
@@ -158,6 +160,18 @@ func runEDMM(t *testing.T, cpu CPUModel, scenario string) edmmRun {
 				r.events = append(r.events, ev)
 				if ev.Kind == EvPagesChanged {
 					r.enclaves = em.Enclaves() // as the last change left them
+					// What EDBGRD says of the page now.
+					var b [8]byte
+					_, err := em.ReadEnclave(ev.Pid, b[:], ev.Enclave+ev.Offset)
+					var dae *target.DebugAccessError
+					switch {
+					case err == nil:
+						r.reads = append(r.reads, "ok")
+					case errors.As(err, &dae):
+						r.reads = append(r.reads, dae.Code.String())
+					default:
+						r.reads = append(r.reads, err.Error())
+					}
 				}
 			}}
 		if em, err = Start(opts); err != nil {
@@ -282,6 +296,10 @@ func TestEDMMAugment(t *testing.T) {
 	}
 	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x8007 +0x10000 vdso-fixup"; got != want {
 		t.Errorf("AEXs %q, want %q", got, want)
+	}
+	// EDBGRD refuses a PENDING page (SDM EDBGRD: SGX_PAGE_NOT_DEBUGGABLE).
+	if got, want := strings.Join(r.reads, " "), "SGX_PAGE_NOT_DEBUGGABLE ok"; got != want {
+		t.Errorf("EDBGRD after each change: %q, want %q", got, want)
 	}
 }
 

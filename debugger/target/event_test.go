@@ -135,6 +135,8 @@ func TestDebugSpan(t *testing.T) {
 		{"secs", DebugPage{Enclave: base, Debug: true, Present: true, Type: sgx.PageTypeSECS}, base, 8, false, 0, nil, sgx.ErrPageNotDebuggable},
 		{"not debug", DebugPage{Enclave: base, Present: true, Type: sgx.PageTypeREG}, base, 8, false, 0, ErrNotDebug, 0},
 		{"no page", DebugPage{Enclave: base, Debug: true}, base, 8, false, 0, nil, 0},
+		{"pending", DebugPage{Enclave: base, Debug: true, Present: true, Type: sgx.PageTypeREG, Unaccepted: true}, base + 0x10, 8, false, 0, nil, sgx.ErrPageNotDebuggable},
+		{"modified tcs write", DebugPage{Enclave: base, Debug: true, Present: true, Type: sgx.PageTypeTCS, Unaccepted: true}, base + 8, 8, true, 0, nil, sgx.ErrPageNotDebuggable},
 	} {
 		got, err := tc.p.Span(tc.addr, tc.n, tc.write)
 		if got != tc.want {
