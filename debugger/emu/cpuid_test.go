@@ -213,7 +213,7 @@ func TestCPUIDAnswer(t *testing.T) {
 	if got := em.cpuidAnswer(0, 0); got[0] < 0x12 {
 		t.Errorf("leaf 0: max basic leaf %#x", got[0])
 	}
-	want12 := [][4]uint32{{0x3, 0x1, 0, 0x241f}, {0xb6, 0, 0x7, 0}, {0x80000001, 0, 0x10000001, 0}, {}, {}}
+	want12 := [][4]uint32{{0x803, 0x1, 0, 0x241f}, {0x4b6, 0, 0x7, 0}, {0x80000001, 0, 0x10000001, 0}, {}, {}}
 	for sub, want := range want12 {
 		if got := em.cpuidAnswer(0x12, uint32(sub)); got != want {
 			t.Errorf("leaf 12H subleaf %d: %#x, want %#x", sub, got, want)
@@ -250,7 +250,7 @@ func TestENCLULeaves(t *testing.T) {
 		{CPUSGX2, "enclu-outside", 0, 13, "EREPORT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 0" }, 0},
 		{CPUSGX1, "enclu-outside", 5, 13, "EACCEPT is not an ENCLU leaf of the sgx1 processor",
 			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 5" }, 0},
-		{CPUSGX2, "enclu-outside", 9, 13, "EDECCSSA is not an ENCLU leaf of the sgx2 processor",
+		{CPUSGX2, "enclu-outside", 9, 13, "EDECCSSA outside an enclave",
 			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 9" }, 0},
 	}
 	for _, tc := range tests {

@@ -247,3 +247,28 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+// edeccssa is ENCLU[EDECCSSA] (AEX-Notify): CSSA − 1 on the thread's TCS,
+// so that a handler the AEX-Notify ERESUME entered can make the
+// interrupted frame current again and resume it itself. #GP(0) when CSSA
+// is 0; #PF when the frame that becomes current is not RW PT_REG pages.
+// No flags are affected.
+func (em *Emulator) edeccssa(th *thread, r *ptrace.Regs) error {
+	e := th.encl
+	t, err := e.tcs(th.tcs)
+	if err != nil {
+		return err
+	}
+	if t.CSSA == 0 {
+		return em.aex(th, r, gpInfo(r.Rip))
+	}
+	if _, _, err := e.ssaFrame(t, t.CSSA-1); err != nil {
+		frame := e.base() + t.OSSA + uint64(t.CSSA-1)*uint64(e.secs.SSAFrameSize)*sgx.PageSize
+		return em.aex(th, r, *epcmFault(r.Rip, frame, accWrite))
+	}
+	e.putTCS32(th.tcs, tcsCSSA, t.CSSA-1)
+	if t.CSSA == 1 {
+		e.rearm() // as ERESUME does when no frame is left
+	}
+	return em.leafDone(th, r)
+}

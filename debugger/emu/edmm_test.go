@@ -64,7 +64,7 @@ func buildEDMM(t *testing.T) {
 // edmmPages is the enclave edmm.c expects: code at 0, data at 0x1000, two
 // TCS at 0x2000 and 0x3000 with two SSA frames each from 0x4000 and
 // 0x6000, a RW page at 0x8000 and a R page at 0x9000.
-func edmmPages() []blobPage {
+func edmmPages(aexNotify bool) []blobPage {
 	rw := sgx.MakeSecinfoFlags(sgx.PageTypeREG, sgx.SecinfoR|sgx.SecinfoW)
 	code := make([]byte, sgx.PageSize)
 	copy(code, edmmCode)
@@ -74,6 +74,9 @@ func edmmPages() []blobPage {
 	}
 	for i, ossa := range []uint64{0x4000, 0x6000} {
 		tcs := sgx.TCS{OSSA: ossa, NSSA: 2, OENTRY: 0, OFSBASGX: 0x1000, OGSBASGX: 0x1000}
+		if aexNotify {
+			tcs.Flags = sgx.TCSAEXNotify
+		}
 		tb, _ := tcs.MarshalBinary()
 		ps = append(ps, blobPage{uint64(0x2000 + i*0x1000), sgx.MakeSecinfoFlags(sgx.PageTypeTCS, 0), true, tb})
 	}
@@ -87,15 +90,19 @@ func edmmPages() []blobPage {
 
 // writeEDMM writes the enclave's blob (conform.c's format) and its signed
 // SIGSTRUCT into dir.
-func writeEDMM(t *testing.T, dir string) (string, string) {
+func writeEDMM(t *testing.T, dir string, aexNotify bool) (string, string) {
+	attrs := sgx.AttrDebug | sgx.AttrMode64Bit
+	if aexNotify {
+		attrs |= sgx.AttrAEXNotify
+	}
 	var b bytes.Buffer
 	w := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
 	w(uint64(edmmSize))
 	w(uint32(1))
 	w(uint32(sgx.MiscEXINFO))
-	w(uint64(sgx.AttrDebug | sgx.AttrMode64Bit))
+	w(uint64(attrs))
 	w(uint64(3))
-	ps := edmmPages()
+	ps := edmmPages(aexNotify)
 	w(uint32(len(ps)))
 	w(uint32(0x2000))
 	m := sgx.NewMeasurement(edmmSize, 1)
@@ -114,7 +121,7 @@ func writeEDMM(t *testing.T, dir string) (string, string) {
 	}
 	s := sgx.NewSigStruct()
 	s.EnclaveHash = m.Sum()
-	s.Attributes = sgx.Attributes{Flags: sgx.AttrDebug | sgx.AttrMode64Bit, XFRM: 3}
+	s.Attributes = sgx.Attributes{Flags: attrs, XFRM: 3}
 	s.AttributeMask = sgx.Attributes{Flags: ^sgx.AttributeFlags(0), XFRM: ^uint64(0)}
 	s.MiscSelect, s.MiscMask = sgx.MiscEXINFO, 0xffffffff
 	if err := sgx.Sign(s, edmmKey, time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)); err != nil {
@@ -137,14 +144,23 @@ type edmmRun struct {
 	events   eventLog
 	enclaves []EnclaveInfo // at the last pages-changed event
 	reads    []string      // EDBGRD of the first changed page at each pages-changed event
+	// aexNotify is the AEXNOTIFY byte of the SSA frame each AEX wrote.
+	aexNotify []byte
 }
 
 // runEDMM runs one scenario of edmm.c on the model cpu.
 func runEDMM(t *testing.T, cpu CPUModel, scenario string) edmmRun {
 	t.Helper()
+	return runEDMMWith(t, cpu, scenario, false)
+}
+
+// runEDMMWith runs a scenario, the enclave and its TCS opted in to
+// AEX-Notify when aexNotify is set.
+func runEDMMWith(t *testing.T, cpu CPUModel, scenario string, aexNotify bool) edmmRun {
+	t.Helper()
 	buildEDMM(t)
 	dir := t.TempDir()
-	blob, sig := writeEDMM(t, dir)
+	blob, sig := writeEDMM(t, dir, aexNotify)
 	outF, err := os.Create(filepath.Join(dir, "out"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +174,15 @@ func runEDMM(t *testing.T, cpu CPUModel, scenario string) edmmRun {
 		opts := Options{Path: edmmBin, Args: []string{edmmBin, blob, sig, scenario}, Files: []*os.File{os.Stdin, outF, outF},
 			CPU: cpu, OnEvent: func(ev Event) {
 				r.events = append(r.events, ev)
+				if ev.Kind == EvAEX {
+					// SSA frame ev.SSA's AEXNOTIFY byte (GPRSGX offset 167).
+					var b [1]byte
+					ossa := map[uint64]uint64{0x2000: 0x4000, 0x3000: 0x6000}[ev.TCS-ev.Enclave] // edmmPages
+					frame := ossa + uint64(ev.SSA)*sgx.PageSize
+					if _, err := em.ReadEnclave(ev.Pid, b[:], ev.Enclave+frame+sgx.PageSize-184+167); err == nil {
+						r.aexNotify = append(r.aexNotify, b[0])
+					}
+				}
 				if ev.Kind == EvPagesChanged {
 					r.enclaves = em.Enclaves() // as the last change left them
 					// What EDBGRD says of the page now.
@@ -212,7 +237,11 @@ func (r edmmRun) aexes() []string {
 	var out []string
 	for _, e := range r.events {
 		if e.Kind == EvAEX {
-			out = append(out, fmt.Sprintf("%s %#x +%#x %s", e.VectorName(), e.ErrCd, e.MAddr-e.Enclave, e.Delivery))
+			maddr := fmt.Sprintf("%#x", e.MAddr)
+			if e.MAddr >= e.Enclave {
+				maddr = fmt.Sprintf("+%#x", e.MAddr-e.Enclave)
+			}
+			out = append(out, fmt.Sprintf("%s %#x %s %s", e.VectorName(), e.ErrCd, maddr, e.Delivery))
 		}
 	}
 	return out
@@ -238,14 +267,14 @@ func (r edmmRun) changes() []string {
 func TestEDMMPTEPermissions(t *testing.T) {
 	r := runEDMM(t, CPUSGX2, "pte")
 	checkLines(t, r.out, []string{
-		"put: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"put: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
 		"mprotect R: ret 0 errno 0",
 		"mprotect RWX: ret -1 errno 13",
 		"mprotect code RW: ret -1 errno 13",
-		"put read-only: ret 0 function 3 vector 14 errcd 0x7 addr +0x8000 value 0x8877665544332211 ret 0",
+		"put read-only: ret 0 function 3 vector 14 errcd 0x7 addr +0x8000 value 0x8877665544332211 ret 0 cssa 0",
 		"mprotect RW: ret 0 errno 0",
-		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0",
-		"get: ret 0 function 4 value 0x8877665544332211 ret 0",
+		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
+		"get: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
 	})
 	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x7 +0x8000 vdso-fixup"; got != want {
 		t.Errorf("AEXs %q, want %q", got, want)
@@ -261,7 +290,7 @@ func TestEDMMPTEPermissionsSignal(t *testing.T) {
 		"mprotect R: ret 0 errno 0",
 		"signal 11 code 2 addr +0x8000 at aep rax 3",
 		"put returned",
-		"get: ret 0 function 4 value 0x8877665544332211 ret 0",
+		"get: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
 	})
 	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x6 +0x8000 SIGSEGV"; got != want {
 		t.Errorf("AEXs %q, want %q", got, want)
@@ -274,8 +303,11 @@ func TestEDMMDump(t *testing.T) {
 		t.Skip("set EDMM_DUMP=scenario[,cpu] to print a run")
 	}
 	sc, cpu, _ := strings.Cut(s, ",")
-	r := runEDMM(t, CPUModel(cpu), sc)
-	t.Logf("out:\n%s\nstatus %+v\naex %q\nchanges %q", r.out, r.status, r.aexes(), r.changes())
+	r := runEDMMWith(t, CPUModel(cpu), sc, os.Getenv("EDMM_AEXNOTIFY") != "")
+	t.Logf("out:\n%s\nstatus %+v\naex %q\nchanges %q\naexnotify %v\nevents:", r.out, r.status, r.aexes(), r.changes(), r.aexNotify)
+	for _, e := range r.events {
+		t.Log(e)
+	}
 }
 
 // A write to a mapped address with no page: the driver EAUGs a PENDING
@@ -285,10 +317,10 @@ func TestEDMMAugment(t *testing.T) {
 	r := runEDMM(t, CPUSGX2, "augment")
 	checkLines(t, r.out, []string{
 		"mmap +0x10000: ok",
-		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0",
-		"eaccept: ret 0 function 4 value 0 ret 0",
-		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0",
-		"get: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0 cssa 0",
+		"eaccept: ret 0 function 4 value 0 ret 0 cssa 0",
+		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
 	})
 	want := []string{"EAUG +0x10000 0x1000 R+W+PENDING+PT_REG", "EACCEPT +0x10000 0x1000 R+W+PT_REG"}
 	if got := r.changes(); strings.Join(got, "; ") != strings.Join(want, "; ") {
@@ -310,15 +342,15 @@ func TestEDMMAugment(t *testing.T) {
 func TestEDMMRestrictPermissions(t *testing.T) {
 	r := runEDMM(t, CPUSGX2, "restrict")
 	checkLines(t, r.out, []string{
-		"put: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"put: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
 		"restrict R: ret 0 errno 0 result 0 count 0x1000",
-		"eaccept: ret 0 function 4 value 0 ret 0",
-		"get: ret 0 function 4 value 0x1122334455667788 ret 0",
-		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x8000 value 0x8877665544332211 ret 0",
-		"emodpe: ret 0 function 4 value 0 ret 0",
-		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0",
-		"get: ret 0 function 4 value 0x8877665544332211 ret 0",
-		"eaccept again: ret 0 function 4 value 0 ret 19",
+		"eaccept: ret 0 function 4 value 0 ret 0 cssa 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
+		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x8000 value 0x8877665544332211 ret 0 cssa 0",
+		"emodpe: ret 0 function 4 value 0 ret 0 cssa 0",
+		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
+		"get: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
+		"eaccept again: ret 0 function 4 value 0 ret 19 cssa 0",
 	})
 	want := []string{"EMODPR +0x8000 0x1000 R+PR+PT_REG", "EACCEPT +0x8000 0x1000 R+PT_REG", "EMODPE +0x8000 0x1000 R+W+PT_REG"}
 	if got := r.changes(); strings.Join(got, "; ") != strings.Join(want, "; ") {
@@ -335,20 +367,20 @@ func TestEDMMSDKFlow(t *testing.T) {
 	r := runEDMM(t, CPUSGX2, "sdk")
 	checkLines(t, r.out, []string{
 		"mmap +0x10000: ok",
-		"commit: ret 0 function 4 value 0x4 ret 0",
-		"put: ret 0 function 4 value 0x1122334455667788 ret 0",
-		"get: ret 0 function 4 value 0x1122334455667788 ret 0",
-		"eacceptcopy: ret 0 function 4 value +0x1000 ret 0",
-		"get copy: ret 0 function 4 value 0x201 ret 0",
-		"put copy: ret 0 function 3 vector 14 errcd 0x8007 addr +0x14000 value 0x1122334455667788 ret 0",
-		"emodpe: ret 0 function 4 value 0 ret 0",
-		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0",
+		"commit: ret 0 function 4 value 0x4 ret 0 cssa 0",
+		"put: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
+		"eacceptcopy: ret 0 function 4 value +0x1000 ret 0 cssa 0",
+		"get copy: ret 0 function 4 value 0x201 ret 0 cssa 0",
+		"put copy: ret 0 function 3 vector 14 errcd 0x8007 addr +0x14000 value 0x1122334455667788 ret 0 cssa 0",
+		"emodpe: ret 0 function 4 value 0 ret 0 cssa 0",
+		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
 		"trim: ret 0 errno 0 result 0 count 0x5000",
 		"remove unaccepted: ret -1 errno 1 count 0",
-		"accept trim: ret 0 function 4 value 0x5 ret 0",
+		"accept trim: ret 0 function 4 value 0x5 ret 0 cssa 0",
 		"remove: ret 0 errno 0 count 0x5000",
-		"commit again: ret 0 function 4 value 0x1 ret 0",
-		"get new: ret 0 function 4 value 0 ret 0",
+		"commit again: ret 0 function 4 value 0x1 ret 0 cssa 0",
+		"get new: ret 0 function 4 value 0 ret 0 cssa 0",
 	})
 	var want []string
 	for off := 0x10000; off < 0x14000; off += 0x1000 {
@@ -399,9 +431,9 @@ func TestEDMMIoctlErrors(t *testing.T) {
 		"modt trim: ret 0 errno 0 result 0 count 0x1000",
 		"modt trim again: ret -1 errno 22 result 0 count 0",
 		"restrict trimmed: ret -1 errno 22 result 0 count 0",
-		"get trimmed: ret 0 function 3 vector 14 errcd 0x8005 addr +0x8000 value 0 ret 0",
+		"get trimmed: ret 0 function 3 vector 14 errcd 0x8005 addr +0x8000 value 0 ret 0 cssa 0",
 		"mmap +0x10000: ok",
-		"put pending: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0",
+		"put pending: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0 cssa 0",
 		"restrict pending: ret -1 errno 14 result 20 count 0",
 		"modt pending: ret -1 errno 14 result 20 count 0",
 		"restrict bad pointer: ret -1 errno 14",
@@ -418,9 +450,44 @@ func TestEDMMSGX1(t *testing.T) {
 		"modt: ret -1 errno 19 result 0 count 0",
 		"remove: ret -1 errno 19 count 0",
 		"mmap +0x10000: ok",
-		"put: ret 0 function 3 vector 14 errcd 0x6 addr +0x10000 value 0x1122334455667788 ret 0",
+		"put: ret 0 function 3 vector 14 errcd 0x6 addr +0x10000 value 0x1122334455667788 ret 0 cssa 0",
 	})
 	if c := r.changes(); len(c) != 0 {
 		t.Errorf("pages-changed on sgx1: %q", c)
+	}
+}
+
+// AEX-Notify on the sgx2 model: the enclave (ATTRIBUTES.AEXNOTIFY) and its
+// TCS (FLAGS.AEXNOTIFY) opted in, so each AEX sets the SSA frame's
+// AEXNOTIFY bit, and ERESUME enters the enclave at OENTRY with CSSA 1 (the
+// host sees EEXIT, not the interrupted code resumed); EDECCSSA pops the
+// frame (the next EENTER finds CSSA 0); EDECCSSA at CSSA 0 is #GP(0).
+func TestEDMMAEXNotify(t *testing.T) {
+	r := runEDMMWith(t, CPUSGX2, "aexnotify", true)
+	checkLines(t, r.out, []string{
+		"get unmapped: ret 0 function 3 vector 14 errcd 0x4 addr +0x10000 value 0 ret 0 cssa 0",
+		"eresume: ret 0 function 4 value 0 ret 0 cssa 1",
+		"get: ret 0 function 4 value 0 ret 0 cssa 0",
+		"edeccssa: ret 0 function 3 vector 13 errcd 0 addr +0 value 0 ret 0 cssa 0",
+	})
+	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x4 +0x10000 vdso-fixup; #GP 0x0 0x0 vdso-fixup"; got != want {
+		t.Errorf("AEXs %q, want %q", got, want)
+	}
+	if !bytes.Equal(r.aexNotify, []byte{1, 1}) {
+		t.Errorf("SSA AEXNOTIFY bytes %v, want [1 1]", r.aexNotify)
+	}
+	var entries []string
+	for _, e := range r.events {
+		if e.Kind == EvEENTER || e.Kind == EvERESUME {
+			entries = append(entries, fmt.Sprintf("%s %d", e.Kind, e.CSSA))
+		}
+	}
+	if got, want := strings.Join(entries, ", "), "eenter 0, eenter 1, eenter 0, eenter 0"; got != want {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+	// Without AEX-Notify the same ERESUME resumes the faulting GET.
+	r = runEDMMWith(t, CPUSGX2, "aexnotify", false)
+	if got := r.aexNotify; !bytes.Equal(got, []byte{0, 0}) {
+		t.Errorf("SSA AEXNOTIFY bytes without AEX-Notify %v, want [0 0]", got)
 	}
 }

@@ -159,6 +159,8 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 			return em.emodpe(th, r)
 		case sgx.LeafEACCEPTCOPY:
 			return em.eacceptcopy(th, r)
+		case sgx.LeafEDECCSSA:
+			return em.edeccssa(th, r)
 		}
 		return em.aex(th, r, gpInfo(r.Rip)) // not reached: leafExists
 	}
@@ -174,13 +176,16 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 
 // leafExists reports whether the emulated processor defines an ENCLU
 // leaf: the SGX1 leaves always, EACCEPT, EMODPE and EACCEPTCOPY with
-// SGX2; EVERIFYREPORT2 and EDECCSSA never (CPUID does not report them).
+// SGX2; EDECCSSA where CPUID reports it (the sgx2 model, with AEX-Notify);
+// EVERIFYREPORT2 never (a TDX leaf).
 func (em *Emulator) leafExists(l sgx.EncluLeaf) bool {
 	switch l {
 	case sgx.LeafEREPORT, sgx.LeafEGETKEY, sgx.LeafEENTER, sgx.LeafERESUME, sgx.LeafEEXIT:
 		return true
 	case sgx.LeafEACCEPT, sgx.LeafEMODPE, sgx.LeafEACCEPTCOPY:
 		return em.model == CPUSGX2
+	case sgx.LeafEDECCSSA:
+		return em.sgx.EDECCSSA
 	}
 	return false
 }

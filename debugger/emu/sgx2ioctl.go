@@ -1,8 +1,6 @@
 package emu
 
 import (
-	"encoding/binary"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
@@ -87,51 +85,59 @@ func (em *Emulator) sgx2Ioctl(th *thread, e *enclave, req uint32, arg uint64, op
 	if !e.inited {
 		return errnoRet(unix.EINVAL)
 	}
-	size := 40
-	if req == sgx.IocEnclaveRemovePages {
-		size = 24
-	}
-	b, ok := readStruct(th.proc, arg, size)
-	if !ok {
-		return errnoRet(unix.EFAULT)
-	}
-	le := binary.LittleEndian
-	offset, length := le.Uint64(b[0:]), le.Uint64(b[8:])
-	if !validRange(e, offset, length) {
-		return errnoRet(unix.EINVAL)
-	}
-	var ret int64
-	var count uint64
+	var arg2 sgx2Arg
 	switch req {
 	case sgx.IocEnclaveRestrictPermissions:
-		perm, result := sgx.SecinfoFlags(le.Uint64(b[16:])), le.Uint64(b[24:])
-		if perm&^rwx != 0 || perm&sgx.SecinfoW != 0 && perm&sgx.SecinfoR == 0 || result != 0 || le.Uint64(b[32:]) != 0 {
-			return errnoRet(unix.EINVAL)
-		}
-		var code sgx.ErrorCode
-		count, code, ret = em.restrictPermissions(th, e, offset, length, perm, op)
-		le.PutUint64(b[24:], uint64(code))
-		le.PutUint64(b[32:], count)
+		arg2 = new(sgx.EnclaveRestrictPermissions)
 	case sgx.IocEnclaveModifyTypes:
-		typ, result := le.Uint64(b[16:]), le.Uint64(b[24:])
-		if typ&^0xff != 0 || result != 0 || le.Uint64(b[32:]) != 0 {
+		arg2 = new(sgx.EnclaveModifyTypes)
+	default:
+		arg2 = new(sgx.EnclaveRemovePages)
+	}
+	b, ok := readStruct(th.proc, arg, sgx.Ioctl(req).Size())
+	if !ok || arg2.UnmarshalBinary(b) != nil {
+		return errnoRet(unix.EFAULT)
+	}
+	var ret int64
+	switch a := arg2.(type) {
+	case *sgx.EnclaveRestrictPermissions:
+		perm := sgx.SecinfoFlags(a.Permissions)
+		switch {
+		case !validRange(e, a.Offset, a.Length):
+			return errnoRet(unix.EINVAL)
+		case perm&^rwx != 0, perm&sgx.SecinfoW != 0 && perm&sgx.SecinfoR == 0, a.Result != 0 || a.Count != 0:
 			return errnoRet(unix.EINVAL)
 		}
 		var code sgx.ErrorCode
-		count, code, ret = em.modifyTypes(th, e, offset, length, sgx.PageType(typ), op)
-		le.PutUint64(b[24:], uint64(code))
-		le.PutUint64(b[32:], count)
-	case sgx.IocEnclaveRemovePages:
-		if le.Uint64(b[16:]) != 0 {
+		a.Count, code, ret = em.restrictPermissions(th, e, a.Offset, a.Length, perm, op)
+		a.Result = uint64(code)
+	case *sgx.EnclaveModifyTypes:
+		switch {
+		case !validRange(e, a.Offset, a.Length):
+			return errnoRet(unix.EINVAL)
+		case a.PageType&^0xff != 0, a.Result != 0 || a.Count != 0:
 			return errnoRet(unix.EINVAL)
 		}
-		count, ret = em.removePages(th, e, offset, length, op)
-		le.PutUint64(b[16:], count)
+		var code sgx.ErrorCode
+		a.Count, code, ret = em.modifyTypes(th, e, a.Offset, a.Length, sgx.PageType(a.PageType), op)
+		a.Result = uint64(code)
+	case *sgx.EnclaveRemovePages:
+		if !validRange(e, a.Offset, a.Length) || a.Count != 0 {
+			return errnoRet(unix.EINVAL)
+		}
+		a.Count, ret = em.removePages(th, e, a.Offset, a.Length, op)
 	}
-	if _, err := th.proc.mem.WriteMemory(b, arg); err != nil {
+	out, _ := arg2.MarshalBinary()
+	if _, err := th.proc.mem.WriteMemory(out, arg); err != nil {
 		return errnoRet(unix.EFAULT)
 	}
 	return ret
+}
+
+// sgx2Arg is the argument of an SGX2 ioctl.
+type sgx2Arg interface {
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
 }
 
 // validRange is sgx_validate_offset_length.

@@ -54,9 +54,9 @@ typedef int (*vdso_enter_t)(unsigned long rdi, unsigned long rsi, unsigned long 
 			    unsigned long r8, unsigned long r9, struct sgx_enclave_run *run);
 
 /* The enclave's operation block (edmm_encl.S). */
-enum { PUT, GET, EACCEPT, EMODPE, EACCEPTCOPY, ACCEPT_RANGE };
+enum { PUT, GET, EACCEPT, EMODPE, EACCEPTCOPY, ACCEPT_RANGE, EDECCSSA };
 struct op {
-	uint64_t op, addr, value, flags, ret, back;
+	uint64_t op, addr, value, flags, ret, back, cssa;
 };
 
 static struct encl encl;
@@ -118,12 +118,12 @@ static void call(const char *step, uint64_t tcs, struct op *op, unsigned int lea
 		printf(" value +%#lx", (unsigned long)off(op->value));
 	else
 		printf(" value %#lx", (unsigned long)op->value);
-	printf(" ret %lu\n", (unsigned long)op->ret);
+	printf(" ret %lu cssa %lu\n", (unsigned long)op->ret, (unsigned long)op->cssa);
 }
 
 static void do_op(const char *step, uint64_t tcs, uint64_t kind, uint64_t addr, uint64_t value, uint64_t flags)
 {
-	struct op op = { kind, encl.base + addr, value, flags, 0, 0 };
+	struct op op = { kind, encl.base + addr, value, flags, 0, 0, 0 };
 	call(step, tcs, &op, 2);
 }
 
@@ -132,7 +132,7 @@ static struct op pending_op[2];
 
 static void do_op_aex(const char *step, int t, uint64_t kind, uint64_t addr, uint64_t value, uint64_t flags)
 {
-	pending_op[t] = (struct op){ kind, encl.base + addr, value, flags, 0, 0 };
+	pending_op[t] = (struct op){ kind, encl.base + addr, value, flags, 0, 0, 0 };
 	call(step, t ? TCS1 : TCS0, &pending_op[t], 2);
 }
 
@@ -215,7 +215,7 @@ static void scenario_pte_signal(void)
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
 	sigaction(SIGSEGV, &sa, NULL);
 	protect("mprotect R", DATA2, PAGE, PROT_READ);
-	struct op op = { PUT, encl.base + DATA2, MAGIC2, 0, 0, 0 };
+	struct op op = { PUT, encl.base + DATA2, MAGIC2, 0, 0, 0, 0 };
 	enclu_eenter(encl.base + TCS0, (uint64_t)&op, 0);
 	printf("put returned\n");
 	do_op("get", TCS0, GET, DATA2, 0, 0);
@@ -295,6 +295,19 @@ static void scenario_errors(void)
 	printf("restrict bad pointer: ret %ld errno %d\n", ret, ret ? errno : 0);
 }
 
+/* AEX-Notify (the enclave and its TCS opted in): after an AEX, ERESUME
+ * enters the enclave at OENTRY with CSSA 1 instead of resuming; the
+ * enclave pops the frame with EDECCSSA and leaves; a second EDECCSSA at
+ * CSSA 0 is #GP. */
+static void scenario_aexnotify(void)
+{
+	do_op_aex("get unmapped", 0, GET, DYN, 0, 0);
+	pending_op[0].op = EDECCSSA;
+	eresume("eresume", 0);
+	do_op("get", TCS0, GET, DATA2, 0, 0);
+	do_op("edeccssa", TCS0, EDECCSSA, 0, 0, 0);
+}
+
 /* What an SGX1 machine answers. */
 static void scenario_sgx1(void)
 {
@@ -336,6 +349,8 @@ int main(int argc, char **argv)
 		scenario_sdk();
 	else if (!strcmp(s, "errors"))
 		scenario_errors();
+	else if (!strcmp(s, "aexnotify"))
+		scenario_aexnotify();
 	else if (!strcmp(s, "sgx1"))
 		scenario_sgx1();
 	else {

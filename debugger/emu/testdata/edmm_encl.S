@@ -10,9 +10,11 @@
 #define FLAGS	24
 #define RET	32
 #define BACK	40
+#define CSSA	48
 	.text
 entry:
 	mov	%rcx, BACK(%rdi)
+	mov	%rax, CSSA(%rdi)		/* EENTER's RAX: the TCS's CSSA */
 	mov	OP(%rdi), %rax
 	cmp	$0, %rax
 	je	op_put
@@ -26,6 +28,8 @@ entry:
 	je	op_eacceptcopy
 	cmp	$5, %rax
 	je	op_accept_range
+	cmp	$6, %rax
+	je	op_edeccssa
 	jmp	out
 op_put:					/* *ADDR = VALUE */
 	mov	ADDR(%rdi), %rbx
@@ -83,6 +87,10 @@ op_accept_range:			/* EACCEPT VALUE pages from ADDR; VALUE = pages accepted */
 	jmp	1b
 2:	mov	%rax, RET(%rdi)
 	mov	%r9, VALUE(%rdi)
+	jmp	out
+op_edeccssa:				/* EDECCSSA */
+	mov	$9, %eax
+	.byte	0x0f, 0x01, 0xd7
 	jmp	out
 out:
 	mov	BACK(%rdi), %rbx
