@@ -275,8 +275,10 @@ func TestEDMMPTEPermissions(t *testing.T) {
 		"mprotect RW: ret 0 errno 0",
 		"eresume: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
 		"get: ret 0 function 4 value 0x8877665544332211 ret 0 cssa 0",
+		"mprotect both TCS RW: ret 0 errno 0",
+		"put tcs: ret 0 function 3 vector 14 errcd 0x8007 addr +0x3000 value 0x1122334455667788 ret 0 cssa 0",
 	})
-	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x7 +0x8000 vdso-fixup"; got != want {
+	if got, want := strings.Join(r.aexes(), "; "), "#PF 0x7 +0x8000 vdso-fixup; #PF 0x8007 +0x3010 vdso-fixup"; got != want {
 		t.Errorf("AEXs %q, want %q", got, want)
 	}
 }
@@ -298,9 +300,15 @@ func TestEDMMPTEPermissionsSignal(t *testing.T) {
 }
 
 func TestEDMMDump(t *testing.T) {
+	if dir := os.Getenv("EDMM_WRITE"); dir != "" {
+		buildEDMM(t)
+		blob, sig := writeEDMM(t, dir, os.Getenv("EDMM_AEXNOTIFY") != "")
+		t.Logf("%s %s %s", edmmBin, blob, sig)
+		return
+	}
 	s := os.Getenv("EDMM_DUMP")
 	if s == "" {
-		t.Skip("set EDMM_DUMP=scenario[,cpu] to print a run")
+		t.Skip("set EDMM_DUMP=scenario[,cpu] to print a run, or EDMM_WRITE=DIR to write the host's blob and SIGSTRUCT there")
 	}
 	sc, cpu, _ := strings.Cut(s, ",")
 	r := runEDMMWith(t, CPUModel(cpu), sc, os.Getenv("EDMM_AEXNOTIFY") != "")

@@ -193,6 +193,10 @@ static void scenario_pte(void)
 	protect("mprotect RW", DATA2, PAGE, PROT_READ | PROT_WRITE);
 	eresume("eresume", 0);
 	do_op("get", TCS0, GET, DATA2, 0, 0);
+	/* One mprotect over two mappings (each TCS is its own): the kernel
+	 * applies it, the EPCM still keeps enclave code off the TCS. */
+	protect("mprotect both TCS RW", TCS0, 2 * PAGE, PROT_READ | PROT_WRITE);
+	do_op_aex("put tcs", 0, PUT, TCS1 + 0x10, MAGIC, 0);
 }
 
 /* The same through the host's own ENCLU and a SIGSEGV handler that gives
