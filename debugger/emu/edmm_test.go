@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgxdbg/sgxdbg/coredump"
 	"github.com/sgxdbg/sgxdbg/debugger/ptrace"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 	"github.com/sgxdbg/sgxdbg/sgx"
@@ -146,6 +147,26 @@ type edmmRun struct {
 	reads    []string      // EDBGRD of the first changed page at each pages-changed event
 	// aexNotify is the AEXNOTIFY byte of the SSA frame each AEX wrote.
 	aexNotify []byte
+	cores     [][]byte // a core file written at each AEX
+}
+
+// coreSource is what coredump.Write reads, at an event of a running
+// emulator (tracer thread only).
+type coreSource struct {
+	em *Emulator
+	ev Event
+}
+
+func (c coreSource) Event() target.Event          { return c.ev }
+func (c coreSource) Pending() target.Delivery     { return c.ev.Delivery }
+func (c coreSource) Enclaves() []EnclaveInfo      { return c.em.Enclaves() }
+func (c coreSource) Threads() []target.ThreadInfo { return c.em.Threads() }
+func (c coreSource) ReadEnclave(buf []byte, addr uint64) (int, error) {
+	return c.em.ReadEnclave(c.ev.Pid, buf, addr)
+}
+func (c coreSource) Regs() (target.Regs, error) {
+	r, err := ptrace.GetRegs(c.ev.Tid)
+	return target.Regs(r), err
 }
 
 // runEDMM runs one scenario of edmm.c on the model cpu.
@@ -175,6 +196,11 @@ func runEDMMWith(t *testing.T, cpu CPUModel, scenario string, aexNotify bool) ed
 			CPU: cpu, OnEvent: func(ev Event) {
 				r.events = append(r.events, ev)
 				if ev.Kind == EvAEX {
+					var core bytes.Buffer
+					if _, err := coredump.Write(&core, coreSource{em, ev}, coredump.Options{}); err != nil {
+						t.Errorf("core file at %v: %v", ev, err)
+					}
+					r.cores = append(r.cores, core.Bytes())
 					// SSA frame ev.SSA's AEXNOTIFY byte (GPRSGX offset 167).
 					var b [1]byte
 					ossa := map[uint64]uint64{0x2000: 0x4000, 0x3000: 0x6000}[ev.TCS-ev.Enclave] // edmmPages
@@ -340,6 +366,29 @@ func TestEDMMAugment(t *testing.T) {
 	// EDBGRD refuses a PENDING page (SDM EDBGRD: SGX_PAGE_NOT_DEBUGGABLE).
 	if got, want := strings.Join(r.reads, " "), "SGX_PAGE_NOT_DEBUGGABLE ok"; got != want {
 		t.Errorf("EDBGRD after each change: %q, want %q", got, want)
+	}
+	// A core file written at the AEX keeps the page's state, and not its
+	// bytes (it could not be read).
+	if len(r.cores) != 1 {
+		t.Fatalf("%d core files", len(r.cores))
+	}
+	c, err := coredump.New(bytes.NewReader(r.cores[0]), int64(len(r.cores[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Enclaves) != 1 {
+		t.Fatalf("core enclaves %+v", c.Enclaves)
+	}
+	base := c.Enclaves[0].Base
+	if si, ok := c.Enclaves[0].PageAt(base + 0x10000); !ok || si != sgx.MakeSecinfoFlags(sgx.PageTypeREG, sgx.SecinfoR|sgx.SecinfoW)|sgx.SecinfoPending {
+		t.Errorf("core: page +0x10000 %v %v, want R+W+PENDING+PT_REG", si, ok)
+	}
+	var w [8]byte
+	if _, err := c.ReadMemory(w[:], base+0x10000); err == nil {
+		t.Error("core: the PENDING page's bytes were read")
+	}
+	if _, err := c.ReadMemory(w[:], base+0x8000); err != nil {
+		t.Errorf("core: a REG page: %v", err)
 	}
 }
 
