@@ -228,9 +228,8 @@ func TestMalformedIoctls(t *testing.T) {
 		{"add-unmapped-arg", unix.EFAULT},
 		{"add-pages", 0},
 		{"add-same-offset", unix.EBUSY},
-		// The default model reports SGX2, whose ioctls are not emulated:
-		// ENOTTY, as from a kernel before 6.0 (sgx1 answers ENODEV).
-		// sgx_ioc_sgx2_ready: the enclave is not initialized yet.
+		// The default model reports SGX2; sgx_ioc_sgx2_ready answers
+		// EINVAL: the enclave is not initialized yet.
 		{"restrict-permissions", unix.EINVAL},
 		{"modify-types", unix.EINVAL},
 		{"remove-pages", unix.EINVAL},
