@@ -548,3 +548,44 @@ func TestEDMMAEXNotify(t *testing.T) {
 		t.Errorf("SSA AEXNOTIFY bytes without AEX-Notify %v, want [0 0]", got)
 	}
 }
+
+// A TCS added after EINIT (the kernel selftest tcs_create): committed and
+// filled as a regular page, made a TCS by MODIFY_TYPES and EACCEPT
+// (TCS|MODIFIED), entered (an eenter on it), closed to enclave code (an
+// EPCM #PF writing it), then trimmed and removed with its SSA pages.
+func TestEDMMTCSCreate(t *testing.T) {
+	r := runEDMM(t, CPUSGX2, "tcs-create")
+	checkLines(t, r.out, []string{
+		"mmap +0x10000: ok",
+		"commit: ret 0 function 4 value 0x3 ret 0 cssa 0",
+		"ossa: ret 0 function 4 value 0x12000 ret 0 cssa 0",
+		"nssa: ret 0 function 4 value 0x200000000 ret 0 cssa 0",
+		"ofsbasgx: ret 0 function 4 value 0x1000 ret 0 cssa 0",
+		"ogsbasgx: ret 0 function 4 value 0x1000 ret 0 cssa 0",
+		"modt tcs: ret 0 errno 0 result 0 count 0x1000",
+		"eaccept tcs: ret 0 function 4 value 0 ret 0 cssa 0",
+		"enter new tcs: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
+		"get: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",
+		"write new tcs: ret 0 function 3 vector 14 errcd 0x8007 addr +0x11000 value 0 ret 0 cssa 0",
+		"trim: ret 0 errno 0 result 0 count 0x3000",
+		"accept trim: ret 0 function 4 value 0x3 ret 0 cssa 0",
+		"remove: ret 0 errno 0 count 0x3000",
+	})
+	var tcs []string
+	for _, e := range r.events {
+		if e.Kind == EvEENTER {
+			tcs = append(tcs, fmt.Sprintf("%#x", e.TCS-e.Enclave))
+		}
+	}
+	if got := strings.Join(tcs, " "); !strings.Contains(got, "0x11000") {
+		t.Errorf("EENTERs on TCS %s, none on the new one at +0x11000", got)
+	}
+	if got, want := strings.Join(r.changes()[6:8], "; "), "EMODT +0x11000 0x1000 MODIFIED+PT_TCS; EACCEPT +0x11000 0x1000 PT_TCS"; got != want {
+		t.Errorf("pages-changed %q, want %q", got, want)
+	}
+	for _, p := range r.enclaves[0].Pages {
+		if p.Offset >= 0x10000 {
+			t.Errorf("page +%#x left after REMOVE_PAGES: %v", p.Offset, p.Secinfo)
+		}
+	}
+}

@@ -299,6 +299,28 @@ static void scenario_errors(void)
 	printf("restrict bad pointer: ret %ld errno %d\n", ret, ret ? errno : 0);
 }
 
+/* A thread added after EINIT (the kernel selftest tcs_create): three pages
+ * committed, one filled as a TCS while it is a regular page, then made a
+ * TCS with MODIFY_TYPES and EACCEPT, entered, and trimmed again. */
+static void scenario_tcs_create(void)
+{
+	const uint64_t tcs = DYN + PAGE, ssa = DYN + 2 * PAGE;
+	map_dyn(DYN, 4 * PAGE, PROT_READ | PROT_WRITE);
+	do_op("commit", TCS0, ACCEPT_RANGE, tcs, 3, SECINFO_R | SECINFO_W | SECINFO_REG | SECINFO_PENDING);
+	do_op("ossa", TCS0, PUT, tcs + 16, ssa, 0);
+	do_op("nssa", TCS0, PUT, tcs + 24, 2UL << 32, 0);
+	do_op("ofsbasgx", TCS0, PUT, tcs + 48, DATA, 0);
+	do_op("ogsbasgx", TCS0, PUT, tcs + 56, DATA, 0);
+	modify_types("modt tcs", tcs, PAGE, 1);
+	do_op("eaccept tcs", TCS0, EACCEPT, tcs, 0, SECINFO_TCS | SECINFO_MODIFIED);
+	do_op("enter new tcs", tcs, PUT, DATA2, MAGIC, 0);
+	do_op("get", TCS0, GET, DATA2, 0, 0);
+	do_op_aex("write new tcs", 0, PUT, tcs + 16, 0, 0);
+	modify_types("trim", tcs, 3 * PAGE, 4);
+	do_op("accept trim", TCS1, ACCEPT_RANGE, tcs, 3, SECINFO_TRIM | SECINFO_MODIFIED);
+	remove_pages("remove", tcs, 3 * PAGE, 0);
+}
+
 /* AEX-Notify (the enclave and its TCS opted in): after an AEX, ERESUME
  * enters the enclave at OENTRY with CSSA 1 instead of resuming; the
  * enclave pops the frame with EDECCSSA and leaves; a second EDECCSSA at
@@ -353,6 +375,8 @@ int main(int argc, char **argv)
 		scenario_sdk();
 	else if (!strcmp(s, "errors"))
 		scenario_errors();
+	else if (!strcmp(s, "tcs-create"))
+		scenario_tcs_create();
 	else if (!strcmp(s, "aexnotify"))
 		scenario_aexnotify();
 	else if (!strcmp(s, "sgx1"))
