@@ -351,6 +351,7 @@ func TestEDMMAugment(t *testing.T) {
 	r := runEDMM(t, CPUSGX2, "augment")
 	checkLines(t, r.out, []string{
 		"mmap +0x10000: ok",
+		"maps +0x10000: rw-s /dev/sgx_enclave",
 		"put: ret 0 function 3 vector 14 errcd 0x8007 addr +0x10000 value 0x1122334455667788 ret 0 cssa 0",
 		"eaccept: ret 0 function 4 value 0 ret 0 cssa 0",
 		"eresume: ret 0 function 4 value 0x1122334455667788 ret 0 cssa 0",

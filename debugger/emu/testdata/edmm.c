@@ -182,6 +182,25 @@ static void map_dyn(uint64_t offset, uint64_t length, int prot)
 	printf("mmap +%#lx: %s\n", (unsigned long)offset, p == MAP_FAILED ? strerror(errno) : "ok");
 }
 
+/* maps prints the permissions and name /proc/self/maps gives the page at
+ * offset. */
+static void maps(uint64_t offset)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	uint64_t a = encl.base + offset;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		char perms[8], path[256] = "";
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &start, &end, perms, path) >= 3 && a >= start && a < end) {
+			printf("maps +%#lx: %s %s\n", (unsigned long)offset, perms, path);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 /* Item: PTE rights after EINIT, through the vDSO. */
 static void scenario_pte(void)
 {
@@ -229,6 +248,7 @@ static void scenario_pte_signal(void)
 static void scenario_augment(void)
 {
 	map_dyn(DYN, PAGE, PROT_READ | PROT_WRITE);
+	maps(DYN);
 	do_op_aex("put", 0, PUT, DYN, MAGIC, 0);
 	do_op("eaccept", TCS1, EACCEPT, DYN, 0, SECINFO_R | SECINFO_W | SECINFO_REG | SECINFO_PENDING);
 	eresume("eresume", 0);
