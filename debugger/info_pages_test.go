@@ -30,3 +30,20 @@ func TestChangedPages(t *testing.T) {
 		t.Errorf("text:\n%s", txt)
 	}
 }
+
+// info cpu reads SGX1, SGX2 and EDECCSSA from CPUID.(12H,0).EAX.
+func TestCPUResultLeaves(t *testing.T) {
+	c := target.CPU{Model: "sgx2", CPUIDMethod: "faulting", Leaf12: [][4]uint32{{0x803, 1, 0, 0x241f}, {0x4b6, 0, 7, 0}, {}}}
+	r := cpuResult(c)
+	if !r.SGX1 || !r.SGX2 || !r.EDECCSSA || uint64(r.Attributes) != 0x4b6 {
+		t.Errorf("%+v", r)
+	}
+	if txt := r.Text(); !strings.HasPrefix(txt, "cpu sgx2: SGX1 true SGX2 true EDECCSSA true, CPUID caught by faulting") ||
+		!strings.Contains(txt, "attributes 0x4b6 (DEBUG+MODE64BIT+PROVISIONKEY+EINITTOKENKEY+KSS+AEXNOTIFY)") {
+		t.Errorf("text:\n%s", txt)
+	}
+	c.Leaf12[0][0] = 1
+	if r := cpuResult(c); r.SGX2 || r.EDECCSSA {
+		t.Errorf("sgx1: %+v", r)
+	}
+}
