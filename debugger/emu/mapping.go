@@ -118,12 +118,18 @@ func (e *enclave) unmap(start, length uint64) {
 }
 
 func (e *enclave) eachPage(start, end uint64, f func(*epcPage)) {
+	e.eachPageAt(start, end, func(_ uint64, p *epcPage) { f(p) })
+}
+
+// eachPageAt calls f with the address and EPCM entry of each page in
+// [start,end) that has one.
+func (e *enclave) eachPageAt(start, end uint64, f func(uint64, *epcPage)) {
 	if !e.created {
 		return
 	}
 	for a := max(start, e.base()); a < end && a < e.base()+e.size(); a += sgx.PageSize {
 		if p := e.pages[a-e.base()]; p != nil {
-			f(p)
+			f(a, p)
 		}
 	}
 }
@@ -224,16 +230,31 @@ func (em *Emulator) sysMprotect(th *thread, r *ptrace.Regs, e *enclave) error {
 				return nil
 			}
 			e.reprotect(start, end, prot)
-			var err error
-			e.eachPage(start, end, func(p *epcPage) {
-				if p.mapped {
-					p.prot, p.active = prot, true
-					if err == nil {
-						err = em.revoke(th, e, p)
-					}
+			// The tracee's pages now have prot. Keep that where the page was
+			// touched and the EPCM allows as much; close the others again
+			// (one mprotect per run of them), so that their next touch is
+			// seen.
+			var runs []mapping
+			e.eachPageAt(start, end, func(addr uint64, p *epcPage) {
+				if !p.mapped {
+					return
+				}
+				p.prot, p.active = prot, p.touched && p.effectiveProt() == prot
+				if p.active {
+					return
+				}
+				if n := len(runs); n > 0 && runs[n-1].end == addr {
+					runs[n-1].end += sgx.PageSize
+				} else {
+					runs = append(runs, mapping{addr, addr + sgx.PageSize, unix.PROT_NONE})
 				}
 			})
-			return err
+			for _, m := range runs {
+				if _, err := th.proc.mem.InjectSyscall(th.tid, th.proc.scratch+ptrace.ScratchSyscall, unix.SYS_MPROTECT, m.start, m.end-m.start, unix.PROT_NONE); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return em.resume(th, 0)
 	}
@@ -260,24 +281,11 @@ func (em *Emulator) activate(th *thread, p *epcPage, addr uint64) error {
 	return nil
 }
 
-// revoke makes an accessible page inaccessible in the tracee again, after
-// its EPCM entry changed (EMODPR, EMODT, EACCEPT, EMODPE, EACCEPTCOPY, the
-// removal of the page): its next touch applies the new rights. The PTE
-// stays present, as the driver zaps none of them for EMODPR.
-func (em *Emulator) revoke(th *thread, e *enclave, p *epcPage) error {
-	if !p.active {
-		return nil
-	}
-	var off uint64
-	for o, q := range e.pages {
-		if q == p {
-			off = o
-			break
-		}
-	}
-	return em.revokeAt(th, p, e.base()+off)
-}
-
+// revokeAt makes an accessible page inaccessible in the tracee again,
+// after its EPCM entry changed (EMODPR, EMODT, EACCEPT, EMODPE,
+// EACCEPTCOPY, the removal of the page) or the kernel applied a host
+// mprotect to it: its next touch applies the new rights. The PTE stays
+// present, as the driver zaps none for EMODPR.
 func (em *Emulator) revokeAt(th *thread, p *epcPage, addr uint64) error {
 	if !p.active {
 		return nil
