@@ -45,11 +45,11 @@ func udInfo(rip uint64) aexInfo {
 func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	e, tcsAddr := th.encl, th.tcs
 	th.debugStep = false
-	t, err := e.tcs(tcsAddr)
+	t, err := e.currentTCS(tcsAddr)
 	if err != nil {
 		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}
-	frame, _, err := e.ssaFrame(t, t.CSSA)
+	frame, _, err := e.frameOf(t, t.CSSA)
 	if err != nil {
 		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}

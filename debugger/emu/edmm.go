@@ -255,7 +255,7 @@ func allZero(b []byte) bool {
 // No flags are affected.
 func (em *Emulator) edeccssa(th *thread, r *ptrace.Regs) error {
 	e := th.encl
-	t, err := e.tcs(th.tcs)
+	t, err := e.currentTCS(th.tcs)
 	if err != nil {
 		return err
 	}

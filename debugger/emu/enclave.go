@@ -132,7 +132,19 @@ func (e *enclave) tcs(addr uint64) (sgx.TCS, error) {
 	if p == nil || p.secinfo.PageType() != sgx.PageTypeTCS || p.secinfo&(sgx.SecinfoPending|sgx.SecinfoModified) != 0 {
 		return t, fmt.Errorf("%#x is not a TCS page of enclave %#x", addr, e.base())
 	}
+	return e.currentTCS(addr)
+}
+
+// currentTCS decodes the TCS a thread inside the enclave runs on. The
+// processor keeps using it whatever happened to its EPCM entry since the
+// thread entered (the host may have changed its type with EMODT): no EPCM
+// check is made.
+func (e *enclave) currentTCS(addr uint64) (sgx.TCS, error) {
+	var t sgx.TCS
 	off := addr - e.base()
+	if !e.contains(addr) || addr&(sgx.PageSize-1) != 0 {
+		return t, fmt.Errorf("TCS %#x is not a page of enclave %#x", addr, e.base())
+	}
 	if err := t.UnmarshalBinary(e.mem[off : off+sgx.TCSSize]); err != nil {
 		return t, fmt.Errorf("TCS at %#x: %w", addr, err)
 	}
@@ -160,16 +172,27 @@ func (e *enclave) putTCS32(tcs uint64, field int, v uint32) {
 // ssaFrame returns the bytes of SSA frame i of t, checking that every page
 // of it is a RW REG page (EENTER/ERESUME raise #PF otherwise).
 func (e *enclave) ssaFrame(t sgx.TCS, i uint32) ([]byte, uint64, error) {
-	frameBytes := uint64(e.secs.SSAFrameSize) * sgx.PageSize
-	off := t.OSSA + uint64(i)*frameBytes
-	if off+frameBytes > e.size() || off+frameBytes < off {
-		return nil, 0, fmt.Errorf("SSA frame %d at offset %#x outside ELRANGE", i, off)
+	frame, addr, err := e.frameOf(t, i)
+	if err != nil {
+		return nil, 0, err
 	}
-	for p := off; p < off+frameBytes; p += sgx.PageSize {
+	for p := addr - e.base(); p < addr-e.base()+uint64(len(frame)); p += sgx.PageSize {
 		pg := e.pages[p]
 		if pg == nil || epcmProt(pg.secinfo)&(unix.PROT_READ|unix.PROT_WRITE) != unix.PROT_READ|unix.PROT_WRITE {
 			return nil, 0, fmt.Errorf("SSA frame %d page at offset %#x is not a RW REG page", i, p)
 		}
+	}
+	return frame, addr, nil
+}
+
+// frameOf returns the bytes of SSA frame i of t with no EPCM check: the
+// frame an AEX writes was checked when the thread entered, and the
+// processor writes it whatever the host did to its pages since.
+func (e *enclave) frameOf(t sgx.TCS, i uint32) ([]byte, uint64, error) {
+	frameBytes := uint64(e.secs.SSAFrameSize) * sgx.PageSize
+	off := t.OSSA + uint64(i)*frameBytes
+	if off+frameBytes > e.size() || off+frameBytes < off {
+		return nil, 0, fmt.Errorf("SSA frame %d at offset %#x outside ELRANGE", i, off)
 	}
 	return e.mem[off : off+frameBytes], e.base() + off, nil
 }
