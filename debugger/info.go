@@ -41,6 +41,20 @@ type EnclaveView struct {
 	// CPUIDRewritten names each CPUID the emulator rewrote to UD2 (only on
 	// a CPU without CPUID faulting).
 	CPUIDRewritten []string `json:"cpuid_rewritten,omitempty"`
+	// ChangedPages lists the pages SGX2 changed whose EPCM state is not
+	// plain (PENDING, MODIFIED, PR or PT_TRIM): "0x10000 R+W+PENDING+PT_REG".
+	ChangedPages []string `json:"changed_pages,omitempty"`
+}
+
+// changedPages names the pages of e in an SGX2 state.
+func changedPages(e target.EnclaveInfo) []string {
+	var out []string
+	for _, p := range e.Pages {
+		if p.Secinfo&(sgx.SecinfoPending|sgx.SecinfoModified|sgx.SecinfoPR) != 0 || p.Secinfo.PageType() == sgx.PageTypeTRIM {
+			out = append(out, fmt.Sprintf("%#x %v", e.Base+p.Offset, p.Secinfo))
+		}
+	}
+	return out
 }
 
 // EnclavesResult lists enclaves and their TCS.
@@ -65,6 +79,9 @@ func (r *EnclavesResult) Text() string {
 		b.WriteString("\n")
 		for _, site := range e.CPUIDRewritten {
 			fmt.Fprintf(&b, "  CPUID rewritten to UD2 at %s\n", site)
+		}
+		for _, p := range e.ChangedPages {
+			fmt.Fprintf(&b, "  page %s\n", p)
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -129,7 +146,8 @@ func (s *Session) viewEnclaves(st target.Stop) (Result, error) {
 	for _, e := range st.Enclaves() {
 		v := EnclaveView{Base: Hex(e.Base), Size: Hex(e.Size), SSAFrameSize: e.SSAFrameSize, MiscSelect: Hex(e.MiscSelect),
 			Attributes: Hex(e.Attributes.Flags), AttrNames: e.Attributes.Flags.String(), XFRM: Hex(e.Attributes.XFRM),
-			MRENCLAVE: e.MRENCLAVE, MRSIGNER: e.MRSIGNER, Initialized: e.Initialized, TCS: s.tcsViews(st, e)}
+			MRENCLAVE: e.MRENCLAVE, MRSIGNER: e.MRSIGNER, Initialized: e.Initialized, TCS: s.tcsViews(st, e),
+			ChangedPages: changedPages(e)}
 		im := s.Image(e.Base)
 		if im != nil {
 			v.Image = im.Path

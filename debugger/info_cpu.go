@@ -23,6 +23,7 @@ type CPUResult struct {
 	Leaf12      [][]Hex  `json:"leaf12"` // per subleaf: EAX, EBX, ECX, EDX
 	SGX1        bool     `json:"sgx1"`
 	SGX2        bool     `json:"sgx2"`
+	EDECCSSA    bool     `json:"edeccssa"` // AEX-Notify's leaf
 	MiscSelect  Hex      `json:"miscselect"`
 	Attributes  Hex      `json:"attributes"`
 	XFRM        Hex      `json:"xfrm"`
@@ -44,6 +45,7 @@ func cpuResult(c target.CPU) *CPUResult {
 		switch i {
 		case 0:
 			r.SGX1, r.SGX2, r.MiscSelect = l[0]&sgx.CPUIDSGX1 != 0, l[0]&sgx.CPUIDSGX2 != 0, Hex(l[1])
+			r.EDECCSSA = l[0]&sgx.CPUIDSGXEDECCSSA != 0
 		case 1:
 			r.Attributes, r.XFRM = Hex(uint64(l[1])<<32|uint64(l[0])), Hex(uint64(l[3])<<32|uint64(l[2]))
 		default:
@@ -58,7 +60,7 @@ func cpuResult(c target.CPU) *CPUResult {
 // Text renders the model, the CPUID method and the SGX leaves.
 func (r *CPUResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cpu %s: SGX1 %v SGX2 %v, CPUID caught by %s", r.Model, r.SGX1, r.SGX2, r.CPUIDMethod)
+	fmt.Fprintf(&b, "cpu %s: SGX1 %v SGX2 %v EDECCSSA %v, CPUID caught by %s", r.Model, r.SGX1, r.SGX2, r.EDECCSSA, r.CPUIDMethod)
 	if r.CPUIDMethod == "faulting" {
 		fmt.Fprintf(&b, " (%d host CPUIDs answered)\n", r.HostCPUIDs)
 	} else {

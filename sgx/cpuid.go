@@ -28,6 +28,7 @@ type EPCSection struct {
 // SGXCPUID is what an SGX processor reports in CPUID leaf 12H.
 type SGXCPUID struct {
 	SGX2            bool
+	EDECCSSA        bool           // ENCLU[EDECCSSA], for AEX-Notify (with ATTRIBUTES.AEXNOTIFY)
 	MiscSelect      MiscSelect     // MISCSELECT bits ECREATE accepts
 	Attributes      AttributeFlags // ATTRIBUTES.FLAGS bits ECREATE accepts
 	XFRM            uint64         // XFRM bits ECREATE accepts
@@ -73,6 +74,9 @@ func (c *SGXCPUID) Leaf12(subleaf uint32) [4]uint32 {
 		eax := uint32(CPUIDSGX1)
 		if c.SGX2 {
 			eax |= CPUIDSGX2
+		}
+		if c.EDECCSSA {
+			eax |= CPUIDSGXEDECCSSA
 		}
 		return [4]uint32{eax, uint32(c.MiscSelect), 0, uint32(c.MaxEnclaveLog64)<<8 | uint32(c.MaxEnclaveLog32)}
 	case 1:

@@ -26,7 +26,11 @@ func TestLeaf12(t *testing.T) {
 			t.Errorf("subleaf %d: %#x, want %#x", tc.sub, got, tc.want)
 		}
 	}
-	c.SGX2 = false
+	c.EDECCSSA = true
+	if got := c.Leaf12(0)[0]; got != 0x803 {
+		t.Errorf("SGX2 and EDECCSSA: EAX %#x, want 0x803", got)
+	}
+	c.SGX2, c.EDECCSSA = false, false
 	if got := c.Leaf12(0)[0]; got != 1 {
 		t.Errorf("SGX1 only: EAX %#x, want 1", got)
 	}

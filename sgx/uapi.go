@@ -56,6 +56,10 @@ var ioctlNames = []intName{
 	{IocEnclaveRemovePages, "SGX_IOC_ENCLAVE_REMOVE_PAGES"},
 }
 
+// Size is the argument size the request number encodes (_IOC_SIZE: bits
+// 29:16).
+func (c Ioctl) Size() int { return int(c>>iocSizeShift) & 0x3fff }
+
 // String returns "SGX_IOC_ENCLAVE_INIT", or "ioctl(0x…)" for another number.
 func (c Ioctl) String() string {
 	for _, n := range ioctlNames {

@@ -35,6 +35,12 @@ func TestIoctlNumbers(t *testing.T) {
 	if s := Ioctl(0x5401).String(); s != "ioctl(0x5401)" {
 		t.Errorf("Ioctl(TCGETS) = %q", s)
 	}
+	for req, want := range map[uint64]int{IocEnclaveCreate: 8, IocEnclaveAddPages: 48, IocEnclaveRestrictPermissions: 40,
+		IocEnclaveModifyTypes: 40, IocEnclaveRemovePages: 24, 0x5401: 0} {
+		if got := Ioctl(req).Size(); got != want {
+			t.Errorf("Ioctl(%#x).Size() = %d, want %d", req, got, want)
+		}
+	}
 }
 
 // uapiCodec is one ioctl struct: a zero value to decode into, a value with

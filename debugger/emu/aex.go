@@ -45,11 +45,11 @@ func udInfo(rip uint64) aexInfo {
 func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 	e, tcsAddr := th.encl, th.tcs
 	th.debugStep = false
-	t, err := e.tcs(tcsAddr)
+	t, err := e.currentTCS(tcsAddr)
 	if err != nil {
 		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}
-	frame, _, err := e.ssaFrame(t, t.CSSA)
+	frame, _, err := e.frameOf(t, t.CSSA)
 	if err != nil {
 		return fmt.Errorf("AEX on %#x: %w", tcsAddr, err)
 	}
@@ -314,37 +314,106 @@ func (em *Emulator) pageFault(th *thread, r *ptrace.Regs, si *ptrace.Siginfo) (a
 		return a, false, nil
 	}
 	a.si.Code = ptrace.SegvAccErr
-	p := e.page(addr)
-	switch {
-	case p == nil:
-		// No EPC page behind the mapping: the SGX1 driver's fault handler
-		// answers VM_FAULT_SIGBUS.
-		a.sig = unix.SIGBUS
-		a.si = ptrace.Siginfo{Signo: int32(unix.SIGBUS), Code: ptrace.BusAdrErr}
-	case p.secinfo.PageType() != sgx.PageTypeREG:
-		// The page tables allow it (the driver maps a TCS RW and fills the
-		// PTE on the first fault); the EPCM does not.
+	p, fa, err := em.translate(th, e, addr, acc)
+	if fa != nil || err != nil {
+		if fa != nil {
+			fa.rip = r.Rip
+		}
+		return deref(fa), false, err
+	}
+	if epcmAllows(p, acc) {
+		if !p.active {
+			th.retried = 0
+			return a, true, em.activate(th, p, addr)
+		}
+		// Another thread activated the page after this fault was raised:
+		// run the instruction again (once).
+		if th.retried != addr {
+			th.retried = addr
+			return a, true, nil
+		}
+		errcd |= pfP
+	} else {
+		// The page tables allow the access (the driver fills the PTE on
+		// the first fault); the EPCM does not.
 		p.touched = true
 		errcd |= pfP | pfSGX
-	default:
-		if protAllows(p.prot, acc) {
-			if !p.active {
-				th.retried = 0
-				return a, true, em.activate(th, p, addr)
-			}
-			// Another thread activated the page after this fault was
-			// raised: run the instruction again (once).
-			if th.retried != addr {
-				th.retried = addr
-				return a, true, nil
-			}
-		}
-		if p.touched {
-			errcd |= pfP
-		}
 	}
 	a.errcd = errcd
 	return a, false, nil
+}
+
+func deref(a *aexInfo) aexInfo {
+	if a == nil {
+		return aexInfo{}
+	}
+	return *a
+}
+
+// translate is the page-table walk of an enclave access to addr, inside a
+// mapping of e, the way the driver serves its faults: an access the
+// mapping does not allow is an ordinary #PF (P when the PTE is present);
+// an address with no EPC page is EAUGed by the driver's fault handler on
+// an SGX2 processor once the enclave is initialized (a PENDING page that
+// EACCEPT must accept), and answered with SIGBUS otherwise. It returns the
+// page, or the AEX to raise.
+func (em *Emulator) translate(th *thread, e *enclave, addr uint64, acc access) (*epcPage, *aexInfo, error) {
+	errcd := uint32(pfU)
+	switch acc {
+	case accWrite:
+		errcd |= pfW
+	case accExec:
+		errcd |= pfID
+	}
+	a := &aexInfo{vector: sgx.VectorPF, exitType: sgx.ExitHardware, exinfo: true, maddr: addr,
+		sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SegvAccErr}}
+	mprot, ok := e.mapProt(addr)
+	if !ok {
+		a.si.Code = ptrace.SegvMapErr
+		if pagePresent(th.proc.pid, addr) {
+			errcd |= pfP
+			a.si.Code = ptrace.SegvAccErr
+		}
+		a.errcd = errcd
+		return nil, a, nil
+	}
+	p := e.page(addr)
+	if p == nil {
+		if !protAllows(mprot, acc) {
+			a.errcd = errcd
+			return nil, a, nil
+		}
+		if em.model != CPUSGX2 || !e.inited {
+			// No EPC page behind the mapping: sgx_vma_fault answers
+			// VM_FAULT_SIGBUS.
+			a.sig = unix.SIGBUS
+			a.si = ptrace.Siginfo{Signo: int32(unix.SIGBUS), Code: ptrace.BusAdrErr}
+			a.errcd = errcd
+			return nil, a, nil
+		}
+		p = em.eaug(th, e, addr, mprot)
+	}
+	if !protAllows(p.prot, acc) {
+		if p.touched {
+			errcd |= pfP
+		}
+		a.errcd = errcd
+		return nil, a, nil
+	}
+	return p, nil, nil
+}
+
+// epcmAllows is the EPCM check of an enclave access to a page the page
+// tables let through.
+func epcmAllows(p *epcPage, acc access) bool {
+	ep := epcmProt(p.secinfo)
+	switch acc {
+	case accWrite:
+		return ep&unix.PROT_WRITE != 0
+	case accExec:
+		return ep&unix.PROT_EXEC != 0
+	}
+	return ep&unix.PROT_READ != 0
 }
 
 func protAllows(prot int, acc access) bool {

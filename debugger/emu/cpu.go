@@ -17,8 +17,9 @@ const (
 	// CPUSGX1 has the SGX1 leaves only: SGX2's ioctls answer ENODEV, as
 	// the kernel answers them on such a processor.
 	CPUSGX1 CPUModel = "sgx1"
-	// CPUSGX2 also reports SGX2 (EAUG, EACCEPT, EMODPE, EMODPR, EMODT), as
-	// current server processors do. The default.
+	// CPUSGX2 also reports SGX2 (EAUG, EACCEPT, EMODPE, EMODPR, EMODT) and
+	// AEX-Notify (ATTRIBUTES.AEXNOTIFY, EDECCSSA), as current server
+	// processors do. The default.
 	CPUSGX2 CPUModel = "sgx2"
 )
 
@@ -80,8 +81,9 @@ func ParseSize(s string) (uint64, error) {
 
 // sgxCPUID is leaf 12H of the emulated processor. MISCSELECT: EXINFO
 // only (no CET, so no CPINFO). ATTRIBUTES: DEBUG, MODE64BIT, PROVISIONKEY
-// and EINITTOKENKEY, and KSS on the SGX2 model (as on the server processors
-// that have SGX2); not AEXNOTIFY, whose EDECCSSA leaf is not emulated.
+// and EINITTOKENKEY; on the SGX2 model also KSS and AEXNOTIFY with the
+// EDECCSSA leaf (as on the server processors that have SGX2, AEX-Notify
+// since their 2023 microcode).
 // XFRM: what this machine's XCR0 enables. Maximum enclave sizes: 2^31 and
 // 2^36 bytes, as Skylake reports them (SDM example, EDX = 0x241f).
 func sgxCPUID(model CPUModel, epcSize, xcr0 uint64) sgx.SGXCPUID {
@@ -95,7 +97,8 @@ func sgxCPUID(model CPUModel, epcSize, xcr0 uint64) sgx.SGXCPUID {
 		EPC:             []sgx.EPCSection{{Base: EPCBase, Size: epcSize}},
 	}
 	if c.SGX2 {
-		c.Attributes |= sgx.AttrKSS
+		c.Attributes |= sgx.AttrKSS | sgx.AttrAEXNotify
+		c.EDECCSSA = true
 	}
 	return c
 }

@@ -213,7 +213,7 @@ func TestCPUIDAnswer(t *testing.T) {
 	if got := em.cpuidAnswer(0, 0); got[0] < 0x12 {
 		t.Errorf("leaf 0: max basic leaf %#x", got[0])
 	}
-	want12 := [][4]uint32{{0x3, 0x1, 0, 0x241f}, {0xb6, 0, 0x7, 0}, {0x80000001, 0, 0x10000001, 0}, {}, {}}
+	want12 := [][4]uint32{{0x803, 0x1, 0, 0x241f}, {0x4b6, 0, 0x7, 0}, {0x80000001, 0, 0x10000001, 0}, {}, {}}
 	for sub, want := range want12 {
 		if got := em.cpuidAnswer(0x12, uint32(sub)); got != want {
 			t.Errorf("leaf 12H subleaf %d: %#x, want %#x", sub, got, want)
@@ -227,8 +227,10 @@ func TestCPUIDAnswer(t *testing.T) {
 
 // Which ENCLU leaves exist follows the model (SDM ENCLU operation: an
 // undefined leaf is #GP(0)); outside an enclave only EENTER and ERESUME
-// are allowed (#GP(0)); leaves that exist but are not emulated (the SGX2
-// ones on sgx2) are #UD.
+// are allowed (#GP(0)). The SGX2 leaves make their operand checks: the
+// conformance enclave runs them with RBX = its TCS and RCX = the host's
+// return address (EMODPE: RCX outside ELRANGE, #GP(0); EACCEPT: the SECINFO
+// at RBX is on a TCS page, an EPCM #PF).
 func TestENCLULeaves(t *testing.T) {
 	tests := []struct {
 		cpu      CPUModel
@@ -237,18 +239,19 @@ func TestENCLULeaves(t *testing.T) {
 		vector   sgx.Vector // the AEX's (inside) or the enclu-fault's (outside)
 		reason   string     // enclu-fault's, outside
 		line     func(aep uint64) string
+		errcd    uint32 // the AEX's, inside
 	}{
-		{CPUSGX2, "enclu", 6, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
-		{CPUSGX2, "enclu", 5, 6, "", func(aep uint64) string { return fmt.Sprintf("signal 4 code 2 addr %#x at aep rax 3", aep) }},
-		{CPUSGX1, "enclu", 5, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
-		{CPUSGX2, "enclu", 9, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
-		{CPUSGX2, "enclu", 0x20, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }},
-		{CPUSGX2, "enclu-outside", 4, 13, "EEXIT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 4" }},
-		{CPUSGX2, "enclu-outside", 0, 13, "EREPORT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 0" }},
+		{CPUSGX2, "enclu", 6, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }, 0},
+		{CPUSGX2, "enclu", 5, 14, "", nil, 0x8005},
+		{CPUSGX1, "enclu", 5, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }, 0},
+		{CPUSGX2, "enclu", 9, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }, 0},
+		{CPUSGX2, "enclu", 0x20, 13, "", func(uint64) string { return "signal 11 code 128 addr 0 at aep rax 3" }, 0},
+		{CPUSGX2, "enclu-outside", 4, 13, "EEXIT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 4" }, 0},
+		{CPUSGX2, "enclu-outside", 0, 13, "EREPORT outside an enclave", func(uint64) string { return "signal 11 code 128 addr 0 at other rax 0" }, 0},
 		{CPUSGX1, "enclu-outside", 5, 13, "EACCEPT is not an ENCLU leaf of the sgx1 processor",
-			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 5" }},
-		{CPUSGX2, "enclu-outside", 9, 13, "EDECCSSA is not an ENCLU leaf of the sgx2 processor",
-			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 9" }},
+			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 5" }, 0},
+		{CPUSGX2, "enclu-outside", 9, 13, "EDECCSSA outside an enclave",
+			func(uint64) string { return "signal 11 code 128 addr 0 at other rax 9" }, 0},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/%s/%d", tc.cpu, tc.scenario, tc.leaf), func(t *testing.T) {
@@ -256,10 +259,17 @@ func TestENCLULeaves(t *testing.T) {
 			var aep uint64
 			if tc.scenario == "enclu" {
 				aexs := r.find(EvAEX)
-				if len(aexs) != 1 || aexs[0].Vector != tc.vector || aexs[0].RIP != aexs[0].Enclave+conformSyms["at_enclu"] {
-					t.Fatalf("AEX events %+v, want one with vector %d at at_enclu", aexs, tc.vector)
+				if len(aexs) != 1 || aexs[0].Vector != tc.vector || aexs[0].RIP != aexs[0].Enclave+conformSyms["at_enclu"] || aexs[0].ErrCd != tc.errcd {
+					t.Fatalf("AEX events %+v, want one with vector %d, error code %#x at at_enclu", aexs, tc.vector, tc.errcd)
 				}
 				aep = aexs[0].AEP
+				if tc.line == nil {
+					tcs := aexs[0].Enclave + offTCS
+					if aexs[0].MAddr != tcs {
+						t.Errorf("MADDR %#x, want the TCS %#x", aexs[0].MAddr, tcs)
+					}
+					tc.line = func(uint64) string { return fmt.Sprintf("signal 11 code 2 addr %#x at aep rax 3", tcs) }
+				}
 			} else {
 				fs := r.find(EvENCLUFault)
 				if len(fs) != 1 || fs[0].Vector != tc.vector || fs[0].Reason != tc.reason {

@@ -19,6 +19,7 @@ func (e *enclave) debugAccess(addr uint64, write bool) error {
 	dp := target.DebugPage{Enclave: e.base(), Debug: e.secs.Attributes.Flags&sgx.AttrDebug != 0}
 	if p := e.page(addr); p != nil {
 		dp.Present, dp.Type = true, p.secinfo.PageType()
+		dp.Unaccepted = p.secinfo&(sgx.SecinfoPending|sgx.SecinfoModified) != 0
 	}
 	_, err := dp.Span(addr, 8, write)
 	return err
@@ -54,13 +55,13 @@ func (em *Emulator) debugIO(pid int, buf []byte, addr uint64, write bool) (int, 
 			return done, err
 		}
 		off := a - e.base()
-		if p := e.page(a); p.secinfo.PageType() == sgx.PageTypeREG {
+		if p := e.page(a); p.secinfo.PageType() == sgx.PageTypeREG && p.secinfo&(sgx.SecinfoPending|sgx.SecinfoModified) == 0 {
 			// Regular pages take the same rules for every word: the run of
 			// them from here in one go.
 			n := min(uint64(len(buf)-done), sgx.PageSize-off%sgx.PageSize)
 			for next := off - off%sgx.PageSize + sgx.PageSize; n < uint64(len(buf)-done); next += sgx.PageSize {
 				q := e.pages[next]
-				if q == nil || q.secinfo.PageType() != sgx.PageTypeREG || next >= e.size() {
+				if q == nil || q.secinfo.PageType() != sgx.PageTypeREG || q.secinfo&(sgx.SecinfoPending|sgx.SecinfoModified) != 0 || next >= e.size() {
 					break
 				}
 				n = min(uint64(len(buf)-done), n+sgx.PageSize)

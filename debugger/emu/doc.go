@@ -13,11 +13,15 @@
 //     pages (the virtual EPC); the tracer maps the same memfd. ENCLAVE_CREATE,
 //     ADD_PAGES, INIT and PROVISION are answered as the kernel answers them,
 //     with its errno conventions; mmap and mprotect follow the driver's
-//     permission rules. /dev/sgx_enclave and /dev/sgx_provision stat as the
+//     permission rules (vm_max_prot_bits: the EADD SECINFO, RW for a TCS,
+//     RWX for an EAUGed page). On sgx2, RESTRICT_PERMISSIONS (EMODPR),
+//     MODIFY_TYPES (EMODT) and REMOVE_PAGES run with the kernel's checks,
+//     errnos, result codes and count (sgx2ioctl.go). /dev/sgx_enclave and /dev/sgx_provision stat as the
 //     driver's misc character devices (major 10), and /proc/PID/maps of a
 //     host with enclaves names their mappings /dev/sgx_enclave.
 //   - The processor. Options.CPU is sgx1 or sgx2 (the default): CPUID leaf
-//     12H and the SGX2 ioctls follow it. CPUID faulting, which this VM has
+//     12H, the SGX2 leaves and ioctls, and AEX-Notify (EDECCSSA,
+//     ATTRIBUTES.AEXNOTIFY; sgx2 only) follow it. CPUID faulting, which this VM has
 //     (cpuid_fault in /proc/cpuinfo; the kernel answers ENODEV to
 //     arch_prctl(ARCH_SET_CPUID) where the CPU has none), is turned on in
 //     every traced thread after each exec: CPUID in host code is answered
@@ -32,6 +36,11 @@
 //     of these faults at an ENCLU and executes EENTER, ERESUME or EEXIT with
 //     the SDM's checks and effects on the thread's registers and the TCS
 //     and SSA pages.
+//   - SGX2 (edmm.go). An enclave access to a mapped address with no page
+//     is EAUGed as the driver's fault handler does (a zeroed PENDING page);
+//     EACCEPT, EMODPE and EACCEPTCOPY make the SDM's checks and EPCM
+//     changes; EDECCSSA pops an SSA frame for AEX-Notify handlers. Each EPCM
+//     change is an EvPagesChanged event.
 //   - EREPORT and EGETKEY, with the SDM's operand checks (#GP for alignment
 //     and ELRANGE, #PF for the operand's page and EPCM) and error codes,
 //     on an emulated key hierarchy (sgx.KeyHierarchy) made from a 32-byte
@@ -45,10 +54,13 @@
 //     the signal the kernel would send is delivered at the AEP.
 //   - Page tables and the EPCM. Enclave pages start inaccessible in the
 //     host and are made accessible one page at a time on first touch, as
-//     the driver fills page-table entries lazily; so the tracer sees every
-//     first touch, knows which pages have a present PTE (the P bit of a #PF
-//     error code), and keeps TCS pages inaccessible to enclave code (an
-//     EPCM fault, error-code bit 15).
+//     the driver fills page-table entries lazily, with what both the
+//     mapping and the EPCM allow; so the tracer sees every first touch,
+//     knows which pages have a present PTE (the P bit of a #PF error code),
+//     and tells a page-table fault (beyond the mapping: 0x7 for a write to
+//     a present read-only page) from an EPCM fault (error-code bit 15: a
+//     TCS, an EMODPR-restricted, PENDING, MODIFIED or trimmed page). A
+//     change of a page's EPCM entry makes it inaccessible again.
 //   - Illegal instructions. SYSCALL, SYSENTER and INT 0x80 inside an
 //     enclave are caught at their syscall-entry stop (a thread in enclave
 //     mode runs under PTRACE_SYSCALL) and become the #UD AEX; CPUID through
@@ -60,11 +72,11 @@
 //     the kernel vDSO's clock_gettime, gettimeofday, time, getcpu and
 //     clock_getres to it, so the C library keeps its fast paths.
 //
-// Known gaps, all documented in the README: the SGX2 leaves are
-// unsupported (on the sgx2 model an ENCLU with those leaves inside an
-// enclave is reported as #UD, and the SGX2 ioctls answer ENOTTY; leaves the
-// model lacks raise #GP(0) as on hardware); keys and report MACs are not a
-// real processor's; RDTSC runs natively inside enclaves, as SGX2
+// Known gaps, all documented in the README: leaves the model lacks raise
+// #GP(0) as on hardware; SGX2 concurrency (SGX_EPC_PAGE_CONFLICT, ETRACK,
+// the driver's EBUSY/EAGAIN) and EPC paging are not modelled; host code
+// touching a page the EPCM closes gets SIGSEGV instead of abort-page
+// semantics; keys and report MACs are not a real processor's; RDTSC runs natively inside enclaves, as SGX2
 // processors allow; after a SYSCALL in an
 // enclave the SSA holds the RCX and R11 it wrote; host code that touches
 // enclave memory reads the real bytes (hardware gives abort page

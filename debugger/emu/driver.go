@@ -30,6 +30,10 @@ func (em *Emulator) handleSyscall(th *thread) error {
 		return em.sysOpen(th, &r, unix.AT_FDCWD, r.Rdi, r.Rsi)
 	case unix.SYS_IOCTL:
 		if e := pr.fds[int(int32(r.Rdi))]; e != nil && !genericIoctl(uint32(r.Rsi)) {
+			switch req := uint32(r.Rsi); req {
+			case sgx.IocEnclaveRestrictPermissions, sgx.IocEnclaveModifyTypes, sgx.IocEnclaveRemovePages:
+				return em.sysSGX2Ioctl(th, &r, e, req, r.Rdx)
+			}
 			return em.answer(th, &r, em.ioctl(pr, e, uint32(r.Rsi), r.Rdx))
 		}
 	case unix.SYS_MMAP:
@@ -238,13 +242,6 @@ func (em *Emulator) ioctl(pr *process, e *enclave, req uint32, arg uint64) int64
 		return em.ioctlInit(pr, e, arg)
 	case sgx.IocEnclaveProvision:
 		return em.ioctlProvision(pr, e, arg)
-	case sgx.IocEnclaveRestrictPermissions, sgx.IocEnclaveModifyTypes, sgx.IocEnclaveRemovePages:
-		if em.model == CPUSGX1 {
-			return -int64(unix.ENODEV) // sgx_ioc_sgx2_ready on a processor without SGX2
-		}
-		// The SGX2 ioctls are not emulated: on the SGX2 model the driver
-		// answers as kernels before 6.0 (which had no SGX2 ioctls) do.
-		return -int64(unix.ENOTTY)
 	}
 	return -int64(unix.ENOTTY)
 }
@@ -482,7 +479,7 @@ func (em *Emulator) addPage(e *enclave, off uint64, dst []byte, flags sgx.Secinf
 	if err := e.meas.AddPage(off, flags, dst, measure); err != nil {
 		return -int64(unix.EIO)
 	}
-	e.pages[off] = &epcPage{secinfo: flags}
+	e.pages[off] = &epcPage{secinfo: flags, maxProt: maxProt(flags)}
 	return 0
 }
 

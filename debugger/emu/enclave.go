@@ -13,12 +13,40 @@ import (
 // epcPage is the emulator's EPCM entry of one enclave page plus what the
 // host's page tables hold for it.
 type epcPage struct {
-	secinfo sgx.SecinfoFlags // EPCM type and R/W/X
+	secinfo sgx.SecinfoFlags // EPCM type, R/W/X and PENDING/MODIFIED/PR
+	maxProt int              // the driver's vm_max_prot_bits: the most a mapping may allow
 	mapped  bool             // the host has an enclave mapping over it
 	prot    int              // the mapping's protection (what the host asked for)
 	touched bool             // a PTE is present (the page faulted in since it was mapped)
-	active  bool             // the tracee's mapping of the page currently has prot
+	active  bool             // the tracee's mapping of the page currently has effectiveProt
 }
+
+// epcmProt is what the EPCM lets enclave code do with a page, as mmap
+// protection bits: nothing for a page that is not PT_REG or that waits
+// for an EACCEPT (PENDING or MODIFIED), else its R/W/X. PR does not
+// restrict access (SDM "Access-control requirements").
+func epcmProt(s sgx.SecinfoFlags) int {
+	if s.PageType() != sgx.PageTypeREG || s&(sgx.SecinfoPending|sgx.SecinfoModified) != 0 {
+		return unix.PROT_NONE
+	}
+	p := 0
+	if s&sgx.SecinfoR != 0 {
+		p |= unix.PROT_READ
+	}
+	if s&sgx.SecinfoW != 0 {
+		p |= unix.PROT_WRITE
+	}
+	if s&sgx.SecinfoX != 0 {
+		p |= unix.PROT_EXEC
+	}
+	return p
+}
+
+// effectiveProt is the protection the tracee's mapping of the page gets
+// once touched: what both the page tables and the EPCM allow. Enclave
+// accesses beyond it fault; the emulator tells a page-table fault from an
+// EPCM one with prot.
+func (p *epcPage) effectiveProt() int { return p.prot & epcmProt(p.secinfo) }
 
 // enclave is one emulated enclave: its SECS, EPC contents and EPCM.
 type enclave struct {
@@ -101,10 +129,22 @@ func (e *enclave) tcs(addr uint64) (sgx.TCS, error) {
 		return t, fmt.Errorf("TCS %#x not page aligned", addr)
 	}
 	p := e.page(addr)
-	if p == nil || p.secinfo.PageType() != sgx.PageTypeTCS {
+	if p == nil || p.secinfo.PageType() != sgx.PageTypeTCS || p.secinfo&(sgx.SecinfoPending|sgx.SecinfoModified) != 0 {
 		return t, fmt.Errorf("%#x is not a TCS page of enclave %#x", addr, e.base())
 	}
+	return e.currentTCS(addr)
+}
+
+// currentTCS decodes the TCS a thread inside the enclave runs on. The
+// processor keeps using it whatever happened to its EPCM entry since the
+// thread entered (the host may have changed its type with EMODT): no EPCM
+// check is made.
+func (e *enclave) currentTCS(addr uint64) (sgx.TCS, error) {
+	var t sgx.TCS
 	off := addr - e.base()
+	if !e.contains(addr) || addr&(sgx.PageSize-1) != 0 {
+		return t, fmt.Errorf("TCS %#x is not a page of enclave %#x", addr, e.base())
+	}
 	if err := t.UnmarshalBinary(e.mem[off : off+sgx.TCSSize]); err != nil {
 		return t, fmt.Errorf("TCS at %#x: %w", addr, err)
 	}
@@ -132,16 +172,27 @@ func (e *enclave) putTCS32(tcs uint64, field int, v uint32) {
 // ssaFrame returns the bytes of SSA frame i of t, checking that every page
 // of it is a RW REG page (EENTER/ERESUME raise #PF otherwise).
 func (e *enclave) ssaFrame(t sgx.TCS, i uint32) ([]byte, uint64, error) {
+	frame, addr, err := e.frameOf(t, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	for p := addr - e.base(); p < addr-e.base()+uint64(len(frame)); p += sgx.PageSize {
+		pg := e.pages[p]
+		if pg == nil || epcmProt(pg.secinfo)&(unix.PROT_READ|unix.PROT_WRITE) != unix.PROT_READ|unix.PROT_WRITE {
+			return nil, 0, fmt.Errorf("SSA frame %d page at offset %#x is not a RW REG page", i, p)
+		}
+	}
+	return frame, addr, nil
+}
+
+// frameOf returns the bytes of SSA frame i of t with no EPCM check: the
+// frame an AEX writes was checked when the thread entered, and the
+// processor writes it whatever the host did to its pages since.
+func (e *enclave) frameOf(t sgx.TCS, i uint32) ([]byte, uint64, error) {
 	frameBytes := uint64(e.secs.SSAFrameSize) * sgx.PageSize
 	off := t.OSSA + uint64(i)*frameBytes
 	if off+frameBytes > e.size() || off+frameBytes < off {
 		return nil, 0, fmt.Errorf("SSA frame %d at offset %#x outside ELRANGE", i, off)
-	}
-	for p := off; p < off+frameBytes; p += sgx.PageSize {
-		pg := e.pages[p]
-		if pg == nil || pg.secinfo.PageType() != sgx.PageTypeREG || pg.secinfo&(sgx.SecinfoR|sgx.SecinfoW) != sgx.SecinfoR|sgx.SecinfoW {
-			return nil, 0, fmt.Errorf("SSA frame %d page at offset %#x is not a RW REG page", i, p)
-		}
 	}
 	return e.mem[off : off+frameBytes], e.base() + off, nil
 }

@@ -127,14 +127,16 @@ func isFault(sig unix.Signal) bool {
 
 // hostTouch serves a host (non-enclave-mode) access to an enclave page
 // that is not yet accessible: as the driver would, the page is faulted in.
-// TCS pages stay inaccessible, so the host gets the SIGSEGV.
+// TCS pages and pages the EPCM makes inaccessible (PENDING, MODIFIED,
+// TRIM) stay so, and the host gets the SIGSEGV (hardware would give it
+// abort-page semantics).
 func (em *Emulator) hostTouch(th *thread, addr uint64) (bool, error) {
 	e := th.proc.enclaveAt(addr)
 	if e == nil || !e.mapped(addr) {
 		return false, nil
 	}
 	p := e.page(addr)
-	if p == nil || p.active || p.prot == unix.PROT_NONE || p.secinfo.PageType() == sgx.PageTypeTCS {
+	if p == nil || p.active || p.effectiveProt() == unix.PROT_NONE {
 		return false, nil
 	}
 	return true, em.activate(th, p, addr)
@@ -165,10 +167,16 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 			return em.ereport(th, r)
 		case sgx.LeafEGETKEY:
 			return em.egetkey(th, r)
+		case sgx.LeafEACCEPT:
+			return em.eaccept(th, r)
+		case sgx.LeafEMODPE:
+			return em.emodpe(th, r)
+		case sgx.LeafEACCEPTCOPY:
+			return em.eacceptcopy(th, r)
+		case sgx.LeafEDECCSSA:
+			return em.edeccssa(th, r)
 		}
-		// The SGX2 leaves exist on the sgx2 model but are not emulated:
-		// the enclave sees #UD.
-		return em.aex(th, r, udInfo(r.Rip))
+		return em.aex(th, r, gpInfo(r.Rip)) // not reached: leafExists
 	}
 	switch leaf {
 	case sgx.LeafEENTER:
@@ -182,13 +190,16 @@ func (em *Emulator) enclu(th *thread, r *ptrace.Regs) error {
 
 // leafExists reports whether the emulated processor defines an ENCLU
 // leaf: the SGX1 leaves always, EACCEPT, EMODPE and EACCEPTCOPY with
-// SGX2; EVERIFYREPORT2 and EDECCSSA never (CPUID does not report them).
+// SGX2; EDECCSSA where CPUID reports it (the sgx2 model, with AEX-Notify);
+// EVERIFYREPORT2 never (a TDX leaf).
 func (em *Emulator) leafExists(l sgx.EncluLeaf) bool {
 	switch l {
 	case sgx.LeafEREPORT, sgx.LeafEGETKEY, sgx.LeafEENTER, sgx.LeafERESUME, sgx.LeafEEXIT:
 		return true
 	case sgx.LeafEACCEPT, sgx.LeafEMODPE, sgx.LeafEACCEPTCOPY:
 		return em.model == CPUSGX2
+	case sgx.LeafEDECCSSA:
+		return em.sgx.EDECCSSA
 	}
 	return false
 }

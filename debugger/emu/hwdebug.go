@@ -89,7 +89,7 @@ func (em *Emulator) debugTrap(th *thread) (dr6 uint64, suppressed bool, err erro
 	if dr6&dr6Hits == 0 || !th.inEnclave() {
 		return dr6, false, nil
 	}
-	t, err := th.encl.tcs(th.tcs)
+	t, err := th.encl.currentTCS(th.tcs)
 	if err != nil {
 		return dr6, false, err
 	}

@@ -34,46 +34,44 @@ func (op operand) inside(e *enclave) bool {
 
 // resolve makes the #PF checks of an operand inside ELRANGE: the page must
 // be mapped and allow the access in the host's page tables (else an
-// ordinary page-table fault), and be a REG page of this enclave whose EPCM
-// permissions allow it (else an EPCM fault, error code bit SGX). A page
-// the driver would fault in silently is made accessible, as the processor's
-// access would. It returns nil when the operand may be accessed.
+// ordinary page-table fault; a missing page is EAUGed on SGX2, as the
+// driver's fault handler does), and be a REG page of this enclave whose
+// EPCM entry allows it (else an EPCM fault, error code bit SGX). A page
+// the driver would fault in silently is made accessible, as the
+// processor's access would. It returns nil when the operand may be
+// accessed.
 func (em *Emulator) resolve(th *thread, e *enclave, op operand, rip uint64) (*aexInfo, error) {
-	acc, errcd := accRead, uint32(pfU)
+	acc := accRead
 	if op.write {
-		acc, errcd = accWrite, pfU|pfW
+		acc = accWrite
 	}
-	a := aexInfo{vector: sgx.VectorPF, exitType: sgx.ExitHardware, rip: rip, exinfo: true, maddr: op.addr,
+	p, a, err := em.translate(th, e, op.addr, acc)
+	if a != nil || err != nil {
+		if a != nil {
+			a.rip = rip
+		}
+		return a, err
+	}
+	if !epcmAllows(p, acc) {
+		p.touched = true
+		a := pfInfo(rip, op.addr, pfU|pfP|pfSGX)
+		if op.write {
+			a.errcd |= pfW
+		}
+		return &a, nil
+	}
+	if !p.active {
+		if err := em.activate(th, p, op.addr); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// pfInfo is the #PF AEX of an access to addr with error code errcd.
+func pfInfo(rip, addr uint64, errcd uint32) aexInfo {
+	return aexInfo{vector: sgx.VectorPF, exitType: sgx.ExitHardware, rip: rip, exinfo: true, maddr: addr, errcd: errcd,
 		sig: unix.SIGSEGV, si: ptrace.Siginfo{Signo: int32(unix.SIGSEGV), Code: ptrace.SegvAccErr}}
-	p := e.page(op.addr)
-	switch {
-	case !e.mapped(op.addr):
-		a.si.Code = ptrace.SegvMapErr
-		if pagePresent(th.proc.pid, op.addr) {
-			errcd |= pfP
-			a.si.Code = ptrace.SegvAccErr
-		}
-	case p == nil:
-		// No EPC page behind the mapping: the driver answers SIGBUS.
-		a.sig = unix.SIGBUS
-		a.si = ptrace.Siginfo{Signo: int32(unix.SIGBUS), Code: ptrace.BusAdrErr}
-	case !protAllows(p.prot, acc):
-		if p.touched {
-			errcd |= pfP
-		}
-	case p.secinfo.PageType() != sgx.PageTypeREG ||
-		(op.write && p.secinfo&sgx.SecinfoW == 0) || (!op.write && p.secinfo&sgx.SecinfoR == 0):
-		errcd |= pfP | pfSGX
-	default:
-		if !p.active {
-			if err := em.activate(th, p, op.addr); err != nil {
-				return nil, err
-			}
-		}
-		return nil, nil
-	}
-	a.errcd = errcd
-	return &a, nil
 }
 
 // checkOperands makes the operand checks of EREPORT and EGETKEY in their

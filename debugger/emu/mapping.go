@@ -9,8 +9,12 @@ import (
 	"github.com/sgxdbg/sgxdbg/sgx"
 )
 
-// mapping is a host address range mapped from an enclave's file.
-type mapping struct{ start, end uint64 }
+// mapping is a host address range mapped from an enclave's file, and the
+// protection the host gave it (the VMA's).
+type mapping struct {
+	start, end uint64
+	prot       int
+}
 
 func pageRound(n uint64) uint64 { return (n + sgx.PageSize - 1) &^ (sgx.PageSize - 1) }
 
@@ -41,7 +45,7 @@ func (e *enclave) mayMap(start, end uint64, prot int) int64 {
 		return -int64(unix.EACCES)
 	}
 	for a := max(start, e.base()); a < end && a < e.base()+e.size(); a += sgx.PageSize {
-		if p := e.pages[a-e.base()]; p != nil && prot&^maxProt(p.secinfo) != 0 {
+		if p := e.pages[a-e.base()]; p != nil && prot&^p.maxProt != 0 {
 			return -int64(unix.EACCES)
 		}
 	}
@@ -50,21 +54,47 @@ func (e *enclave) mayMap(start, end uint64, prot int) int64 {
 
 // mapped reports whether addr is under one of the enclave's mappings.
 func (e *enclave) mapped(addr uint64) bool {
+	_, ok := e.mapProt(addr)
+	return ok
+}
+
+// mapProt returns the protection of the mapping over addr.
+func (e *enclave) mapProt(addr uint64) (int, bool) {
 	for _, m := range e.maps {
 		if addr >= m.start && addr < m.end {
-			return true
+			return m.prot, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// reprotect records that mprotect gave [start,end) prot: the mappings
+// over it are split at its ends.
+func (e *enclave) reprotect(start, end uint64, prot int) {
+	var out []mapping
+	for _, m := range e.maps {
+		if m.end <= start || m.start >= end {
+			out = append(out, m)
+			continue
+		}
+		if m.start < start {
+			out = append(out, mapping{m.start, start, m.prot})
+		}
+		out = append(out, mapping{max(m.start, start), min(m.end, end), prot})
+		if m.end > end {
+			out = append(out, mapping{end, m.end, m.prot})
+		}
+	}
+	e.maps = out
 }
 
 // setMap records that [start,end) now maps the enclave with prot: every
 // page starts inaccessible in the tracee and without a PTE.
 func (e *enclave) setMap(start, end uint64, prot int) {
 	e.unmap(start, end-start)
-	e.maps = append(e.maps, mapping{start, end})
+	e.maps = append(e.maps, mapping{start, end, prot})
 	sort.Slice(e.maps, func(i, j int) bool { return e.maps[i].start < e.maps[j].start })
-	e.eachPage(start, end, func(p *epcPage) { *p = epcPage{secinfo: p.secinfo, mapped: true, prot: prot} })
+	e.eachPage(start, end, func(p *epcPage) { *p = epcPage{secinfo: p.secinfo, maxProt: p.maxProt, mapped: true, prot: prot} })
 }
 
 // unmap forgets [start,start+length) and the PTEs under it.
@@ -77,23 +107,29 @@ func (e *enclave) unmap(start, length uint64) {
 			continue
 		}
 		if m.start < start {
-			out = append(out, mapping{m.start, start})
+			out = append(out, mapping{m.start, start, m.prot})
 		}
 		if m.end > end {
-			out = append(out, mapping{end, m.end})
+			out = append(out, mapping{end, m.end, m.prot})
 		}
 	}
 	e.maps = out
-	e.eachPage(start, end, func(p *epcPage) { *p = epcPage{secinfo: p.secinfo} })
+	e.eachPage(start, end, func(p *epcPage) { *p = epcPage{secinfo: p.secinfo, maxProt: p.maxProt} })
 }
 
 func (e *enclave) eachPage(start, end uint64, f func(*epcPage)) {
+	e.eachPageAt(start, end, func(_ uint64, p *epcPage) { f(p) })
+}
+
+// eachPageAt calls f with the address and EPCM entry of each page in
+// [start,end) that has one.
+func (e *enclave) eachPageAt(start, end uint64, f func(uint64, *epcPage)) {
 	if !e.created {
 		return
 	}
 	for a := max(start, e.base()); a < end && a < e.base()+e.size(); a += sgx.PageSize {
 		if p := e.pages[a-e.base()]; p != nil {
-			f(p)
+			f(a, p)
 		}
 	}
 }
@@ -172,8 +208,9 @@ func (em *Emulator) setAndResume(th *thread, r *ptrace.Regs) error {
 	return em.resume(th, 0)
 }
 
-// sysMprotect applies the driver's rule (no more than SECINFO) and records
-// the new protection; pages become accessible again on their next touch.
+// sysMprotect applies the driver's rule (sgx_vma_mprotect: no more than
+// each page's vm_max_prot_bits, else EACCES) and records the new
+// protection; pages become accessible again on their next touch.
 func (em *Emulator) sysMprotect(th *thread, r *ptrace.Regs, e *enclave) error {
 	start, end, prot := r.Rdi, r.Rdi+pageRound(r.Rsi), int(r.Rdx)
 	if ret := e.mayMap(start, end, prot); ret != 0 {
@@ -186,15 +223,36 @@ func (em *Emulator) sysMprotect(th *thread, r *ptrace.Regs, e *enclave) error {
 		}
 	}
 	if !inside {
-		// Part of the range is not the enclave's: let the kernel apply it
-		// and take the enclave pages as they now are.
+		// Part of the range is not the enclave's: let the kernel apply it,
+		// then take the enclave pages back to what the EPCM allows.
 		th.afterSyscall = func(out *ptrace.Regs) error {
-			if out.Rax == 0 {
-				e.eachPage(start, end, func(p *epcPage) {
-					if p.mapped {
-						p.prot, p.active = prot, p.secinfo.PageType() != sgx.PageTypeTCS
-					}
-				})
+			if out.Rax != 0 {
+				return nil
+			}
+			e.reprotect(start, end, prot)
+			// The tracee's pages now have prot. Keep that where the page was
+			// touched and the EPCM allows as much; close the others again
+			// (one mprotect per run of them), so that their next touch is
+			// seen.
+			var runs []mapping
+			e.eachPageAt(start, end, func(addr uint64, p *epcPage) {
+				if !p.mapped {
+					return
+				}
+				p.prot, p.active = prot, p.touched && p.effectiveProt() == prot
+				if p.active {
+					return
+				}
+				if n := len(runs); n > 0 && runs[n-1].end == addr {
+					runs[n-1].end += sgx.PageSize
+				} else {
+					runs = append(runs, mapping{addr, addr + sgx.PageSize, unix.PROT_NONE})
+				}
+			})
+			for _, m := range runs {
+				if _, err := th.proc.mem.InjectSyscall(th.tid, th.proc.scratch+ptrace.ScratchSyscall, unix.SYS_MPROTECT, m.start, m.end-m.start, unix.PROT_NONE); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
@@ -203,6 +261,7 @@ func (em *Emulator) sysMprotect(th *thread, r *ptrace.Regs, e *enclave) error {
 	r.Rdx = unix.PROT_NONE
 	th.afterSyscall = func(out *ptrace.Regs) error {
 		if out.Rax == 0 {
+			e.reprotect(start, end, prot)
 			e.eachPage(start, end, func(p *epcPage) { p.prot, p.active = prot, false })
 		}
 		return nil
@@ -210,13 +269,30 @@ func (em *Emulator) sysMprotect(th *thread, r *ptrace.Regs, e *enclave) error {
 	return em.setAndResume(th, r)
 }
 
-// activate gives the tracee's mapping of the page at addr its protection
-// (the first touch of a page, which the driver serves by inserting a PTE).
+// activate gives the tracee's mapping of the page at addr the protection
+// that both the page tables and the EPCM allow (the first touch of a page,
+// which the driver serves by inserting a PTE).
 func (em *Emulator) activate(th *thread, p *epcPage, addr uint64) error {
 	page := addr &^ (sgx.PageSize - 1)
-	if _, err := th.proc.mem.InjectSyscall(th.tid, th.proc.scratch+ptrace.ScratchSyscall, unix.SYS_MPROTECT, page, sgx.PageSize, uint64(p.prot)); err != nil {
+	if _, err := th.proc.mem.InjectSyscall(th.tid, th.proc.scratch+ptrace.ScratchSyscall, unix.SYS_MPROTECT, page, sgx.PageSize, uint64(p.effectiveProt())); err != nil {
 		return err
 	}
 	p.active, p.touched = true, true
+	return nil
+}
+
+// revokeAt makes an accessible page inaccessible in the tracee again,
+// after its EPCM entry changed (EMODPR, EMODT, EACCEPT, EMODPE,
+// EACCEPTCOPY, the removal of the page) or the kernel applied a host
+// mprotect to it: its next touch applies the new rights. The PTE stays
+// present, as the driver zaps none for EMODPR.
+func (em *Emulator) revokeAt(th *thread, p *epcPage, addr uint64) error {
+	if !p.active {
+		return nil
+	}
+	if _, err := th.proc.mem.InjectSyscall(th.tid, th.proc.scratch+ptrace.ScratchSyscall, unix.SYS_MPROTECT, addr, sgx.PageSize, unix.PROT_NONE); err != nil {
+		return err
+	}
+	p.active = false
 	return nil
 }

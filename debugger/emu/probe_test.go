@@ -140,13 +140,13 @@ func TestProbeHost(t *testing.T) {
 		remove      string
 		shell       bool // started by a shell that forks and execs it
 	}{
-		{CPUSGX2, 0, "cpuid 12.0: 0x3 0x1 0 0x241f", "cpuid 12.1: 0xb6 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
-			"cpuid 12.2: 0x80000001 0 0x8000001 0", "ENOTTY", false},
+		{CPUSGX2, 0, "cpuid 12.0: 0x803 0x1 0 0x241f", "cpuid 12.1: 0x4b6 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
+			"cpuid 12.2: 0x80000001 0 0x8000001 0", "EPERM", false},
 		{CPUSGX1, 6 << 30, "cpuid 12.0: 0x1 0x1 0 0x241f", "cpuid 12.1: 0x36 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
 			"cpuid 12.2: 0x80000001 0 0x80000001 0x1", "ENODEV", false},
 		// CPUID faulting is cleared by execve and set again by the emulator.
-		{CPUSGX2, 0, "cpuid 12.0: 0x3 0x1 0 0x241f", "cpuid 12.1: 0xb6 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
-			"cpuid 12.2: 0x80000001 0 0x8000001 0", "ENOTTY", true},
+		{CPUSGX2, 0, "cpuid 12.0: 0x803 0x1 0 0x241f", "cpuid 12.1: 0x4b6 0 " + cHex(uint64(uint32(xcr0))) + " " + cHex(xcr0>>32),
+			"cpuid 12.2: 0x80000001 0 0x8000001 0", "EPERM", true},
 	} {
 		name := string(tc.model)
 		run := argv

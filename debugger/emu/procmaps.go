@@ -193,6 +193,8 @@ func (e *enclave) hostView(l mapsLine) []mapsLine {
 		perms := l.perms
 		if p := e.page(a); p != nil && p.mapped {
 			perms = protString(p.prot) + l.perms[3:]
+		} else if mp, ok := e.mapProt(a); ok {
+			perms = protString(mp) + l.perms[3:] // no page yet (SGX2 EAUGs it on a fault)
 		}
 		if n := len(runs); n > 0 && runs[n-1].perms == perms {
 			runs[n-1].end = a + sgx.PageSize

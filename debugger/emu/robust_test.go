@@ -228,11 +228,11 @@ func TestMalformedIoctls(t *testing.T) {
 		{"add-unmapped-arg", unix.EFAULT},
 		{"add-pages", 0},
 		{"add-same-offset", unix.EBUSY},
-		// The default model reports SGX2, whose ioctls are not emulated:
-		// ENOTTY, as from a kernel before 6.0 (sgx1 answers ENODEV).
-		{"restrict-permissions", unix.ENOTTY},
-		{"modify-types", unix.ENOTTY},
-		{"remove-pages", unix.ENOTTY},
+		// The default model reports SGX2; sgx_ioc_sgx2_ready answers
+		// EINVAL: the enclave is not initialized yet.
+		{"restrict-permissions", unix.EINVAL},
+		{"modify-types", unix.EINVAL},
+		{"remove-pages", unix.EINVAL},
 		{"provision-not-provision-fd", unix.EINVAL},
 		{"init", 0},
 		{"init-again", unix.EINVAL},

@@ -26,6 +26,7 @@ const (
 	EvENCLUFault         = target.EvENCLUFault
 	EvEnclaveRemoved     = target.EvEnclaveRemoved
 	EvCPUIDRewritten     = target.EvCPUIDRewritten
+	EvPagesChanged       = target.EvPagesChanged
 	EvExit               = target.EvExit
 	EvInterrupt          = target.EvInterrupt
 )

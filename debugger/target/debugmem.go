@@ -47,6 +47,10 @@ type DebugPage struct {
 	Debug   bool   // the enclave's ATTRIBUTES.DEBUG
 	Present bool   // an EPC page is at the address
 	Type    sgx.PageType
+	// Unaccepted: the EPCM entry is PENDING or MODIFIED (SGX2: an EAUG or
+	// EMODT the enclave has not EACCEPTed); EDBGRD and EDBGWR answer
+	// SGX_PAGE_NOT_DEBUGGABLE.
+	Unaccepted bool
 }
 
 // Span applies the rules (SDM Vol. 3D EDBGRD/EDBGWR; the Linux driver's
@@ -61,6 +65,9 @@ func (p DebugPage) Span(addr uint64, n int, write bool) (int, error) {
 	}
 	if !p.Present {
 		return 0, &DebugAccessError{Addr: addr, Write: write, Reason: "no EPC page at this address"}
+	}
+	if p.Unaccepted {
+		return 0, &DebugAccessError{Addr: addr, Write: write, Code: sgx.ErrPageNotDebuggable, Reason: "the page is PENDING or MODIFIED"}
 	}
 	off := addr & (sgx.PageSize - 1)
 	limit := sgx.PageSize - off
@@ -107,5 +114,6 @@ func (e *EnclaveInfo) PageAt(addr uint64) (Page, bool) {
 // DebugPage returns what the EDBGRD/EDBGWR rules need of the page at addr.
 func (e *EnclaveInfo) DebugPage(addr uint64) DebugPage {
 	p, ok := e.PageAt(addr)
-	return DebugPage{Enclave: e.Base, Debug: e.Attributes.Flags&sgx.AttrDebug != 0, Present: ok, Type: p.Secinfo.PageType()}
+	return DebugPage{Enclave: e.Base, Debug: e.Attributes.Flags&sgx.AttrDebug != 0, Present: ok, Type: p.Secinfo.PageType(),
+		Unaccepted: p.Secinfo&(sgx.SecinfoPending|sgx.SecinfoModified) != 0}
 }

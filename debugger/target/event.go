@@ -34,6 +34,13 @@ const (
 // enclave was rewritten to UD2 (RIP), or none could be (RIP 0, Reason).
 const EvCPUIDRewritten EventKind = "cpuid-rewritten"
 
+// EvPagesChanged: SGX2 changed EPCM entries of Length bytes of pages at
+// Offset: the driver EAUGed a page on a fault, an ioctl ran EMODPR or
+// EMODT or removed trimmed pages, or the enclave ran EACCEPT, EMODPE or
+// EACCEPTCOPY. Reason names the instruction or ioctl; Secinfo is the
+// pages' EPCM state after it (0 once removed).
+const EvPagesChanged EventKind = "pages-changed"
+
 // Delivery is how the host learns of an AEX or of a faulting ENCLU: a
 // signal at the AEP, or the vDSO's exception fixup (the kernel's
 // __vdso_sgx_enter_enclave returns to its caller with the exception in
@@ -107,7 +114,7 @@ type Event struct {
 	AEP      uint64
 	Delivery Delivery
 	Leaf     sgx.EncluLeaf // enclu-fault: the leaf that faulted
-	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why
+	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why; pages-changed: the leaf or ioctl
 
 	// exit
 	Status int
@@ -160,6 +167,12 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " tid %d rip %#x", e.Tid, e.RIP)
 	case EvCPUIDRewritten:
 		fmt.Fprintf(&b, " pid %d enclave %#x at %#x: %s", e.Pid, e.Enclave, e.RIP, e.Reason)
+	case EvPagesChanged:
+		if e.Secinfo == 0 {
+			fmt.Fprintf(&b, " enclave %#x offset %#x length %#x %s -> removed", e.Enclave, e.Offset, e.Length, e.Reason)
+		} else {
+			fmt.Fprintf(&b, " enclave %#x offset %#x length %#x %s -> %v", e.Enclave, e.Offset, e.Length, e.Reason, e.Secinfo)
+		}
 	case EvExit:
 		if e.Killed != 0 {
 			fmt.Fprintf(&b, " pid %d killed by %s", e.Pid, unix.SignalName(e.Killed))

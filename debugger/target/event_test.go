@@ -32,6 +32,8 @@ func TestEventJSON(t *testing.T) {
 		{Kind: EvENCLUFault, Tid: 9, Leaf: 12, Vector: sgx.VectorGP, Reason: "undefined", RIP: 0x10, Delivery: Delivery{Signal: unix.SIGSEGV}},
 		{Kind: EvEnclaveRemoved, Pid: 7, Enclave: 1 << 40},
 		{Kind: EvCPUIDRewritten, Pid: 7, Enclave: 1 << 40, RIP: 1<<40 + 0x31a5, Reason: "no CPUID faulting on this CPU: CPUID rewritten to UD2"},
+		{Kind: EvPagesChanged, Tid: 8, Enclave: 1 << 40, Offset: 0x10000, Length: 0x5000, Secinfo: 0x410, Reason: "EMODT"},
+		{Kind: EvPagesChanged, Tid: 8, Enclave: 1 << 40, Offset: 0x10000, Length: 0x1000, Reason: "EREMOVE"},
 		{Kind: EvExit, Pid: 7, Status: 2},
 		{Kind: EvExit, Pid: 7, Status: 139, Killed: unix.SIGSEGV},
 	}
@@ -59,6 +61,7 @@ func TestEventJSON(t *testing.T) {
 		`{"event":"enclu-fault","tid":1,"tcs":"0x1","leaf":"ECREATE","vector":13,"vector_name":"#GP","reason":"x","rip":"0x1","signal":"SIGSEGV"}`,
 		`{"event":"enclu-fault","tid":1,"tcs":"0x1","leaf":"EncluLeaf(4)","vector":13,"vector_name":"#GP","reason":"x","rip":"0x1","signal":"SIGSEGV"}`,
 		`{"event":"cpuid-rewritten","pid":1,"enclave":"0x1","rip":"0x2"}`,
+		`{"event":"pages-changed","tid":1,"enclave":"0x1","offset":"0x0","length":"0x1000","secinfo":"0x20b"}`,
 		`{"event":"exit","pid":1,"status":137,"killed":"SIGWHAT"}`,
 		`[]`,
 	} {
@@ -91,6 +94,13 @@ func TestEventJSONKeys(t *testing.T) {
 		if _, err := json.Marshal(Event{Kind: kind}); err != nil {
 			t.Errorf("%s: %v", kind, err)
 		}
+	}
+	ev = Event{Kind: EvPagesChanged, Tid: 551, Enclave: 0x7fd93b600000, Offset: 0x10000, Length: 0x1000, Secinfo: 0x20b, Reason: "EAUG"}
+	if b, _ := json.Marshal(ev); string(b) != `{"enclave":"0x7fd93b600000","event":"pages-changed","length":"0x1000","offset":"0x10000","reason":"EAUG","secinfo":"0x20b","tid":551}` {
+		t.Errorf("pages-changed: %s", b)
+	}
+	if s := ev.String(); s != "pages-changed       enclave 0x7fd93b600000 offset 0x10000 length 0x1000 EAUG -> R+W+PENDING+PT_REG" {
+		t.Errorf("String() = %q", s)
 	}
 	if _, err := json.Marshal(Event{Kind: "bogus"}); err == nil {
 		t.Error("an unknown kind marshalled")
@@ -135,6 +145,8 @@ func TestDebugSpan(t *testing.T) {
 		{"secs", DebugPage{Enclave: base, Debug: true, Present: true, Type: sgx.PageTypeSECS}, base, 8, false, 0, nil, sgx.ErrPageNotDebuggable},
 		{"not debug", DebugPage{Enclave: base, Present: true, Type: sgx.PageTypeREG}, base, 8, false, 0, ErrNotDebug, 0},
 		{"no page", DebugPage{Enclave: base, Debug: true}, base, 8, false, 0, nil, 0},
+		{"pending", DebugPage{Enclave: base, Debug: true, Present: true, Type: sgx.PageTypeREG, Unaccepted: true}, base + 0x10, 8, false, 0, nil, sgx.ErrPageNotDebuggable},
+		{"modified tcs write", DebugPage{Enclave: base, Debug: true, Present: true, Type: sgx.PageTypeTCS, Unaccepted: true}, base + 8, 8, true, 0, nil, sgx.ErrPageNotDebuggable},
 	} {
 		got, err := tc.p.Span(tc.addr, tc.n, tc.write)
 		if got != tc.want {
