@@ -177,3 +177,23 @@ func TestInfoStack(t *testing.T) {
 	r.exec("continue")
 	r.end()
 }
+
+// TestSetVar: set var on an argument held in a register (the SSA frame's
+// RSI) changes what the enclave divides by: 42 / 7.
+func TestSetVar(t *testing.T) {
+	r := start(t, debugger.Policy{}, nil, "de", "0", "42", "0")
+	r.exec("break fault_divide")
+	r.stop()
+	check(t, "set var", r.exec("set var divisor = 7"), `{"action":"set","message":"divisor = 7 (was 0)"}`)
+	check(t, "print divisor", r.value("divisor"), "7")
+	check(t, "$rsi", r.value("$rsi"), "7")
+	expectErrors(t, r, []errCase{
+		{"set var divisor", "usage: set var EXPR = VALUE", debugger.CodeUsage},
+		{"set var nosuch = 1", `no symbol "nosuch" in current context (column 1)`, debugger.CodeNoSymbol},
+	})
+	r.exec("continue")
+	if st := r.end(); st != 0 {
+		t.Errorf("host status %d", st)
+	}
+	check(t, "host stdout", r.stdout(), "ecall 0 returned 0x6\n")
+}
