@@ -113,7 +113,7 @@ func repeatOf(line string) string {
 		return ""
 	}
 	switch {
-	case w[0] == "stepi" || w[0] == "si":
+	case map[string]bool{"stepi": true, "si": true, "nexti": true, "ni": true, "step": true, "s": true, "next": true, "n": true}[w[0]]:
 		return line
 	case w[0] == "x" || strings.HasPrefix(w[0], "x/"):
 		return "x"
