@@ -139,6 +139,12 @@ func cmdSet(s *Session, args []string) (Result, error) {
 	if len(args) > 0 && args[0] == "var" {
 		return cmdSetVar(s, args[1:])
 	}
+	if name, val, ok := strings.Cut(strings.TrimPrefix(strings.Join(args, " "), "$"), "="); ok && strings.HasPrefix(strings.Join(args, " "), "$") &&
+		specialReg.MatchString("$"+strings.TrimSpace(name)) {
+		return s.atStop(func(st target.Stop) (Result, error) {
+			return s.setXSaveRegister(st, strings.TrimSpace(name), strings.TrimSpace(val))
+		})
+	}
 	reg, val, err := setArgs(args)
 	if err != nil {
 		return nil, err

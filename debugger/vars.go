@@ -475,3 +475,42 @@ func cmdSetVar(s *Session, args []string) (Result, error) {
 		return &ActionResult{Action: "set", Message: fmt.Sprintf("%s = %s (was %s)", lhs, now.String(), old)}, nil
 	})
 }
+
+// setXSaveRegister writes $mxcsr, $xmmN (the low 64 bits, the rest
+// zeroed) or $fctrl into the newest SSA frame's XSAVE area through EDBGWR:
+// what ERESUME loads back into the enclave.
+func (s *Session) setXSaveRegister(st target.Stop, name, val string) (Result, error) {
+	_, f, err := s.stopFrame(st)
+	if err != nil {
+		return nil, err
+	}
+	v, err := strconv.ParseUint(val, 0, 64)
+	if err != nil {
+		return nil, errorf(ErrUsage, "set $%s: %q is not a number", name, val)
+	}
+	var off uint64
+	var b []byte
+	switch {
+	case name == "mxcsr":
+		if v > 0xffff {
+			return nil, errorf(ErrUsage, "set $mxcsr: %#x has reserved bits set", v)
+		}
+		off, b = 24, binary.LittleEndian.AppendUint32(nil, uint32(v))
+	case name == "fctrl":
+		off, b = 0, binary.LittleEndian.AppendUint16(nil, uint16(v))
+	case strings.HasPrefix(name, "xmm"):
+		n, _ := strconv.Atoi(name[3:])
+		off, b = 160+16*uint64(n), append(binary.LittleEndian.AppendUint64(nil, v), make([]byte, 8)...)
+	default:
+		return nil, errorf(ErrUsage, "set $%s: only $mxcsr, $fctrl and $xmm0-15 can be set", name)
+	}
+	old, _ := s.xsaveRegister(st, name)
+	if _, err := st.WriteEnclave(b, f.Addr+off); err != nil {
+		return nil, fmt.Errorf("set $%s: %w", name, err)
+	}
+	now, err := s.xsaveRegister(st, name)
+	if err != nil {
+		return nil, err
+	}
+	return &ActionResult{Action: "set", Message: fmt.Sprintf("$%s = %s (was %s)", name, now, old)}, nil
+}
