@@ -317,17 +317,7 @@ func parseFormat(f string) (count int, format string, size int, err error) {
 }
 
 func cmdEvents(s *Session, args []string) (Result, error) {
-	ev := s.Timeline()
-	if len(args) > 0 {
-		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 0 {
-			return nil, errorf(ErrUsage, "events: count %q", args[0])
-		}
-		if n < len(ev) {
-			ev = ev[len(ev)-n:]
-		}
-	}
-	return &EventsResult{Events: ev}, nil
+	return eventsResult(s, args)
 }
 
 // PolicyResult shows the stop policy.

@@ -287,17 +287,3 @@ func (s *Session) viewMemory(st target.Stop, count int, format string, size int,
 	return r, nil
 }
 
-// EventsResult is the tail of the timeline.
-type EventsResult struct {
-	Events []target.Event `json:"events"`
-}
-
-// Text renders one line per event.
-func (r *EventsResult) Text() string {
-	var b strings.Builder
-	for _, e := range r.Events {
-		b.WriteString(e.String())
-		b.WriteString("\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
-}

@@ -41,7 +41,7 @@ type Session struct {
 	opts Options
 
 	mu       sync.Mutex // guards what other goroutines read, below
-	timeline []target.Event
+	timeline *timeline
 	images   map[uint64]*enclave.Image // by enclave base
 	policy   Policy
 	running  bool // a Wait is in progress
@@ -73,7 +73,7 @@ var ErrNotStopped = errors.New("not stopped")
 // New starts a session over a backend's process. The host stays as it is
 // until the first Wait.
 func New(p target.Process, opts Options) *Session {
-	s := &Session{p: p, opts: opts, policy: opts.Policy, images: map[uint64]*enclave.Image{}, stepping: map[uint64]bool{}}
+	s := &Session{p: p, opts: opts, policy: opts.Policy, timeline: newTimeline(TimelineWindow), images: map[uint64]*enclave.Image{}, stepping: map[uint64]bool{}}
 	s.loadCandidates(opts.Enclaves)
 	return s
 }
@@ -130,7 +130,7 @@ func (s *Session) record(evs []target.Event) {
 		return
 	}
 	s.mu.Lock()
-	s.timeline = append(s.timeline, evs...)
+	s.timeline.add(evs)
 	for _, ev := range evs {
 		switch ev.Kind {
 		case target.EvEnclaveInitialized:
@@ -280,11 +280,12 @@ func (s *Session) Exited() bool {
 	return s.ended
 }
 
-// Timeline returns a copy of the events so far.
+// Timeline returns a copy of the events kept so far (timeline.go: the
+// first and the last ones of a long run).
 func (s *Session) Timeline() []target.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]target.Event(nil), s.timeline...)
+	return s.timeline.events()
 }
 
 // Image returns the enclave image matched to the enclave at base, or nil.

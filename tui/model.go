@@ -87,7 +87,8 @@ type Model struct {
 	status   int          // the host's exit status once it ended
 
 	results  map[paneID]execResult // the panes' last views
-	timeline []target.Event
+	timeline []target.Event // the last events (at most debugger.TimelineHead+TimelineWindow)
+	evTotal  int            // events recorded so far, the feed's index of the next one
 	prevRegs map[string]debugger.Hex // enclave registers at the previous stop
 	curRegs  map[string]debugger.Hex // and at this one
 	handler  *debugger.HandlerView   // the last eenter-handler at this stop
@@ -187,10 +188,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onAction(msg)
 	case eventsMsg:
 		for i, ev := range msg.items {
-			if msg.first+i == len(m.timeline) {
+			if msg.first+i == m.evTotal {
 				m.timeline = append(m.timeline, ev)
+				m.evTotal++
 			}
 		}
+		m.timeline = keepTail(m.timeline, debugger.TimelineHead+debugger.TimelineWindow)
 		m.sync()
 		if msg.closed {
 			return m, nil
@@ -213,6 +216,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onKey(msg)
 	}
 	return m, nil
+}
+
+// keepTail returns the last n of evs, in memory of their own once evs has
+// grown to twice n (the timeline of a long run stays bounded).
+func keepTail(evs []target.Event, n int) []target.Event {
+	if len(evs) < 2*n {
+		return evs
+	}
+	return append([]target.Event(nil), evs[len(evs)-n:]...)
 }
 
 func (m *Model) startSpinner() tea.Cmd {
@@ -269,6 +281,7 @@ func (m *Model) onRefresh(msg refreshMsg) {
 	}
 	if ev, ok := msg.results[paneTimeline].result.(*debugger.EventsResult); ok {
 		m.timeline = append([]target.Event(nil), ev.Events...)
+		m.evTotal = max(m.evTotal, ev.Total)
 	}
 	if r, ok := msg.results[paneRegs].result.(*debugger.RegsResult); ok {
 		m.curRegs = map[string]debugger.Hex{}

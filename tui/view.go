@@ -267,7 +267,7 @@ func (m *Model) fill(id paneID, w int) {
 		return
 	}
 	if id == paneTimeline {
-		p.detail = fmt.Sprintf("%d events", len(m.timeline))
+		p.detail = fmt.Sprintf("%d events", max(len(m.timeline), m.evTotal))
 		p.SetLines(renderEvents(m.timeline, st))
 		return
 	}
