@@ -286,4 +286,3 @@ func (s *Session) viewMemory(st target.Stop, count int, format string, size int,
 	}
 	return r, nil
 }
-

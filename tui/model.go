@@ -86,9 +86,9 @@ type Model struct {
 	stop     target.Event // the current stop
 	status   int          // the host's exit status once it ended
 
-	results  map[paneID]execResult // the panes' last views
-	timeline []target.Event // the last events (at most debugger.TimelineHead+TimelineWindow)
-	evTotal  int            // events recorded so far, the feed's index of the next one
+	results  map[paneID]execResult   // the panes' last views
+	timeline []target.Event          // the last events (at most debugger.TimelineHead+TimelineWindow)
+	evTotal  int                     // events recorded so far, the feed's index of the next one
 	prevRegs map[string]debugger.Hex // enclave registers at the previous stop
 	curRegs  map[string]debugger.Hex // and at this one
 	handler  *debugger.HandlerView   // the last eenter-handler at this stop
