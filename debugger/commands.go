@@ -106,6 +106,7 @@ func (s *Session) Exec(line string) (Result, error) {
 	err := s.p.Do(func() error {
 		var err error
 		r, err = c.run(s, args)
+		err = s.diedUnder(c.Name, err) // death.go
 		s.setStop(s.cur)
 		return err
 	})

@@ -47,7 +47,7 @@ type Session struct {
 	running  bool // a Wait is in progress
 	stopped  bool // cur is held
 	ended    bool
-	exit     int
+	exit     target.ExitStatus
 
 	// On the backend's thread only.
 	cands    []*candidate
@@ -155,7 +155,9 @@ func (s *Session) record(evs []target.Event) {
 type Stopped struct {
 	Event  target.Event // the event the thread stopped at (zero when Exited)
 	Exited bool
-	Status int // the host's exit status, when Exited
+	Status int // the host's exit status, when Exited (128+N: killed by signal N)
+	// End says how the host ended, when Exited.
+	End target.ExitStatus
 }
 
 // ErrRunning is returned by Wait while another Wait runs.
@@ -168,7 +170,7 @@ func (s *Session) Wait() (Stopped, error) {
 	s.mu.Lock()
 	if s.ended {
 		defer s.mu.Unlock()
-		return Stopped{Exited: true, Status: s.exit}, nil
+		return Stopped{Exited: true, Status: s.exit.ShellCode(), End: s.exit}, nil
 	}
 	if s.running {
 		s.mu.Unlock()
@@ -199,10 +201,8 @@ func (s *Session) resume() (Stopped, error) {
 		}
 		s.record(tr.Events)
 		if tr.Exited {
-			s.mu.Lock()
-			s.ended, s.exit = true, tr.Status.ShellCode()
-			s.mu.Unlock()
-			return Stopped{Exited: true, Status: tr.Status.ShellCode()}, nil
+			s.setEnded(tr.Status)
+			return Stopped{Exited: true, Status: tr.Status.ShellCode(), End: tr.Status}, nil
 		}
 		if tr.Stop == nil {
 			continue
@@ -231,6 +231,13 @@ func (s *Session) wants(st target.Stop) bool {
 	return stepped || s.policy.Stops(ev)
 }
 
+// setEnded records the host's end.
+func (s *Session) setEnded(st target.ExitStatus) {
+	s.mu.Lock()
+	s.ended, s.exit = true, st
+	s.mu.Unlock()
+}
+
 // setStop makes st the current stop. Backend thread.
 func (s *Session) setStop(st target.Stop) {
 	s.cur = st
@@ -250,9 +257,7 @@ func (s *Session) pullHandler() (target.Stop, error) {
 		s.record(tr.Events)
 		switch {
 		case tr.Exited:
-			s.mu.Lock()
-			s.ended, s.exit = true, tr.Status.ShellCode()
-			s.mu.Unlock()
+			s.setEnded(tr.Status)
 			s.setStop(nil)
 			return nil, fmt.Errorf("the host ended (status %d) while the handler ran", tr.Status.ShellCode())
 		case tr.Stop != nil && tr.Stop.Handler() != nil:

@@ -50,12 +50,16 @@ type Config struct {
 	Title string
 	// Memory is the first memory view's x command (default x/8xg ssa.rsp).
 	Memory string
+	// Quit, when closed, ends the UI (Run): the caller caught a signal.
+	Quit <-chan struct{}
 }
 
 // Outcome is how the session stood when the UI ended.
 type Outcome struct {
 	HostEnded bool // the host has ended: exited, or killed by kill or quit
 	Status    int  // its exit status, when it exited on its own
+	// End says how: its exit code or the signal that killed it.
+	End target.ExitStatus
 	// HeldAtStop: the host is alive and held at a stop; the caller may
 	// kill it through the session. A live host that is not held is
 	// running (or a command is in flight) and ends with sgxdbg
@@ -85,6 +89,7 @@ type Model struct {
 	gen      int          // counts stops
 	stop     target.Event // the current stop
 	status   int          // the host's exit status once it ended
+	end      target.ExitStatus
 
 	results  map[paneID]execResult   // the panes' last views
 	timeline []target.Event          // the last events (at most debugger.TimelineHead+TimelineWindow)
@@ -146,12 +151,12 @@ func New(cfg Config) *Model {
 
 // Outcome tells how the session stands.
 func (m *Model) Outcome() Outcome {
-	return Outcome{HostEnded: m.state == stateExited, Status: m.status, HeldAtStop: m.state == stateStopped, Quit: m.quit}
+	return Outcome{HostEnded: m.state == stateExited, Status: m.status, End: m.end, HeldAtStop: m.state == stateStopped, Quit: m.quit}
 }
 
 // Init waits for the first stop and starts listening to the feeds.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner(), tea.RequestBackgroundColor,
+	return tea.Batch(waitCmd(m.cfg.Session), m.startSpinner(), tea.RequestBackgroundColor, m.watchDeath(),
 		listen(m.cfg.Events, func(b batch[target.Event]) tea.Msg { return eventsMsg(b) }),
 		listen(m.cfg.Output, func(b batch[OutputLine]) tea.Msg { return outputMsg(b) }))
 }
@@ -181,6 +186,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case stopMsg:
 		return m, m.onStop(msg)
+	case deathMsg:
+		return m, m.onDeath(msg)
 	case refreshMsg:
 		m.onRefresh(msg)
 		return m, nil
@@ -241,8 +248,12 @@ func (m *Model) onStop(msg stopMsg) tea.Cmd {
 	m.confirm = nil
 	if msg.err != nil || msg.stopped.Exited {
 		m.state = stateExited
-		m.status = msg.stopped.Status
-		m.setMessage(fmt.Sprintf("the host exited with status %d", m.status), false)
+		m.status, m.end = msg.stopped.Status, msg.stopped.End
+		how := endText(m.end, m.status)
+		if m.end.Signal != 0 {
+			how = "was " + how
+		}
+		m.setMessage("the host "+how, false)
 		if msg.err != nil {
 			m.setMessage(fmt.Sprintf("the host ended (status %d): %v", m.status, msg.err), true)
 		}

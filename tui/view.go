@@ -46,7 +46,7 @@ func (m *Model) topBar() string {
 	case stateBusy:
 		s += m.spin.View() + " " + m.busyWhat + " …"
 	case stateExited:
-		s += m.styles.BarState.Render(fmt.Sprintf("exited with status %d", m.status))
+		s += m.styles.BarState.Render(endText(m.end, m.status))
 	case stateStopped:
 		ev := m.stop
 		if ev.Kind != target.EvAEX {

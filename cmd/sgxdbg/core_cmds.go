@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +97,7 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 	out := &printer{w: cmd.OutOrStdout(), json: o.json}
 	out.stop(c.Stop)
 	if o.batch == "" && o.cmds == "" {
-		prompt(s, bufio.NewScanner(cmd.InOrStdin()), out, cmd.OutOrStdout())
+		prompt(s, newLineReader(cmd.InOrStdin()), out, cmd.OutOrStdout(), nil)
 		return nil
 	}
 	failed, ran := 0, 0
@@ -217,6 +216,16 @@ func (d *dumpOn) stop(s *debugger.Session, ev target.Event, out *printer) {
 		os.Remove(d.last.File)
 	}
 	d.last = r.(*debugger.DumpResult)
+}
+
+// discard removes the temporary dump, if any: the session ends without a
+// core to keep (a signal, a quit, an error).
+func (d *dumpOn) discard() {
+	if d == nil || d.last == nil {
+		return
+	}
+	os.Remove(d.last.File)
+	d.last = nil
 }
 
 // exit runs when the host has ended with status: it keeps or removes the
