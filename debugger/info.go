@@ -1,6 +1,7 @@
 package debugger
 
 import (
+	"encoding/json"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -21,6 +22,21 @@ type TCSView struct {
 	OENTRY Hex    `json:"oentry"`
 	Thread int    `json:"thread,omitempty"` // the thread inside it, if any
 	Error  string `json:"error,omitempty"`
+}
+
+// MarshalJSON leaves out the fields of a TCS that could not be read (a
+// production enclave's): zeros there would pass for values.
+func (v TCSView) MarshalJSON() ([]byte, error) {
+	type plain TCSView
+	if v.Error == "" {
+		return json.Marshal(plain(v))
+	}
+	return json.Marshal(struct {
+		Index  int    `json:"index"`
+		Addr   Hex    `json:"addr"`
+		Thread int    `json:"thread,omitempty"`
+		Error  string `json:"error"`
+	}{v.Index, v.Addr, v.Thread, v.Error})
 }
 
 // EnclaveView is one enclave.

@@ -63,7 +63,11 @@ func (m *Model) topBar() string {
 				s += " in " + f.Symbol
 			}
 		}
-		s += fmt.Sprintf(" · SSA frame %d", ev.SSA)
+		if ev.Production {
+			s += " · production enclave"
+		} else {
+			s += fmt.Sprintf(" · SSA frame %d", ev.SSA)
+		}
 	}
 	return s + " │ " + m.cfg.Title
 }
