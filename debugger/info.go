@@ -1,8 +1,8 @@
 package debugger
 
 import (
-	"encoding/json"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 

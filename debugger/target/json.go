@@ -2,9 +2,9 @@ package target
 
 import (
 	"bytes"
-	"errors"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -22,8 +22,8 @@ type field struct {
 	// omit, if set, says the key is absent from this event (decided from
 	// keys read before it: a production enclave's AEX has no "rip").
 	omit func(e *Event) bool
-	enc      func(e *Event) any
-	dec      func(e *Event, r *reader)
+	enc  func(e *Event) any
+	dec  func(e *Event, r *reader)
 }
 
 func hexField(key string, p func(*Event) *uint64) field {
@@ -71,7 +71,7 @@ var (
 				r.fail("production", fmt.Errorf("present but false"))
 			}
 		}}
-	fVector  = field{key: "vector",
+	fVector = field{key: "vector",
 		enc: func(e *Event) any { return uint8(e.Vector) },
 		dec: func(e *Event, r *reader) { e.Vector = sgx.Vector(r.uint("vector", 8)) }}
 	// vector_name is derived from vector (and valid); reading checks it.
