@@ -31,8 +31,7 @@ type interrupts struct {
 	mu   sync.Mutex
 	sig  syscall.Signal // the first signal caught, or 0
 	s    *debugger.Session
-	quit func() // ends the TUI, once it runs
-	done chan struct{}
+	done chan struct{} // closed at the first signal (the TUI's Config.Quit)
 }
 
 // catchSignals starts catching sessionSignals. Call stop when the session
@@ -65,17 +64,6 @@ func (in *interrupts) watch(s *debugger.Session) {
 	}
 }
 
-// onQuit sets how a signal ends the TUI (nil: the TUI is gone).
-func (in *interrupts) onQuit(quit func()) {
-	in.mu.Lock()
-	in.quit = quit
-	killed := in.sig != 0
-	in.mu.Unlock()
-	if killed && quit != nil {
-		quit()
-	}
-}
-
 // onSignal decides what a signal does. SIGINT where a person types
 // commands (line prompt, TUI) goes through interruptInteractive; every
 // other signal ends the session.
@@ -92,7 +80,7 @@ func (in *interrupts) onSignal(sig syscall.Signal) {
 // the host instead, and give the prompt back).
 func (in *interrupts) interruptInteractive(sig syscall.Signal) { in.endSession(sig) }
 
-// endSession records sig, kills the host and ends the TUI: the session's
+// endSession records sig, kills the host and ends the TUI (done): the session's
 // loop then finds the host's end, cleans up and returns signalExit.
 func (in *interrupts) endSession(sig syscall.Signal) {
 	in.mu.Lock()
@@ -101,14 +89,11 @@ func (in *interrupts) endSession(sig syscall.Signal) {
 		return
 	}
 	in.sig = sig
-	s, quit := in.s, in.quit
+	s := in.s
 	close(in.done)
 	in.mu.Unlock()
 	if s != nil {
 		s.Abort()
-	}
-	if quit != nil {
-		quit()
 	}
 }
 
