@@ -241,7 +241,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 	if s := em.cur; s != nil {
 		em.cur = nil
 		if !s.Resumed() && !em.isKilled() {
-			if err := s.Continue(); err != nil && !errors.Is(err, unix.ESRCH) {
+			if err := s.Continue(); err != nil && !dying(s.th.tid, err) {
 				return target.Trap{}, err
 			}
 		}
