@@ -156,6 +156,7 @@ func (s *Session) Exec(line string) (Result, error) {
 	err := s.p.Do(func() error {
 		var err error
 		r, err = c.run(s, args)
+		err = s.diedUnder(c.Name, err) // death.go
 		s.setStop(s.cur)
 		return err
 	})
@@ -361,17 +362,7 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 }
 
 func cmdEvents(s *Session, args []string) (Result, error) {
-	ev := s.Timeline()
-	if len(args) > 0 {
-		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 0 {
-			return nil, errorf(ErrUsage, "events: count %q", args[0])
-		}
-		if n < len(ev) {
-			ev = ev[len(ev)-n:]
-		}
-	}
-	return &EventsResult{Events: ev}, nil
+	return eventsResult(s, args)
 }
 
 // PolicyResult shows the stop policy.

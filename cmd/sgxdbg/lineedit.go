@@ -29,6 +29,8 @@ type lineEditor struct {
 	warn     io.Writer
 	histPath string
 	repeat   string // what an empty line runs
+	// pending is a read in flight that next stopped waiting for.
+	pending chan lineResult
 }
 
 // historyFile is the history's kind: its name in errors and its bound.

@@ -156,6 +156,9 @@ type Emulator struct {
 	interrupting map[int]bool
 
 	keys *sgx.KeyHierarchy // loaded at the first EREPORT or EGETKEY
+
+	// endedQueue holds exit statuses injected system calls took from wait.
+	endedQueue []ptrace.Status
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
@@ -305,7 +308,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 	if s := em.cur; s != nil {
 		em.cur = nil
 		if !s.Resumed() && !em.isKilled() {
-			if err := s.Continue(); err != nil && !errors.Is(err, unix.ESRCH) {
+			if err := s.Continue(); err != nil && !dying(s.th.tid, err) {
 				return target.Trap{}, err
 			}
 		}
@@ -315,7 +318,11 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 		if em.focus != nil {
 			tid = em.focus.tid
 		}
-		st, err := ptrace.Wait(tid)
+		st, ok := em.takeEnded()
+		var err error
+		if !ok {
+			st, err = ptrace.Wait(tid)
+		}
 		if errors.Is(err, ptrace.ErrVanished) {
 			continue // killed at its stop; its exit comes next
 		}
@@ -341,6 +348,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 			if dying(st.Tid, err) {
 				continue // the thread died meanwhile; its exit comes next
 			}
+
 			em.Kill()
 			return target.Trap{}, err
 		}
@@ -373,6 +381,23 @@ func dying(tid int, err error) bool {
 		return false
 	}
 	return !ptrace.Examinable(tid)
+}
+
+// takeEnded returns an exit status an injected system call took from
+// wait (ptrace.ThreadEndedError), to be handled as if Wait had returned
+// it: nothing else reports it.
+func (em *Emulator) takeEnded() (ptrace.Status, bool) {
+	for _, pr := range em.procs {
+		if sts := pr.mem.TakeEnded(); len(sts) > 0 {
+			em.endedQueue = append(em.endedQueue, sts...)
+		}
+	}
+	if len(em.endedQueue) == 0 {
+		return ptrace.Status{}, false
+	}
+	st := em.endedQueue[0]
+	em.endedQueue = em.endedQueue[1:]
+	return st, true
 }
 
 // Kill ends the host. Any goroutine.

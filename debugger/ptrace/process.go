@@ -32,6 +32,8 @@ type Process struct {
 	// requeued holds, per thread, the siginfo of signals InjectSyscall
 	// sent again with tgkill, for Requeued to put back.
 	requeued map[int][]Siginfo
+	// ended holds exit statuses the waits of InjectSyscall took (TakeEnded).
+	ended []Status
 }
 
 // Launch starts o.Path under ptrace and returns it stopped right after its
