@@ -266,7 +266,10 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		}
 	}()
 	out.sync = host.drain
-	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: host.files}, debugger.Options{
+	// At a line prompt on a terminal the host gets a process group of its
+	// own: Ctrl-C then reaches sgxdbg alone, which interrupts the host.
+	ownGroup := interactive && isTerminal(os.Stdin)
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: host.files, OwnGroup: ownGroup}, debugger.Options{
 		Enclaves:   o.enclaves,
 		SourceDirs: o.sourceDirs,
 		Policy:     policy,

@@ -75,10 +75,23 @@ func (in *interrupts) onSignal(sig syscall.Signal) {
 	in.endSession(sig)
 }
 
-// interruptInteractive is what SIGINT does at a line prompt or in the
-// TUI: for now it ends the session like SIGTERM (one day it may interrupt
-// the host instead, and give the prompt back).
-func (in *interrupts) interruptInteractive(sig syscall.Signal) { in.endSession(sig) }
+// interruptInteractive is what SIGINT does where a person types commands:
+// while the host runs, it interrupts it (every thread stops; the prompt
+// comes back at that stop), as gdb's Ctrl-C does; at the prompt it does
+// nothing (the line editor drops the line). Before the session exists it
+// ends it like SIGTERM.
+func (in *interrupts) interruptInteractive(sig syscall.Signal) {
+	in.mu.Lock()
+	s := in.s
+	in.mu.Unlock()
+	if s == nil {
+		in.endSession(sig)
+		return
+	}
+	if err := s.Interrupt(); err == nil {
+		fmt.Fprintln(os.Stderr, "sgxdbg: interrupting the host")
+	}
+}
 
 // endSession records sig, kills the host and ends the TUI (done): the session's
 // loop then finds the host's end, cleans up and returns signalExit.

@@ -25,6 +25,9 @@ type Options struct {
 	Dir   string
 	Files []*os.File // stdin, stdout, stderr; nil: sgxdbg's
 
+	// OwnGroup launches the host in a process group of its own (the
+	// terminal's Ctrl-C then reaches the debugger only).
+	OwnGroup bool
 	// NoVDSO leaves the host without the synthetic vDSO (it then calls
 	// ENCLU itself and gets exceptions as signals).
 	NoVDSO bool
@@ -203,7 +206,7 @@ func Start(opts Options) (*Emulator, error) {
 	if err := leaf12.Check(); err != nil {
 		return nil, fmt.Errorf("emulated CPU: %w", err)
 	}
-	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files})
+	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files, OwnGroup: opts.OwnGroup})
 	if err != nil {
 		return nil, err
 	}
