@@ -434,6 +434,13 @@ func (em *Emulator) trackPid(pid int, live bool) {
 
 func (em *Emulator) handle(st ptrace.Status) error {
 	th := em.threads[st.Tid]
+	if th == nil && (st.Kind == ptrace.Exited || st.Kind == ptrace.Killed) {
+		// The end of a process this emulator never ran: when a thread
+		// exits, Linux gives its children to another thread of the same
+		// process, so the zombie host of a tracer thread that has ended
+		// (another session in this process) can be reported here.
+		return nil
+	}
 	if th == nil {
 		var err error
 		if th, err = em.adopt(st.Tid); err != nil {
