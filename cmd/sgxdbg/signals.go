@@ -77,20 +77,19 @@ func (in *interrupts) onSignal(sig syscall.Signal) {
 
 // interruptInteractive is what SIGINT does where a person types commands:
 // while the host runs, it interrupts it (every thread stops; the prompt
-// comes back at that stop), as gdb's Ctrl-C does; at the prompt it does
-// nothing (the line editor drops the line). Before the session exists it
-// ends it like SIGTERM.
+// comes back at that stop), as gdb's Ctrl-C does. At a stop — where a
+// terminal's Ctrl-C is a key of the line editor or the TUI, so the signal
+// came from elsewhere (kill, a pipe's writer) — it ends the session like
+// SIGTERM.
 func (in *interrupts) interruptInteractive(sig syscall.Signal) {
 	in.mu.Lock()
 	s := in.s
 	in.mu.Unlock()
-	if s == nil {
-		in.endSession(sig)
+	if s != nil && s.Interrupt() == nil {
+		fmt.Fprintln(os.Stderr, "sgxdbg: interrupting the host")
 		return
 	}
-	if err := s.Interrupt(); err == nil {
-		fmt.Fprintln(os.Stderr, "sgxdbg: interrupting the host")
-	}
+	in.endSession(sig)
 }
 
 // endSession records sig, kills the host and ends the TUI (done): the session's
