@@ -73,15 +73,15 @@ type Session struct {
 }
 
 type candidate struct {
-	path    string
-	im      *enclave.Image
-	mr      [32]byte // what the image's pages measure to
+	path string
+	im   *enclave.Image
+	mr   [32]byte // what the image's pages measure to
 	// declared is the MRENCLAVE the image's signature declares (an SDK
 	// image's SIGSTRUCT), matched too: a layout this package got wrong
 	// still symbolizes an enclave its signature names.
 	declared *[32]byte
-	prog    *dwarfx.Program // opened on first use (place.go)
-	progErr error
+	prog     *dwarfx.Program // opened on first use (place.go)
+	progErr  error
 }
 
 // ErrExited is returned by commands that need a live host after it ended.
