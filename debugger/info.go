@@ -40,6 +40,9 @@ type EnclaveView struct {
 	// CPUIDRewritten names each CPUID the emulator rewrote to UD2 (only on
 	// a CPU without CPUID faulting).
 	CPUIDRewritten []string `json:"cpuid_rewritten,omitempty"`
+	// Runtime is the image's convention when it is not sgxdbg's own:
+	// "intel-sdk metadata 1.9" (the SDK metadata block that matched).
+	Runtime string `json:"runtime,omitempty"`
 }
 
 // EnclavesResult lists enclaves and their TCS.
@@ -58,7 +61,11 @@ func (r *EnclavesResult) Text() string {
 			uint64(e.Base), uint64(e.Size), e.SSAFrameSize, uint64(e.MiscSelect), uint64(e.Attributes), e.AttrNames, uint64(e.XFRM))
 		fmt.Fprintf(&b, "  mrenclave %s\n  mrsigner  %s\n", e.MRENCLAVE, e.MRSIGNER)
 		if e.Image != "" {
-			fmt.Fprintf(&b, "  image     %s\n", e.Image)
+			fmt.Fprintf(&b, "  image     %s", e.Image)
+			if e.Runtime != "" {
+				fmt.Fprintf(&b, " (%s)", e.Runtime)
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString((&TCSResult{TCS: e.TCS}).Text())
 		b.WriteString("\n")
@@ -132,6 +139,9 @@ func (s *Session) viewEnclaves(st target.Stop) (Result, error) {
 		im := s.Image(e.Base)
 		if im != nil {
 			v.Image = im.Path
+			if im.SDK != nil {
+				v.Runtime = im.Runtime.String() + " metadata " + im.SDK.VersionString()
+			}
 		}
 		for _, site := range e.CPUIDRewritten {
 			v.CPUIDRewritten = append(v.CPUIDRewritten, s.siteName(im, e.Base, site))
