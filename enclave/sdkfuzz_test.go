@@ -29,6 +29,17 @@ func TestWriteSDKFuzzSeeds(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	writeSeedFiles(t, dir, seeds)
+	// FuzzNewImage: the test image with the one-block note, an SDK image.
+	img, err := os.ReadFile(sdkTestImage(t, "seed", one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSeedFiles(t, filepath.Join("testdata", "fuzz", "FuzzNewImage"), map[string][]byte{"sdk-valid": img})
+}
+
+func writeSeedFiles(t *testing.T, dir string, seeds map[string][]byte) {
+	t.Helper()
 	for name, b := range seeds {
 		data := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
