@@ -132,6 +132,10 @@ func (s *Session) loadCandidates(paths []string) {
 				im.Close()
 				continue
 			}
+			if s.hasCandidate(p, mr) { // SDK metadata blocks that lay out alike
+				im.Close()
+				continue
+			}
 			c := &candidate{path: p, im: im, mr: mr}
 			if d, ok := im.DeclaredMRENCLAVE(); ok && d != mr {
 				c.declared = &d
@@ -139,6 +143,17 @@ func (s *Session) loadCandidates(paths []string) {
 			s.cands = append(s.cands, c)
 		}
 	}
+}
+
+// hasCandidate reports whether the image at path with that measurement is
+// a candidate already.
+func (s *Session) hasCandidate(path string, mr [32]byte) bool {
+	for _, c := range s.cands {
+		if c.path == path && c.mr == mr {
+			return true
+		}
+	}
+	return false
 }
 
 func isELF(path string) bool {
