@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -158,30 +159,120 @@ func TestSDKEmulateUnhandledPF(t *testing.T) {
 
 // TestSDKExecHandler: `sgxdbg exec` stops at the #UD AEX of ecall_cpuid,
 // symbolized from the --enclave image (the app names its enclave by a
-// path constant); eenter-handler --abi intel-sdk runs the tRTS's first
-// phase, which moves the SSA's RIP and RSP to its second-phase handler;
-// continue ERESUMEs into it and the ecall returns the handler's answer.
+// path constant) with a backtrace through the SDK's tRTS;
+// eenter-handler --abi intel-sdk runs the tRTS's first phase, which points
+// the SSA at its second phase (RIP = internal_handle_exception, RSP below
+// the exception info it wrote, RDI = RAX = that info); continue ERESUMEs
+// into it, the registered handler skips the CPUID and the ecall returns
+// its answer.
 func TestSDKExecHandler(t *testing.T) {
 	dir := sdkApp(t)
 	bin := fixtures.Binary(t)
 	r := execBinaryIn(t, bin, dir, nil, "--json", "--enclave", "enclave.signed.so", "-x", "bt; eenter-handler --abi intel-sdk; continue", "--", "./app", "cpuid")
-	if r.status != 0 || len(r.stops) != 1 {
-		t.Fatalf("status %d, %d stops, stderr %q; want 0 and 1 stop\n%v", r.status, len(r.stops), r.stderr, r.commands)
+	if r.status != 0 || len(r.stops) != 1 || len(r.commands) != 3 {
+		t.Fatalf("status %d, %d stops, %d commands, stderr %q; want 0, 1 and 3\n%v", r.status, len(r.stops), len(r.commands), r.stderr, r.commands)
 	}
-	if !strings.Contains(r.stops[0], `"vector_name":"#UD"`) {
-		t.Errorf("stop %s, want the #UD AEX", r.stops[0])
+	var stop struct {
+		VectorName string `json:"vector_name"`
+		RIP        string `json:"rip"`
+		Enclave    string `json:"enclave"`
 	}
-	if len(r.commands) != 3 {
-		t.Fatalf("commands %v, want 3 results", r.commands)
+	if err := json.Unmarshal([]byte(r.stops[0]), &stop); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(r.commands[0], `"symbol":"ecall_cpuid+`) || !strings.Contains(r.commands[0], "enclave.c:") {
-		t.Errorf("bt: %s, want frame 0 in ecall_cpuid at enclave.c", r.commands[0])
+	so := filepath.Join(dir, "enclave.signed.so")
+	base, _ := parseHex(stop.Enclave)
+	rip, _ := parseHex(stop.RIP)
+	if stop.VectorName != "#UD" || rip < base+nmSymbol(t, so, "ecall_cpuid") {
+		t.Errorf("stop %s, want the #UD AEX in ecall_cpuid", r.stops[0])
 	}
-	h := r.commands[1]
-	for _, want := range []string{`"abi":"intel-sdk"`, `"exited":true`, `"rdi":"0xffffffffffffffff"`, `"rsi":"0x0"`, `"handled":true`, `"field":"rip"`, `"field":"rsp"`} {
-		if !strings.Contains(h, want) {
-			t.Errorf("eenter-handler: %s, want %s", h, want)
+	var bt struct {
+		Result struct {
+			Frames []struct {
+				Symbol string `json:"symbol"`
+				Source string `json:"source"`
+			} `json:"frames"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.commands[0]), &bt); err != nil {
+		t.Fatal(err)
+	}
+	var syms []string
+	for _, f := range bt.Result.Frames {
+		syms = append(syms, f.Symbol)
+	}
+	wantLine := fmt.Sprintf("enclave.c:%d", sourceLine(t, "../../enclaves/sdk-test/enclave.c", `"cpuid"`))
+	if got := strings.Join(syms, " "); got != "ecall_cpuid sgx_ecall_cpuid do_ecall enter_enclave enclave_entry" ||
+		!strings.HasSuffix(bt.Result.Frames[0].Source, wantLine) {
+		t.Errorf("bt: %s\nwant ecall_cpuid at %s, sgx_ecall_cpuid, do_ecall, enter_enclave, enclave_entry", r.commands[0], wantLine)
+	}
+	var h struct {
+		Result struct {
+			ABI, RDI, RSI, Status string
+			Exited, Handled       bool
+			Changes               []struct{ Field, Old, New string }
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.commands[1]), &h); err != nil {
+		t.Fatal(err)
+	}
+	res := h.Result
+	if res.ABI != "intel-sdk" || !res.Exited || !res.Handled || res.RDI != "0xffffffffffffffff" || res.RSI != "0x0" ||
+		res.Status != "handled (SGX_SUCCESS): the host would ERESUME into the second phase" {
+		t.Errorf("eenter-handler: %s", r.commands[1])
+	}
+	changed := map[string][2]uint64{}
+	var fields []string
+	for _, c := range res.Changes {
+		o, _ := parseHex(c.Old)
+		n, _ := parseHex(c.New)
+		changed[c.Field] = [2]uint64{o, n}
+		fields = append(fields, c.Field)
+	}
+	second := base + nmSymbol(t, so, "internal_handle_exception")
+	if strings.Join(fields, " ") != "rax rdi rsp rip" || changed["rip"] != [2]uint64{rip, second} ||
+		changed["rax"][1] != changed["rsp"][1]+8 || changed["rdi"][1] != changed["rax"][1] {
+		t.Errorf("eenter-handler changes %s; want rax, rdi = the info at RSP+8, rsp, rip %#x -> internal_handle_exception %#x", r.commands[1], rip, second)
+	}
+	checkLines(t, "continue", r.commands[2:], []string{cmdJSON(t, "continue",
+		`{"action":"continue","message":"the handler eenter-handler ran said handled: ERESUME, as the host would"}`)})
+	checkLines(t, "host stdout", r.host, []string{"created", "cpuid status 0x0000 result 0x5347"})
+}
+
+// TestSDKExecUnhandledPF: the #PF of ecall_pf stops twice: continue lets
+// the uRTS run the tRTS's first phase (through the vDSO's exception
+// handler) and ERESUME into the second, which finds no handler and faults
+// again; the second first phase reports the enclave crashed.
+func TestSDKExecUnhandledPF(t *testing.T) {
+	dir := sdkApp(t)
+	bin := fixtures.Binary(t)
+	r := execBinaryIn(t, bin, dir, nil, "--json", "--enclave", "enclave.signed.so", "-x", "continue; continue", "--", "./app", "pf")
+	if r.status != 1 || len(r.stops) != 2 {
+		t.Fatalf("status %d, %d stops, stderr %q; want 1 and 2", r.status, len(r.stops), r.stderr)
+	}
+	for i, st := range r.stops {
+		if !strings.Contains(st, `"vector_name":"#PF"`) || !strings.Contains(st, `"maddr":"0x0"`) || !strings.Contains(st, `"errcd":"0x6"`) {
+			t.Errorf("stop %d %s, want the #PF writing address 0 (error code 0x6)", i, st)
 		}
 	}
-	checkLines(t, "host stdout", r.host, []string{"created", "cpuid status 0x0000 result 0x5347"})
+	want := cmdJSON(t, "continue", `{"action":"continue","message":"continuing: the host's vDSO call returns with the exception"}`)
+	checkLines(t, "commands", r.commands, []string{want, want})
+	checkLines(t, "host stdout", r.host, []string{"created", "pf status 0x1006 result 0"})
+}
+
+// sourceLine returns the 1-based number of the first line of file that
+// contains s.
+func sourceLine(t *testing.T, file, s string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %s", file, s)
+	return 0
 }
