@@ -60,6 +60,9 @@ type EnclaveView struct {
 	// ChangedPages lists the pages SGX2 changed whose EPCM state is not
 	// plain (PENDING, MODIFIED, PR or PT_TRIM): "0x10000 R+W+PENDING+PT_REG".
 	ChangedPages []string `json:"changed_pages,omitempty"`
+	// Runtime is the image's convention when it is not sgxdbg's own:
+	// "intel-sdk metadata 1.9" (the SDK metadata block that matched).
+	Runtime string `json:"runtime,omitempty"`
 }
 
 // changedPages names the pages of e in an SGX2 state.
@@ -89,7 +92,11 @@ func (r *EnclavesResult) Text() string {
 			uint64(e.Base), uint64(e.Size), e.SSAFrameSize, uint64(e.MiscSelect), uint64(e.Attributes), e.AttrNames, uint64(e.XFRM))
 		fmt.Fprintf(&b, "  mrenclave %s\n  mrsigner  %s\n", e.MRENCLAVE, e.MRSIGNER)
 		if e.Image != "" {
-			fmt.Fprintf(&b, "  image     %s\n", e.Image)
+			fmt.Fprintf(&b, "  image     %s", e.Image)
+			if e.Runtime != "" {
+				fmt.Fprintf(&b, " (%s)", e.Runtime)
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString((&TCSResult{TCS: e.TCS}).Text())
 		b.WriteString("\n")
@@ -167,6 +174,9 @@ func (s *Session) viewEnclaves(st target.Stop) (Result, error) {
 		im := s.Image(e.Base)
 		if im != nil {
 			v.Image = im.Path
+			if im.SDK != nil {
+				v.Runtime = im.Runtime.String() + " metadata " + im.SDK.VersionString()
+			}
 		}
 		for _, site := range e.CPUIDRewritten {
 			v.CPUIDRewritten = append(v.CPUIDRewritten, s.siteName(im, e.Base, site))

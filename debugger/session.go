@@ -83,11 +83,15 @@ type Session struct {
 }
 
 type candidate struct {
-	path    string
-	im      *enclave.Image
-	mr      [32]byte
-	prog    *dwarfx.Program // opened on first use (place.go)
-	progErr error
+	path string
+	im   *enclave.Image
+	mr   [32]byte // what the image's pages measure to
+	// declared is the MRENCLAVE the image's signature declares (an SDK
+	// image's SIGSTRUCT), matched too: a layout this package got wrong
+	// still symbolizes an enclave its signature names.
+	declared *[32]byte
+	prog     *dwarfx.Program // opened on first use (place.go)
+	progErr  error
 }
 
 // ErrExited is returned by commands that need a live host after it ended.
@@ -128,17 +132,38 @@ func Launch(b target.Backend, lo target.LaunchOptions, opts Options) (*Session, 
 // host creates.
 func (s *Session) loadCandidates(paths []string) {
 	for _, p := range paths {
-		im, err := enclave.Open(p)
+		ims, err := enclave.OpenAll(p) // an SDK image: one layout per metadata block
 		if err != nil {
 			continue
 		}
-		mr, err := im.MRENCLAVE()
-		if err != nil {
-			im.Close()
-			continue
+		for _, im := range ims {
+			mr, err := im.MRENCLAVE()
+			if err != nil {
+				im.Close()
+				continue
+			}
+			if s.hasCandidate(p, mr) { // SDK metadata blocks that lay out alike
+				im.Close()
+				continue
+			}
+			c := &candidate{path: p, im: im, mr: mr}
+			if d, ok := im.DeclaredMRENCLAVE(); ok && d != mr {
+				c.declared = &d
+			}
+			s.cands = append(s.cands, c)
 		}
-		s.cands = append(s.cands, &candidate{path: p, im: im, mr: mr})
 	}
+}
+
+// hasCandidate reports whether the image at path with that measurement is
+// a candidate already.
+func (s *Session) hasCandidate(path string, mr [32]byte) bool {
+	for _, c := range s.cands {
+		if c.path == path && c.mr == mr {
+			return true
+		}
+	}
+	return false
 }
 
 func isELF(path string) bool {
@@ -164,8 +189,9 @@ func (s *Session) record(evs []target.Event) {
 		case target.EvEnclaveInitialized:
 			s.breaks.dirty = true
 			for _, c := range s.cands {
-				if c.mr == ev.MRENCLAVE {
+				if c.mr == ev.MRENCLAVE || c.declared != nil && *c.declared == ev.MRENCLAVE {
 					s.images[ev.Enclave], s.matched[ev.Enclave] = c.im, c
+					break
 				}
 			}
 		case target.EvEnclaveRemoved:

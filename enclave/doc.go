@@ -1,9 +1,10 @@
 // Package enclave reads enclave images: it turns an enclave ELF built to the
-// image convention of enclaves/debug/README.md into the pages a loader adds
-// (offset, SECINFO, measured or not, contents), the SECS parameters, the TCS
-// list and the declared regions, computes the image's MRENCLAVE, and answers
-// debug questions (symbols, source lines, backtraces) for the image loaded at
-// a base address.
+// image convention of enclaves/debug/README.md, or signed by the Intel SGX
+// SDK (its `.note.sgxmeta` metadata, docs/runtimes.md), into the pages a
+// loader adds (offset, SECINFO, measured or not, contents), the SECS
+// parameters, the TCS list and the regions, computes the image's MRENCLAVE,
+// and answers debug questions (symbols, source lines, backtraces) for the
+// image loaded at a base address.
 //
 // It does no I/O beyond reading the image through an io.ReaderAt, and reads
 // enclave memory only through the MemReader a caller passes to Unwind.

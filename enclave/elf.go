@@ -34,6 +34,7 @@ const (
 	phVaddr     = 16
 	phFilesz    = 32
 	phMemsz     = 40
+	phAlign     = 48
 	shOffset    = 24
 	shSize      = 32
 	dynEntSize  = 16

@@ -4,6 +4,8 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"sort"
+	"sync"
 
 	"github.com/sgxdbg/sgxdbg/internal/inputfile"
 	"github.com/sgxdbg/sgxdbg/sgx"
@@ -25,9 +27,14 @@ type Image struct {
 	ISVSVN        uint16
 	Pages         []Page    // sorted by offset, one per EPC page
 	TCS           []TCSInfo // in TCS-index order
-	Regions       []Region  // in note order
+	Regions       []Region  // in note order (SDK images: in layout order)
+	Runtime       Runtime   // the convention the image follows
+	// SDK is the Intel SDK metadata block the image is laid out from, or
+	// nil for an sgxdbg image.
+	SDK *SDKMetadata
 
 	f      *elf.File
+	order  []int // the add order as indices into Pages, when it is not offset order
 	closer io.Closer
 	segs   []*segment
 	debug  debugCache
@@ -60,20 +67,98 @@ type PageRun struct {
 
 // Open reads the enclave image at path, which must be a regular file
 // (inputfile.EnclaveImage). The file stays open for the debug information
-// until Close.
+// until Close. For an Intel SDK image it returns the layout of its newest
+// metadata block (OpenAll returns every one).
 func Open(path string) (*Image, error) {
+	ims, err := OpenAll(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, im := range ims[1:] {
+		im.Close()
+	}
+	return ims[0], nil
+}
+
+// OpenAll reads the enclave image at path as NewImages does: one Image
+// for an sgxdbg image, one per usable metadata block for an Intel SDK
+// image, newest version first. The file stays open until every returned
+// Image is closed.
+func OpenAll(path string) ([]*Image, error) {
 	f, _, err := inputfile.Open(path, inputfile.EnclaveImage)
 	if err != nil {
 		return nil, err
 	}
-	im, err := NewImage(f)
+	ims, err := NewImages(f)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	im.Path = path
-	im.closer = f
-	return im, nil
+	shared := &sharedCloser{c: f, n: len(ims)}
+	for _, im := range ims {
+		im.Path = path
+		im.closer = shared
+	}
+	return ims, nil
+}
+
+// sharedCloser closes c when Close has been called n times.
+type sharedCloser struct {
+	mu sync.Mutex
+	c  io.Closer
+	n  int
+}
+
+func (s *sharedCloser) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n--; s.n == 0 {
+		return s.c.Close()
+	}
+	return nil
+}
+
+// NewImages parses the enclave image in r: an image with a `.note.sgxmeta`
+// section as the Intel SGX SDK's uRTS loads it, one Image per metadata
+// block it may choose (2.x blocks, which it skips, excluded), newest
+// version first; any other image as NewImage does, alone.
+//
+// An SDK image is checked as the uRTS checks it (psw/urts/loader.cpp,
+// parser/elfparser.cpp): the metadata (DecodeSDKMetadataNote), PT_LOAD
+// segments (page-aligned p_align, R/W/X flags, inside the enclave size),
+// patches inside the file, layout entries inside the enclave and not
+// overlapping, no page added twice. Dynamic relocations are allowed: the
+// SDK's enclave relocates itself after EINIT. Images needing what this
+// package does not lay out wrap ErrUnsupportedSDK.
+func NewImages(r io.ReaderAt) ([]*Image, error) {
+	size, err := readerSize(r)
+	if err != nil {
+		return nil, err
+	}
+	h, err := checkHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSectionData(r, h, h.shnum, size); err != nil {
+		return nil, err
+	}
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, &FormatError{Off: -1, Field: "ELF", Msg: "malformed ELF file", Err: err}
+	}
+	if sec := f.Section(SDKMetadataSection); sec != nil {
+		ims, err := sdkImages(f, r, h, size, sec)
+		if err != nil {
+			return nil, err
+		}
+		sort.SliceStable(ims, func(i, j int) bool { return ims[i].SDK.Version > ims[j].SDK.Version })
+		return ims, nil
+	}
+	im, err := newImage(r, f, h, size)
+	if err != nil {
+		return nil, err
+	}
+	return []*Image{im}, nil
 }
 
 // NewImage parses the enclave image in r and checks it against the image
@@ -95,23 +180,18 @@ func Open(path string) (*Image, error) {
 //     frames on RW REG pages, and sgx.TCS.Validate.
 //
 // A violation is a *FormatError. Debug information is read from r later,
-// on demand.
+// on demand. An Intel SDK image (NewImages) yields the layout of its
+// newest metadata block.
 func NewImage(r io.ReaderAt) (*Image, error) {
-	size, err := readerSize(r)
+	ims, err := NewImages(r)
 	if err != nil {
 		return nil, err
 	}
-	h, err := checkHeader(r, size)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSectionData(r, h, h.shnum, size); err != nil {
-		return nil, err
-	}
-	f, err := elf.NewFile(r)
-	if err != nil {
-		return nil, &FormatError{Off: -1, Field: "ELF", Msg: "malformed ELF file", Err: err}
-	}
+	return ims[0], nil
+}
+
+// newImage parses an image of sgxdbg's convention (NewImage).
+func newImage(r io.ReaderAt, f *elf.File, h header, size int64) (*Image, error) {
 	segs, err := loadSegments(f, r, h, size)
 	if err != nil {
 		return nil, err
@@ -194,10 +274,14 @@ func (im *Image) SECS(base uint64) sgx.SECS {
 
 // MRENCLAVE returns the measurement EINIT will compare with the
 // SIGSTRUCT: ECREATE, then EADD (and EEXTEND for measured pages) of every
-// page in offset order.
+// page in the order the loader adds them (offset order for sgxdbg images).
 func (im *Image) MRENCLAVE() ([32]byte, error) {
 	m := sgx.NewMeasurement(im.Size, im.SSAFrameSize)
-	for _, p := range im.Pages {
+	for i := range im.Pages {
+		p := im.Pages[i]
+		if im.order != nil {
+			p = im.Pages[im.order[i]]
+		}
 		if err := m.AddPage(p.Offset, p.Secinfo, p.Data, p.Measured); err != nil {
 			return [32]byte{}, fmt.Errorf("measure page %#x: %w", p.Offset, err)
 		}

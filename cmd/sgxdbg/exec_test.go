@@ -57,9 +57,16 @@ const execHangLimit = 2 * time.Minute
 // execBinary runs `sgxdbg exec ARGS…` to its end with stdin as given.
 func execBinary(t *testing.T, bin string, stdin io.Reader, args ...string) *execOutput {
 	t.Helper()
+	return execBinaryIn(t, bin, "", stdin, args...)
+}
+
+// execBinaryIn runs `sgxdbg exec ARGS…` in directory dir ("": the test's).
+func execBinaryIn(t *testing.T, bin, dir string, stdin io.Reader, args ...string) *execOutput {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), execHangLimit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"exec"}, args...)...)
+	cmd.Dir = dir
 	var o, e bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &o, &e
 	err := cmd.Run()

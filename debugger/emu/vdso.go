@@ -54,10 +54,14 @@ func parseVDSO(b []byte) (vdsoImage, error) {
 			loads = append(loads, p)
 		}
 	}
-	if len(loads) != 1 || loads[0].Off != 0 || loads[0].Vaddr != 0 || loads[0].Filesz > sgx.PageSize || loads[0].Filesz > uint64(len(b)) {
-		return v, fmt.Errorf("synthetic vDSO: want one flat PT_LOAD of at most a page")
+	if len(loads) != 1 || loads[0].Off != 0 || loads[0].Vaddr != 0 || len(b) > sgx.PageSize {
+		return v, fmt.Errorf("synthetic vDSO: want one flat PT_LOAD and a file of at most a page")
 	}
-	v.mem = b[:loads[0].Filesz]
+	// The whole file is the image, as the kernel maps its vDSO: runtimes
+	// find __vdso_sgx_enter_enclave through the section headers (the Intel
+	// SDK's uRTS, psw/urts/linux/sig_handler.cpp get_vdso_sym, walks
+	// e_shoff for .dynsym and .dynstr), which lie past the PT_LOAD's bytes.
+	v.mem = b
 	syms, err := f.Symbols()
 	if err != nil {
 		return v, fmt.Errorf("synthetic vDSO: %w", err)
