@@ -57,6 +57,13 @@ const storyHangLimit = 2 * time.Minute
 // newStoryOn is newStory with a stop policy.
 func newStoryOn(t *testing.T, w, h int, policy debugger.Policy, sample string, args ...string) *story {
 	t.Helper()
+	return newStorySetup(t, w, h, policy, nil, sample, args...)
+}
+
+// newStorySetup is newStoryOn with setup commands (break …) run before
+// the host's first stop, as exec --break does.
+func newStorySetup(t *testing.T, w, h int, policy debugger.Policy, setup []string, sample string, args ...string) *story {
+	t.Helper()
 	watchdog := time.AfterFunc(storyHangLimit, func() { panic(t.Name() + ": the story hangs") })
 	t.Cleanup(func() { watchdog.Stop() })
 	dir := fixtures.Samples(t)
@@ -89,7 +96,13 @@ func newStoryOn(t *testing.T, w, h int, policy debugger.Policy, sample string, a
 		wr.Close()
 		null.Close()
 	})
-	st.m = New(Config{Session: &normSession{s: s, n: newNormalizer(dir)}, Title: HostTitle(argv)})
+	ns := &normSession{s: s, n: newNormalizer(dir)}
+	for _, line := range setup {
+		if _, err := ns.Exec(line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
+	st.m = New(Config{Session: ns, Title: HostTitle(argv)})
 	st.send(tea.WindowSizeMsg{Width: w, Height: h})
 	st.run(st.m.Init())
 	return st

@@ -200,7 +200,7 @@ func TestNames(t *testing.T) {
 		v    fmt.Stringer
 		want string
 	}{
-		{paneRegs, "Registers"}, {paneConsole, "Console"}, {numPanes, "pane(8)"},
+		{paneRegs, "Registers"}, {paneConsole, "Console"}, {paneLocals, "Locals"}, {paneDisas, "Code"}, {numPanes, "pane(9)"},
 		{stateRunning, "running"}, {stateExited, "exited"}, {state(9), "state(9)"},
 		{promptDone, "done"}, {promptResult(7), "promptResult(7)"},
 	} {
