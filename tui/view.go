@@ -246,8 +246,8 @@ func (m *Model) columns() []column {
 	left := []slot{{id: paneRegs, min: max(2, regs), prio: 0}, con, tl}
 	lw := min(51, m.w/2)
 	right := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
-		{id: paneDisas, min: 2, cap: 7, prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
-		{id: paneLocals, min: 2, cap: 6, prio: 3}, {id: paneMemory, min: 2, flex: true}}
+		{id: paneDisas, min: 2, cap: max(7, area/3), prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
+		{id: paneLocals, min: 2, cap: max(6, area/4), prio: 3}, {id: paneMemory, min: 2, flex: true}}
 	return []column{{lw, left}, {m.w - lw - 1, right}}
 }
 
