@@ -66,6 +66,10 @@ type pane struct {
 	// follows it.
 	hasCursor bool
 	cursor    int
+	// sticky: the anchor line is brought into view again at every size
+	// until the user moves the cursor (so that a resize and back shows
+	// the same lines).
+	sticky bool
 }
 
 // SetCursor puts the cursor on line i (clamped) and scrolls it into view.
@@ -91,6 +95,9 @@ func (p *pane) showCursor() {
 // SetSize sets the pane's outer size.
 func (p *pane) SetSize(w, h int) {
 	p.w, p.h = w, h
+	if p.sticky {
+		p.off, p.anchored = 0, true
+	}
 	p.scrollToAnchor()
 	p.clamp()
 	p.showCursor()
@@ -169,6 +176,7 @@ func (p *pane) Update(msg tea.KeyPressMsg, km KeyMap) {
 
 // moveCursor moves the cursor on the scroll keys.
 func (p *pane) moveCursor(msg tea.KeyPressMsg, km KeyMap) {
+	p.sticky = false
 	c := p.cursor
 	switch {
 	case key.Matches(msg, km.Up):

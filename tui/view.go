@@ -427,7 +427,7 @@ func (m *Model) fill(id paneID, w int) {
 		if key != m.codeKey {
 			// A new view: from its top, the current instruction brought
 			// into view when the pane has its size.
-			p.off, p.anchor, p.anchored = 0, cur, cur >= 0
+			p.off, p.anchor, p.anchored, p.sticky = 0, cur, cur >= 0, cur >= 0
 		}
 		p.SetLines(lines)
 		p.cursor = min(c, len(lines)-1)
