@@ -208,3 +208,24 @@ func TestStoryDisplay(t *testing.T) {
 	must(t, st.paneText(paneLocals), "displays:\n 1: sum = 1")
 	must(t, ansi.Strip(strings.Join(st.m.console, "\n")), "\n1: sum = 1")
 }
+
+// s steps to the next source line, u runs until a later line (out of the
+// loop's jump back): the status line tells where each stopped.
+func TestStoryStepUntil(t *testing.T) {
+	st := newBreakStory(t, 100, 30)
+	var got []string
+	for _, k := range []string{"s", "s", "s", "u"} {
+		st.key(k)
+		got = append(got, k+": "+st.m.message)
+	}
+	want := []string{
+		"s: sum_values () at samples/clean.c:9 · 9 sum += v[i];",
+		"s: sum_values () at samples/clean.c:8 · 8 for (uint64_t i = 0; i < n; i++)",
+		"s: sum_values () at samples/clean.c:9 · 9 sum += v[i];",
+		"u: enclave_ecall () at samples/clean.c:23 · 23 return 0;",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	must(t, st.screen(), "─ Locals · enclave_ecall")
+}
