@@ -525,9 +525,13 @@ func cmdBreak(kind BreakKind, temporary bool) func(*Session, []string) (Result, 
 				return nil, err
 			}
 		}
-		locs, err := s.resolveCode(spec, defaultFile)
+		where, mr, runtime := s.imageAddr(spec)
+		locs, err := s.resolveCode(where, defaultFile)
 		if err != nil {
 			return nil, err
+		}
+		if runtime {
+			locs = onlyImage(locs, mr)
 		}
 		bp := &breakpoint{kind: kind, spec: spec, temporary: temporary, cond: cond, locs: locs}
 		if kind == BreakHardware && len(locs) > target.NumHWSlots {

@@ -38,11 +38,13 @@ func decodeInsn(b []byte, pc uint64, sym x86asm.SymLookup) (int, string, error) 
 
 // DisasLine is one disassembled instruction.
 type DisasLine struct {
-	Addr    Hex    `json:"addr"`
-	Bytes   string `json:"bytes"`
-	Text    string `json:"text"`
-	Symbol  string `json:"symbol,omitempty"`
-	Source  string `json:"source,omitempty"`
+	Addr   Hex    `json:"addr"`
+	Bytes  string `json:"bytes"`
+	Text   string `json:"text"`
+	Symbol string `json:"symbol,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Line is the text of the source line, when its file is found.
+	Line    string `json:"source_text,omitempty"`
 	Current bool   `json:"current"` // at the newest SSA frame's RIP
 }
 
@@ -53,13 +55,18 @@ type DisasResult struct {
 
 // Text renders objdump-like lines; the instruction at the newest SSA
 // frame's RIP (the current one) is marked with "=>" and each new source
-// line is printed above its instructions.
+// line (its location, and its text when the file is found) is printed
+// above its instructions.
 func (r *DisasResult) Text() string {
 	var b strings.Builder
 	src := ""
 	for _, l := range r.Lines {
 		if l.Source != "" && l.Source != src {
-			fmt.Fprintf(&b, "   %s\n", l.Source)
+			fmt.Fprintf(&b, "   %s", l.Source)
+			if t := strings.TrimSpace(l.Line); t != "" {
+				fmt.Fprintf(&b, "  %s", t)
+			}
+			b.WriteString("\n")
 			src = l.Source
 		}
 		mark := "  "
@@ -130,8 +137,12 @@ func (s *Session) disassemble(st target.Stop, base, addr uint64, back, n int) (*
 			l, text = 1, "(bad)"
 		}
 		sym, src := s.symbolize(base, pc)
+		line := ""
+		if src != "" {
+			line = s.sourceTextAt(base, pc)
+		}
 		r.Lines = append(r.Lines, DisasLine{Addr: Hex(pc), Bytes: fmt.Sprintf("% x", b[:min(l, len(b))]), Text: text,
-			Symbol: sym, Source: src, Current: atRIP && pc == cur})
+			Symbol: sym, Source: src, Line: line, Current: atRIP && pc == cur})
 		pc += uint64(l)
 	}
 	return r, nil
@@ -152,6 +163,34 @@ func (s *Session) viewDisas(st target.Stop, addr uint64, n int) (Result, error) 
 		return nil, fmt.Errorf("disas %#x: %w", addr, target.ErrNotEnclave)
 	}
 	return s.disassemble(st, e.Base, addr, 3, n)
+}
+
+// sourceTextAt is the text of the source line of pc in the enclave at
+// base, or "" when the enclave has no image with line information or the
+// file is not found.
+func (s *Session) sourceTextAt(base, pc uint64) string {
+	c := s.matchedAt(base)
+	if c == nil {
+		return ""
+	}
+	prog, err := c.program()
+	if err != nil {
+		return ""
+	}
+	pos, ok := prog.PositionAt(base, pc)
+	im := s.Image(base)
+	if !ok || im == nil {
+		return ""
+	}
+	// The line symbolize names (the image's line table), in the file and
+	// compilation directory DWARF gives.
+	_, line, err := im.LineAt(pc - base)
+	if err != nil {
+		return ""
+	}
+	pos.Line = line
+	text, _ := s.sourceLine(nil, pos)
+	return text
 }
 
 type edbgrd struct{ st target.Stop }

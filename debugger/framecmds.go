@@ -20,11 +20,13 @@ type BacktraceResult struct {
 
 // BTFrame is one stack frame.
 type BTFrame struct {
-	Index    int    `json:"index"`
-	PC       Hex    `json:"pc"`
-	Symbol   string `json:"symbol,omitempty"`
-	Offset   Hex    `json:"offset"`
-	Source   string `json:"source,omitempty"`
+	Index  int    `json:"index"`
+	PC     Hex    `json:"pc"`
+	Symbol string `json:"symbol,omitempty"`
+	Offset Hex    `json:"offset"`
+	Source string `json:"source,omitempty"`
+	// Line is the text of the frame's source line, when its file is found.
+	Line     string `json:"source_text,omitempty"`
 	Host     bool   `json:"host,omitempty"`
 	Module   string `json:"module,omitempty"`
 	Boundary string `json:"boundary,omitempty"`
@@ -44,6 +46,8 @@ func (r *BacktraceResult) Text() string {
 			fmt.Fprintf(&b, " in %s+%#x", f.Symbol, uint64(f.Offset))
 		}
 		switch {
+		case f.Source != "" && f.Line != "":
+			fmt.Fprintf(&b, " at %s: %s", f.Source, strings.TrimSpace(f.Line))
 		case f.Source != "":
 			fmt.Fprintf(&b, " at %s", f.Source)
 		case f.Module != "":
@@ -64,8 +68,14 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	}
 	r := &BacktraceResult{Truncated: limited, Selected: s.frameSel}
 	for _, f := range frames {
+		line := ""
+		if f.place != nil && !f.Host {
+			if pos, ok := f.place.position(); ok && pos.Line == f.Line {
+				line, _ = s.sourceLine(f.place, pos)
+			}
+		}
 		r.Frames = append(r.Frames, BTFrame{Index: f.Index, PC: Hex(f.PC), Symbol: f.Function, Offset: Hex(f.Offset),
-			Source: f.source(), Host: f.Host, Module: f.Module, Boundary: f.Boundary})
+			Source: f.source(), Line: line, Host: f.Host, Module: f.Module, Boundary: f.Boundary})
 	}
 	return r, nil
 }

@@ -163,8 +163,8 @@ func TestNestedHostHandler(t *testing.T) {
 	if len(bt.Frames) == 0 {
 		t.Fatal("bt: no frames")
 	}
-	check(t, "bt frame 0", jsonOf(t, bt.Frames[0]), fmt.Sprintf(`{"index":0,"offset":"0x2","pc":"%#x","source":"%s","symbol":"nested_handler"}`,
-		r.sym("nested_handler")+2, r.source(r.sym("nested_handler")+2)))
+	check(t, "bt frame 0", jsonOf(t, bt.Frames[0]), fmt.Sprintf(`{"index":0,"offset":"0x2","pc":"%#x","source":"%s","source_text":%q,"symbol":"nested_handler"}`,
+		r.sym("nested_handler")+2, r.source(r.sym("nested_handler")+2), "\t__asm__ volatile(\"mov (%%rdi), %%rax\" : \"=a\"(v) : \"D\"(0ull) : \"memory\");"))
 
 	eenterSite := hostBase(t, r.pid(), r.host) + nm(t, r.host, "host_eenter_site")
 	n := len(r.s.Timeline())

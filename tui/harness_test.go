@@ -57,6 +57,13 @@ const storyHangLimit = 2 * time.Minute
 // newStoryOn is newStory with a stop policy.
 func newStoryOn(t *testing.T, w, h int, policy debugger.Policy, sample string, args ...string) *story {
 	t.Helper()
+	return newStorySetup(t, w, h, policy, nil, sample, args...)
+}
+
+// newStorySetup is newStoryOn with setup commands (break …) run before
+// the host's first stop, as exec --break does.
+func newStorySetup(t *testing.T, w, h int, policy debugger.Policy, setup []string, sample string, args ...string) *story {
+	t.Helper()
 	watchdog := time.AfterFunc(storyHangLimit, func() { panic(t.Name() + ": the story hangs") })
 	t.Cleanup(func() { watchdog.Stop() })
 	dir := fixtures.Samples(t)
@@ -89,7 +96,13 @@ func newStoryOn(t *testing.T, w, h int, policy debugger.Policy, sample string, a
 		wr.Close()
 		null.Close()
 	})
-	st.m = New(Config{Session: &normSession{s: s, n: newNormalizer(dir)}, Title: HostTitle(argv)})
+	ns := &normSession{s: s, n: newNormalizer(dir)}
+	for _, line := range setup {
+		if _, err := ns.Exec(line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
+	st.m = New(Config{Session: ns, Title: HostTitle(argv)})
 	st.send(tea.WindowSizeMsg{Width: w, Height: h})
 	st.run(st.m.Init())
 	return st
@@ -238,7 +251,7 @@ func (ns *normSession) Wait() (debugger.Stopped, error) {
 }
 
 func (ns *normSession) Exec(line string) (debugger.Result, error) {
-	r, err := ns.s.Exec(line)
+	r, err := ns.s.Exec(ns.n.real(line))
 	ns.n.learn(ns.s.Timeline())
 	if r != nil {
 		ns.n.walk(reflect.ValueOf(r))
@@ -287,6 +300,28 @@ func (n *normalizer) addr(v uint64) uint64 {
 	a := uint64(0x7ff000000000) + uint64(len(n.addrs)+1)*0x1000
 	n.addrs[v] = a
 	return a
+}
+
+// real turns the stand-in addresses of a command line (the UI's b puts
+// the addresses it shows in break *ADDR) back into the real ones.
+func (n *normalizer) real(line string) string {
+	return hexRe.ReplaceAllStringFunc(line, func(h string) string {
+		v, err := strconv.ParseUint(h[2:], 16, 64)
+		if err != nil {
+			return h
+		}
+		for base, size := range n.enclaves {
+			if v >= fakeBase && v < fakeBase+size {
+				return fmt.Sprintf("%#x", base+v-fakeBase)
+			}
+		}
+		for real, fake := range n.addrs {
+			if fake == v {
+				return fmt.Sprintf("%#x", real)
+			}
+		}
+		return h
+	})
 }
 
 func (n *normalizer) id(v int64) int64 {

@@ -9,12 +9,13 @@ import (
 // the actions that can be taken now.
 //
 // The scheme follows gdb: a lowercase key means what the prompt command
-// (or alias) of the same letter means — c continue, h help, q quit — and
-// s, n, f, b, i are left for step, next, finish, break and info. The
-// SGX actions, which change the enclave's state, are uppercase: H the
-// enclave's handler, T teardown, J skip (jump past the faulting
-// instruction), I stepi (one instruction), K kill; e (ERESUME) has no gdb
-// meaning to clash with.
+// (or alias) of the same letter means — c continue, s step, n next, u
+// until, b break, h help, q quit — and f is finish, as in gdb's TUI
+// SingleKey mode (the prompt's f is frame, which the backtrace pane's
+// enter does). The SGX actions, which change the enclave's state, are
+// uppercase: H the enclave's handler, T teardown, J skip (jump past the
+// faulting instruction), I stepi (one instruction), K kill; e (ERESUME)
+// and m (source in the code pane) have no gdb meaning to clash with.
 type KeyMap struct {
 	// Actions at a stop: one key each.
 	ERESUME  key.Binding
@@ -25,11 +26,20 @@ type KeyMap struct {
 	Continue key.Binding
 	Kill     key.Binding
 
+	// Source-level motion and breakpoints at a stop.
+	Step   key.Binding
+	NextLn key.Binding // next (Next is the next pane)
+	Finish key.Binding
+	Until  key.Binding
+	Break  key.Binding // on the code pane's cursor line
+
 	// Always.
 	Command key.Binding
 	Help    key.Binding
 	Quit    key.Binding
-	Abort   key.Binding // ctrl+c: leave at once, killing the host
+	// Abort is ctrl+c: while the host runs, interrupt it (again: leave);
+	// otherwise leave at once, killing the host.
+	Abort key.Binding
 
 	// Panes.
 	Next     key.Binding
@@ -41,6 +51,8 @@ type KeyMap struct {
 	PageDown key.Binding
 	Top      key.Binding
 	Bottom   key.Binding
+	Select   key.Binding // enter: select the backtrace pane's frame
+	Source   key.Binding // show source text in the code pane, or not
 
 	// Answers to a confirmation.
 	Yes key.Binding
@@ -60,20 +72,28 @@ func DefaultKeyMap() KeyMap {
 		Continue: b([]string{"c"}, "c", "continue"),
 		Kill:     b([]string{"K"}, "K", "kill"),
 
+		Step:   b([]string{"s"}, "s", "step"),
+		NextLn: b([]string{"n"}, "n", "next"),
+		Finish: b([]string{"f"}, "f", "finish"),
+		Until:  b([]string{"u"}, "u", "until"),
+		Break:  b([]string{"b"}, "b", "break"),
+
 		Command: b([]string{":"}, ":", "cmd"),
 		Help:    b([]string{"?", "h"}, "?", "help"),
 		Quit:    b([]string{"q"}, "q", "quit"),
-		Abort:   b([]string{"ctrl+c"}, "ctrl+c", "quit now (kills the host)"),
+		Abort:   b([]string{"ctrl+c"}, "ctrl+c", "interrupt the host; stopped: quit now"),
 
 		Next:     b([]string{"tab"}, "tab", "next pane"),
 		Prev:     b([]string{"shift+tab"}, "shift+tab", "previous pane"),
 		Zoom:     b([]string{"z"}, "z", "zoom the pane"),
-		Up:       b([]string{"up", "k"}, "↑/k", "scroll up"),
-		Down:     b([]string{"down", "j"}, "↓/j", "scroll down"),
+		Up:       b([]string{"up", "k"}, "↑/k", "up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "down"),
 		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
 		PageDown: b([]string{"pgdown", "space"}, "pgdn/space", "page down"),
 		Top:      b([]string{"home", "g"}, "home/g", "top"),
 		Bottom:   b([]string{"end", "G"}, "end/G", "bottom"),
+		Select:   b([]string{"enter"}, "enter", "select the frame"),
+		Source:   b([]string{"m"}, "m", "source text on/off"),
 
 		Yes: b([]string{"y", "Y"}, "y", "yes"),
 	}
@@ -81,7 +101,7 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the action bar: the valid actions, then the general keys.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Command, k.Help, k.Quit}
+	return []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Step, k.NextLn, k.Finish, k.Until, k.Break, k.Command, k.Help, k.Quit}
 }
 
 // FullHelp is every key, in columns.
@@ -96,8 +116,8 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		return out
 	}
 	return [][]key.Binding{
-		all(k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill),
-		all(k.Next, k.Prev, k.Zoom, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom),
+		all(k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Step, k.NextLn, k.Finish, k.Until, k.Break),
+		all(k.Next, k.Prev, k.Zoom, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Select, k.Source),
 		all(k.Command, withHelp(k.Help, "?/h", "help"), k.Quit, k.Abort),
 	}
 }

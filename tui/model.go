@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
@@ -106,6 +107,20 @@ type Model struct {
 	handler  *debugger.HandlerView   // the last eenter-handler at this stop
 	memory   string                  // the memory pane's command
 	console  []string
+	displays *debugger.DisplayResult // the display expressions at the stop
+
+	// The code and backtrace panes' lines stand for rows and frames; their
+	// cursors stay on them while the view (the stop and the selected
+	// frame, viewKey) is the same.
+	codeRows  []codeRow
+	codeKey   string
+	btFrames  []int
+	btKey     string
+	plainCode bool // the code pane shows source locations, not their text
+
+	// interrupting: ctrl+c asked the running host to stop; a second
+	// ctrl+c leaves.
+	interrupting bool
 
 	message  string
 	isError  bool
@@ -152,6 +167,8 @@ func New(cfg Config) *Model {
 		m.panes[i].title = paneID(i).String()
 	}
 	m.panes[paneTimeline].follow = true
+	m.panes[paneDisas].hasCursor = true
+	m.panes[paneBT].hasCursor = true
 	m.panes[paneConsole].follow = true
 	m.focus = paneRegs
 	m.panes[m.focus].Focus()
@@ -205,6 +222,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case actionMsg:
 		return m, m.onAction(msg)
+	case interruptMsg:
+		if msg.err != nil && m.state == stateRunning {
+			m.interrupting = false
+			m.setMessage("interrupt: "+msg.err.Error(), true)
+		}
+		return m, nil
 	case eventsMsg:
 		for i, ev := range msg.items {
 			if msg.first+i == m.evTotal {
@@ -263,6 +286,7 @@ func (m *Model) startSpinner() tea.Cmd {
 // the timeline once the host has ended.
 func (m *Model) onStop(msg stopMsg) tea.Cmd {
 	m.confirm = nil
+	m.interrupting = false
 	if msg.err != nil || msg.stopped.Exited {
 		m.state = stateExited
 		m.status, m.end = msg.stopped.Status, msg.stopped.End
@@ -283,7 +307,21 @@ func (m *Model) onStop(msg stopMsg) tea.Cmd {
 	m.stop = msg.stopped.Event
 	m.prevRegs, m.curRegs = m.curRegs, nil
 	m.handler = nil
+	m.displays = msg.stopped.Displays
 	m.setMessage("stopped: "+eventSummary(m.stop), false)
+	if r := msg.stopped.Reason; r != nil && r.Message != "" {
+		// Why the debugger stopped (a breakpoint, a step, an interrupt),
+		// as gdb says it: whole in the console, in one line below.
+		for _, l := range strings.Split(r.Message, "\n") {
+			m.log(l)
+		}
+		m.setMessage(oneLine(r.Message), r.Kind == "error")
+	}
+	if d := m.displays; d != nil && len(d.Displays) > 0 {
+		for _, l := range renderText(d.Text()) {
+			m.log(l)
+		}
+	}
 	return m.refresh("reading the stop")
 }
 
@@ -294,7 +332,8 @@ func (m *Model) refresh(what string) tea.Cmd {
 	m.sync()
 	cmds := []paneCommand{
 		{paneEnclaves, "info enclaves"}, {paneSSA, "ssa"}, {paneRegs, "regs"}, {paneDisas, "disas"},
-		{paneBT, "bt"}, {paneMemory, m.memory}, {paneTimeline, "events"},
+		{paneBT, "bt"}, {paneLocals, "info locals"}, {resArgs, "info args"}, {resDisplays, "display"},
+		{resBreaks, "info breakpoints"}, {paneMemory, m.memory}, {paneTimeline, "events"},
 	}
 	return tea.Batch(refreshCmd(m.cfg.Session, m.gen, cmds), m.startSpinner())
 }
@@ -372,6 +411,10 @@ func (m *Model) showResult(msg actionMsg) {
 		m.setMessage(first, r.Nested != nil)
 	case *debugger.ActionResult:
 		m.setMessage(r.Message, false)
+	case *debugger.BreakResult:
+		m.setMessage(r.Message, false)
+	case *debugger.FrameResult:
+		m.setMessage(oneLine(r.Text()), false)
 	default:
 		m.setMessage(msg.line+": see the console", false)
 		m.setFocus(paneConsole)
@@ -383,7 +426,7 @@ func (m *Model) setMessage(s string, isError bool) { m.message, m.isError = s, i
 // log appends lines to the console.
 func (m *Model) log(line string) {
 	const keep = 2000
-	m.console = append(m.console, line)
+	m.console = append(m.console, expandTabs(line))
 	if len(m.console) > keep {
 		m.console = m.console[len(m.console)-keep:]
 	}
@@ -414,6 +457,11 @@ func (m *Model) leave() tea.Cmd {
 // onKey handles a key press.
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Abort) {
+		if it := interrupter(m.cfg.Session); it != nil && m.state == stateRunning && !m.interrupting {
+			m.interrupting = true
+			m.setMessage("interrupting the host… (ctrl+c again quits, killing it)", false)
+			return interruptCmd(m.cfg.Session, it)
+		}
 		return m.leave()
 	}
 	if m.confirm != nil {
@@ -477,8 +525,25 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.run("continue")
 	case key.Matches(msg, k.Kill):
 		return m.run("kill")
+	case key.Matches(msg, k.Step):
+		return m.run("step")
+	case key.Matches(msg, k.NextLn):
+		return m.run("next")
+	case key.Matches(msg, k.Finish):
+		return m.run("finish")
+	case key.Matches(msg, k.Until):
+		return m.run("until")
+	case key.Matches(msg, k.Break):
+		return m.toggleBreak()
+	case key.Matches(msg, k.Source):
+		m.plainCode = !m.plainCode
+		m.setMessage(map[bool]string{false: "code: source lines with their text", true: "code: source locations only"}[m.plainCode], false)
+		m.syncPanes(paneDisas)
+	case key.Matches(msg, k.Select) && m.focus == paneBT:
+		return m.selectFrame()
 	default:
-		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Command} {
+		for _, b := range []key.Binding{k.ERESUME, k.Handler, k.Teardown, k.Skip, k.Stepi, k.Continue, k.Kill, k.Command,
+			k.Step, k.NextLn, k.Finish, k.Until, k.Break} {
 			if slices.Contains(b.Keys(), msg.String()) {
 				m.setMessage(fmt.Sprintf("%s (%s) is not available now", b.Help().Key, b.Help().Desc), true)
 				return nil
@@ -487,6 +552,80 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.panes[m.focus].Update(msg, m.keys)
 	}
 	return nil
+}
+
+// toggleBreak sets a breakpoint on the code pane's cursor line, or
+// deletes the one there.
+func (m *Model) toggleBreak() tea.Cmd {
+	c := m.panes[paneDisas].cursor
+	if c < 0 || c >= len(m.codeRows) {
+		m.setMessage("b: the code pane shows no code", true)
+		return nil
+	}
+	br, _ := m.results[resBreaks].result.(*debugger.BreakpointsResult)
+	return m.run(breakLine(m.codeRows[c], newBreakMarks(br)))
+}
+
+// selectFrame makes the backtrace pane's cursor frame the one the views
+// follow (frame N).
+func (m *Model) selectFrame() tea.Cmd {
+	c := m.panes[paneBT].cursor
+	if c < 0 || c >= len(m.btFrames) || m.btFrames[c] < 0 {
+		m.setMessage("enter: put the cursor on a frame", true)
+		return nil
+	}
+	return m.run(fmt.Sprintf("frame %d", m.btFrames[c]))
+}
+
+// viewKey names what the code and backtrace panes show: the stop, the
+// selected frame and the current instruction (which skip and a handler
+// move).
+func (m *Model) viewKey() string {
+	sel := 0
+	if bt, ok := m.results[paneBT].result.(*debugger.BacktraceResult); ok {
+		sel = bt.Selected
+	}
+	var cur debugger.Hex
+	if d, ok := m.results[paneDisas].result.(*debugger.DisasResult); ok {
+		for _, l := range d.Lines {
+			if l.Current {
+				cur = l.Addr
+			}
+		}
+	}
+	return fmt.Sprintf("%d/%d/%#x", m.gen, sel, uint64(cur))
+}
+
+// expandTabs replaces the tabs of a line (gdb's "N\ttext" source lines)
+// with spaces to the next multiple of 8 cells.
+func expandTabs(s string) string {
+	if !strings.Contains(s, "\t") {
+		return s
+	}
+	var b strings.Builder
+	col := 0
+	for _, part := range strings.SplitAfter(s, "\t") {
+		text, tab := strings.CutSuffix(part, "\t")
+		b.WriteString(text)
+		col += ansi.StringWidth(text)
+		if tab {
+			n := 8 - col%8
+			b.WriteString(strings.Repeat(" ", n))
+			col += n
+		}
+	}
+	return b.String()
+}
+
+// oneLine is a message of several lines on one line, for the status line.
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (m *Model) setFocus(id paneID) {
@@ -521,8 +660,14 @@ func (m *Model) updateActions() {
 	m.keys.Teardown.SetEnabled(aex && live)
 	m.keys.Continue.SetEnabled(stopped)
 	m.keys.Kill.SetEnabled(stopped)
+	for _, b := range []*key.Binding{&m.keys.Step, &m.keys.NextLn, &m.keys.Finish, &m.keys.Until} {
+		b.SetEnabled(frames && !answered)
+	}
+	_, code := m.results[paneDisas].result.(*debugger.DisasResult)
+	m.keys.Break.SetEnabled(stopped && code && m.results[paneDisas].err == nil)
 	if m.cfg.ReadOnly {
-		for _, b := range []*key.Binding{&m.keys.ERESUME, &m.keys.Handler, &m.keys.Teardown, &m.keys.Skip, &m.keys.Stepi, &m.keys.Continue, &m.keys.Kill} {
+		for _, b := range []*key.Binding{&m.keys.ERESUME, &m.keys.Handler, &m.keys.Teardown, &m.keys.Skip, &m.keys.Stepi, &m.keys.Continue, &m.keys.Kill,
+			&m.keys.Step, &m.keys.NextLn, &m.keys.Finish, &m.keys.Until, &m.keys.Break} {
 			b.SetEnabled(false)
 		}
 	}

@@ -46,8 +46,8 @@ func TestStoryPageFault(t *testing.T) {
 	must(t, s, "AEX #PF page fault in fault_read_untrusted", "#0 #PF page fault · hardware exception",
 		"maddr 0x10000 · errcd 0x4", "page not present, read access, user mode",
 		"enclave (SSA)", "host sees (synthetic)", "=> 0x7f0000013120  mov (%rdi),%rax",
-		"samples/pf_untrusted.c:11", "#0  0x7f0000013120 fault_read_untrusted+0x0")
-	if got := actionBar(s); !strings.HasPrefix(got, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  : cmd  ? help  q quit") {
+		"pf_untrusted.c:11  __asm__ volatile(", "▸#0  0x7f0000013120 fault_read_untrusted+0x0")
+	if got := actionBar(s); !strings.HasPrefix(got, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  s step  …  ? help  q quit") {
 		t.Errorf("action bar %q, want every action", got)
 	}
 
@@ -190,7 +190,7 @@ func TestStoryPromptAndHelp(t *testing.T) {
 	st.key("up")
 	must(t, st.screen(), "(sgxdbg) info threads")
 	st.key("esc")
-	mustNot(t, st.screen(), "(sgxdbg) info threads ")
+	mustNot(t, statusLine(st.screen()), "(sgxdbg) info threads")
 
 	st.key("?")
 	s = st.golden("help")
@@ -224,7 +224,8 @@ func TestStorySkipStep(t *testing.T) {
 	}
 	st.key("I")
 	s = st.golden("step")
-	must(t, s, "AEX #DB debug in enclave_ecall", "stepi from 0x7f00000132db in fault_divide (")
+	must(t, s, "AEX #DB debug in enclave_ecall", "enclave_ecall () at samples/de.c:83 · 83 *ret = (uint64_t)fault_divide(dividend, divisor);")
+	must(t, ansi.Strip(strings.Join(st.m.console, "\n")), "stepi from 0x7f00000132db in fault_divide (")
 	if !regexp.MustCompile(`(?m)^rip +0x[0-9a-f]{16} \* `).MatchString(s) {
 		t.Errorf("rip not marked changed since the last stop:\n%s", s)
 	}
@@ -311,7 +312,8 @@ func TestActionBarTrim(t *testing.T) {
 		w    int
 		want string
 	}{
-		{100, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  : cmd  ? help  q quit"},
+		{140, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  s step  n next  f finish  u until  b break  : cmd  ? help  q quit"},
+		{100, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  s step  …  ? help  q quit"},
 		{80, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  …  ? help  q quit"},
 		{40, "e ERESUME  H handler  …  ? help  q quit"},
 		{20, "…  ? help  q quit"},

@@ -20,13 +20,23 @@ const (
 	paneRegs
 	paneDisas
 	paneBT
+	paneLocals
 	paneMemory
 	paneTimeline
 	paneConsole
 	numPanes
 )
 
-var paneNames = [numPanes]string{"Enclaves & TCS", "SSA frames", "Registers", "Disassembly", "Backtrace", "Memory", "Timeline", "Console"}
+var paneNames = [numPanes]string{"Enclaves & TCS", "SSA frames", "Registers", "Code", "Backtrace", "Locals", "Memory", "Timeline", "Console"}
+
+// Results read at a stop that no pane shows by itself: the Locals pane
+// shows the arguments and the displays too, the code pane the
+// breakpoints.
+const (
+	resArgs paneID = numPanes + iota
+	resDisplays
+	resBreaks
+)
 
 func (p paneID) String() string {
 	if p >= 0 && p < numPanes {
@@ -51,19 +61,53 @@ type pane struct {
 	anchored bool
 	focused  bool
 	w, h     int // h includes the title rule
+	// hasCursor: the scroll keys move a cursor line (drawn reversed with
+	// a › in a gutter column while the pane has the focus) and the view
+	// follows it.
+	hasCursor bool
+	cursor    int
+	// sticky: the anchor line is brought into view again at every size
+	// until the user moves the cursor (so that a resize and back shows
+	// the same lines).
+	sticky bool
+}
+
+// SetCursor puts the cursor on line i (clamped) and scrolls it into view.
+func (p *pane) SetCursor(i int) {
+	p.cursor = max(0, min(i, len(p.lines)-1))
+	p.showCursor()
+}
+
+// showCursor scrolls the cursor line into view.
+func (p *pane) showCursor() {
+	if !p.hasCursor || p.rows() == 0 {
+		return
+	}
+	if p.cursor < p.off {
+		p.off = p.cursor
+	}
+	if p.cursor >= p.off+p.rows() {
+		p.off = p.cursor - p.rows() + 1
+	}
+	p.clamp()
 }
 
 // SetSize sets the pane's outer size.
 func (p *pane) SetSize(w, h int) {
 	p.w, p.h = w, h
+	if p.sticky {
+		p.off, p.anchored = 0, true
+	}
 	p.scrollToAnchor()
 	p.clamp()
+	p.showCursor()
 }
 
 // SetLines replaces the content. A following pane shows its end; others
 // keep their position when it is still valid.
 func (p *pane) SetLines(lines []string) {
 	p.lines = lines
+	p.cursor = max(0, min(p.cursor, len(lines)-1))
 	p.clamp()
 }
 
@@ -105,8 +149,12 @@ func (p *pane) clamp() {
 	p.off = max(0, min(p.off, last))
 }
 
-// Update scrolls on the keymap's scroll keys.
+// Update scrolls on the keymap's scroll keys, or moves the cursor.
 func (p *pane) Update(msg tea.KeyPressMsg, km KeyMap) {
+	if p.hasCursor {
+		p.moveCursor(msg, km)
+		return
+	}
 	switch {
 	case key.Matches(msg, km.Up):
 		p.off--
@@ -126,6 +174,29 @@ func (p *pane) Update(msg tea.KeyPressMsg, km KeyMap) {
 	p.away = p.off < last
 }
 
+// moveCursor moves the cursor on the scroll keys.
+func (p *pane) moveCursor(msg tea.KeyPressMsg, km KeyMap) {
+	p.sticky = false
+	c := p.cursor
+	switch {
+	case key.Matches(msg, km.Up):
+		c--
+	case key.Matches(msg, km.Down):
+		c++
+	case key.Matches(msg, km.PageUp):
+		c -= max(1, p.rows()-1)
+	case key.Matches(msg, km.PageDown):
+		c += max(1, p.rows()-1)
+	case key.Matches(msg, km.Top):
+		c = 0
+	case key.Matches(msg, km.Bottom):
+		c = len(p.lines)
+	default:
+		return
+	}
+	p.SetCursor(c)
+}
+
 // View draws the title rule and the visible lines, each cut or padded to
 // the pane's width; the result has exactly h lines.
 func (p *pane) View(st Styles) string {
@@ -134,15 +205,25 @@ func (p *pane) View(st Styles) string {
 	}
 	out := make([]string, 0, p.h)
 	out = append(out, p.rule(st))
+	gutter := p.hasCursor && p.focused && p.w > 1
 	for i := 0; i < p.rows(); i++ {
 		line := ""
-		if j := p.off + i; j < len(p.lines) {
+		j := p.off + i
+		if j < len(p.lines) {
 			line = p.lines[j]
 			if p.lineFn != nil {
 				line = p.lineFn(j)
 			}
 		}
-		out = append(out, fit(line, p.w))
+		if !gutter {
+			out = append(out, fit(line, p.w))
+			continue
+		}
+		if j == p.cursor && j < len(p.lines) {
+			out = append(out, st.RuleFocus.Render("›")+st.Cursor.Render(fit(ansi.Strip(line), p.w-1)))
+			continue
+		}
+		out = append(out, " "+fit(line, p.w-1))
 	}
 	return strings.Join(out, "\n")
 }

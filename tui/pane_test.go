@@ -200,12 +200,45 @@ func TestNames(t *testing.T) {
 		v    fmt.Stringer
 		want string
 	}{
-		{paneRegs, "Registers"}, {paneConsole, "Console"}, {numPanes, "pane(8)"},
+		{paneRegs, "Registers"}, {paneConsole, "Console"}, {paneLocals, "Locals"}, {paneDisas, "Code"}, {numPanes, "pane(9)"},
 		{stateRunning, "running"}, {stateExited, "exited"}, {state(9), "state(9)"},
 		{promptDone, "done"}, {promptResult(7), "promptResult(7)"},
 	} {
 		if got := tc.v.String(); got != tc.want {
 			t.Errorf("%#v.String() = %q, want %q", tc.v, got, tc.want)
 		}
+	}
+}
+
+// A pane with a cursor: the scroll keys move the cursor and the view
+// follows it; the focused pane marks the cursor line with › in a gutter.
+func TestPaneCursor(t *testing.T) {
+	km := DefaultKeyMap()
+	var p pane
+	p.hasCursor = true
+	p.title = "Code"
+	p.SetLines([]string{"l0", "l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9"})
+	p.SetSize(10, 4) // 3 rows
+	for _, c := range []struct {
+		key         string
+		cursor, off int
+	}{
+		{"down", 1, 0}, {"down", 2, 0}, {"down", 3, 1}, {"pgdown", 5, 3}, {"G", 9, 7},
+		{"up", 8, 7}, {"g", 0, 0}, {"up", 0, 0}, {"pgup", 0, 0},
+	} {
+		p.Update(keyMsg(c.key), km)
+		if p.cursor != c.cursor || p.off != c.off {
+			t.Errorf("%s: cursor %d off %d, want %d %d", c.key, p.cursor, p.off, c.cursor, c.off)
+		}
+	}
+	p.Update(keyMsg("down"), km)
+	st := NewStyles(true)
+	p.Focus()
+	if got := ansi.Strip(p.View(st)); !strings.HasSuffix(got, "\n l0       \n›l1       \n l2       ") {
+		t.Errorf("focused view %q", got)
+	}
+	p.Blur()
+	if got := ansi.Strip(p.View(st)); !strings.HasSuffix(got, "\nl0        \nl1        \nl2        ") {
+		t.Errorf("unfocused view %q (no gutter)", got)
 	}
 }

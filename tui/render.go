@@ -158,35 +158,6 @@ func eventSummary(ev target.Event) string {
 	return string(ev.Kind)
 }
 
-// renderDisas shows the instructions under their function's label, with
-// their source lines above them; the faulting instruction is marked =>
-// and highlighted. It also returns the index of the first line that
-// belongs to the faulting instruction (its label or source line), or -1.
-func renderDisas(r *debugger.DisasResult, st Styles) ([]string, int) {
-	var lines []string
-	cur := -1
-	src := ""
-	for i, l := range r.Lines {
-		if l.Current {
-			cur = len(lines)
-		}
-		if l.Symbol != "" && (i == 0 || !strings.Contains(l.Symbol, "+")) {
-			lines = append(lines, st.Bar.Render(l.Symbol+":"))
-		}
-		if l.Source != "" && l.Source != src {
-			lines = append(lines, st.Dim.Render("   "+l.Source))
-			src = l.Source
-		}
-		text := fmt.Sprintf("%#x  %s", uint64(l.Addr), l.Text)
-		if l.Current {
-			lines = append(lines, st.Current.Render("=> "+text))
-		} else {
-			lines = append(lines, "   "+text)
-		}
-	}
-	return lines, cur
-}
-
 // renderMemory shows x/…x memory as rows of up to 16 bytes, as many values
 // as fit in w cells, each padded to its unit; other formats as the command
 // renders them.
@@ -207,18 +178,77 @@ func renderMemory(r *debugger.MemoryResult, w int) []string {
 	return lines
 }
 
-// renderBT shows the backtrace, innermost first.
-func renderBT(r *debugger.BacktraceResult, st Styles) []string {
+// renderBT shows the backtrace, innermost first: the frame the views
+// follow is marked ▸, the boundary between the enclave's frames and the
+// host's has its own line. It also returns the frame each line stands
+// for (-1 for a boundary) and the selected frame's line.
+func renderBT(r *debugger.BacktraceResult, st Styles) ([]string, []int, int) {
 	var lines []string
+	var frames []int
+	sel := 0
 	for _, f := range r.Frames {
-		l := fmt.Sprintf("#%-2d %#x", f.Index, uint64(f.PC))
+		if f.Boundary != "" {
+			lines = append(lines, st.Dim.Render(f.Boundary))
+			frames = append(frames, -1)
+		}
+		mark := " "
+		if f.Index == r.Selected {
+			mark, sel = "▸", len(lines)
+		}
+		l := fmt.Sprintf("%s#%-2d %#x", mark, f.Index, uint64(f.PC))
 		if f.Symbol != "" {
 			l += fmt.Sprintf(" %s+%#x", f.Symbol, uint64(f.Offset))
 		}
-		if f.Source != "" {
+		switch {
+		case f.Source != "":
 			l += " " + st.Dim.Render(f.Source)
+		case f.Module != "":
+			l += " " + st.Dim.Render(filepath.Base(f.Module))
 		}
 		lines = append(lines, l)
+		frames = append(frames, f.Index)
+	}
+	if r.Truncated {
+		lines = append(lines, st.Dim.Render(fmt.Sprintf("(more frames: bt stops at %d)", debugger.MaxBacktrace)))
+		frames = append(frames, -1)
+	}
+	return lines, frames, sel
+}
+
+// renderLocals shows the selected frame's arguments and locals (gdb's
+// info args and info locals) and the display expressions.
+func renderLocals(args, locals execResult, displays *debugger.DisplayResult, w int, st Styles) []string {
+	var lines []string
+	section := func(name string, r execResult) {
+		if r.err != nil {
+			lines = append(lines, st.Dim.Render(name+": ")+st.Error.Render(r.err.Error()))
+			return
+		}
+		v, ok := r.result.(*debugger.VarsResult)
+		if !ok {
+			return
+		}
+		if len(v.Vars) == 0 {
+			lines = append(lines, st.Dim.Render(name+": none"))
+			return
+		}
+		lines = append(lines, st.Dim.Render(name+":"))
+		for _, x := range v.Vars {
+			lines = append(lines, fmt.Sprintf(" %s = %s", x.Name, x.Value))
+		}
+	}
+	section("arguments", args)
+	if locals.err != nil && args.err != nil && locals.err.Error() == args.err.Error() {
+		// One reason for both (no debug information here, a host frame).
+		lines = renderError(args.err, w, st)
+	} else {
+		section("locals", locals)
+	}
+	if displays != nil && len(displays.Displays) > 0 {
+		lines = append(lines, st.Dim.Render("displays:"))
+		for _, l := range renderText(displays.Text()) {
+			lines = append(lines, " "+l)
+		}
 	}
 	return lines
 }

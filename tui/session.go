@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"io"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -123,6 +124,42 @@ func execCmd(s Session, line string) tea.Cmd {
 
 // isQuit reports whether err is the quit command's.
 func isQuit(err error) bool { return errors.Is(err, debugger.ErrQuit) }
+
+// Interrupter is what a Session may offer ctrl+c while the host runs:
+// stop every thread (*debugger.Session.Interrupt); the Wait in progress
+// then returns the interrupt's stop. It is called while a Wait runs, from
+// another goroutine.
+type Interrupter interface {
+	Interrupt() error
+}
+
+// interrupter returns s's Interrupter, or nil.
+func interrupter(s Session) Interrupter {
+	if it, ok := s.(Interrupter); ok {
+		return it
+	}
+	return nil
+}
+
+// interruptMsg reports an interrupt that failed (err) or was asked for.
+type interruptMsg struct{ err error }
+
+// interruptCmd interrupts the running host. Between an action that lets
+// the host go and the Wait that runs it, the session answers
+// ErrNotRunning: the interrupt is then tried again, a bounded number of
+// times, until the Wait runs or a stop is there.
+func interruptCmd(s Session, it Interrupter) tea.Cmd {
+	return func() tea.Msg {
+		const tries = 50
+		for i := 0; ; i++ {
+			err := it.Interrupt()
+			if !errors.Is(err, debugger.ErrNotRunning) || s.IsStopped() || i == tries {
+				return interruptMsg{err: err}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
 
 // Completer is what a Session may offer the prompt's Tab: the lines that
 // complete a line (*debugger.Session.Complete).

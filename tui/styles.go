@@ -21,6 +21,8 @@ type Styles struct {
 	Changed   lipgloss.Style // a value changed since the previous stop
 	Handler   lipgloss.Style // an SSA field the exception handler changed
 	Current   lipgloss.Style // the faulting instruction
+	Cursor    lipgloss.Style // a pane's cursor line (it also has a › mark)
+	Break     lipgloss.Style // a breakpoint's mark
 	Error     lipgloss.Style // errors
 	Info      lipgloss.Style // messages
 	Stderr    lipgloss.Style // the host's standard error
@@ -50,6 +52,8 @@ func NewStyles(isDark bool) Styles {
 		Changed:   lipgloss.NewStyle().Bold(true).Underline(true),
 		Handler:   lipgloss.NewStyle().Bold(true).Foreground(good),
 		Current:   lipgloss.NewStyle().Bold(true).Reverse(true),
+		Cursor:    lipgloss.NewStyle().Reverse(true),
+		Break:     lipgloss.NewStyle().Bold(true).Foreground(bad),
 		Error:     lipgloss.NewStyle().Bold(true).Foreground(bad),
 		Info:      lipgloss.NewStyle().Foreground(good),
 		Stderr:    lipgloss.NewStyle().Foreground(bad),

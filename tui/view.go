@@ -166,7 +166,10 @@ func (m *Model) helpScreen(h int) []string {
 		"Registers: ≠ the host's value differs from the enclave's",
 		"           * the enclave's value changed since the last stop",
 		"           H set by the handler (after H, EENTER handler)",
-		"Disassembly: => marks the instruction at the SSA frame's RIP, under its source line.",
+		"Code: => marks the instruction at the SSA RIP, under its source line (m: its text or only",
+		"      file:line); ● a breakpoint (○ disabled): b sets or clears one on the cursor line (›).",
+		"Backtrace: ▸ marks the frame the code and locals follow; enter selects the cursor's frame.",
+		"↑↓ move the cursor in the code and backtrace panes, and scroll the others.",
 		"The action bar shows only the actions valid now; `:` runs any command (`help` lists them).")
 	out := make([]string, h)
 	for i := range out {
@@ -199,22 +202,25 @@ type slot struct {
 const regsCompact = 49
 
 // columns lays the panes out for the terminal's width. Registers are on
-// the left, always both columns readable; enclaves, SSA, code and stack in
-// the middle. From 150 columns a third column holds the timeline and the
-// console (wide enough for the actions' messages); below 100 columns the
-// registers pane is compact and the console joins the right column.
+// the left, always both columns readable; enclaves, SSA, code, stack and
+// locals in the middle. From 150 columns a third column holds the
+// timeline and the console (wide enough for the actions' messages) and
+// the locals go under the registers; from 100 to 149 the console and the
+// timeline are under the registers; below 100 columns the registers pane
+// is compact and the console joins the right column.
 func (m *Model) columns() []column {
 	if m.w < 60 {
 		// Too narrow for two columns: the views that matter most first.
 		return []column{{m.w, []slot{{id: paneRegs, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
 			{id: paneDisas, min: 2, cap: 8, prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
-			{id: paneEnclaves, min: 2, prio: 4}, {id: paneMemory, min: 2, cap: 5, prio: 5},
-			{id: paneTimeline, min: 2, cap: 8, prio: 6}, {id: paneConsole, min: 2, flex: true}}}}
+			{id: paneLocals, min: 2, cap: 6, prio: 4}, {id: paneEnclaves, min: 2, prio: 5},
+			{id: paneMemory, min: 2, cap: 5, prio: 6}, {id: paneTimeline, min: 2, cap: 8, prio: 7},
+			{id: paneConsole, min: 2, flex: true}}}}
 	}
 	if m.w >= 150 {
 		lw := 56
 		mw := (m.w - lw - 2) * 9 / 20
-		left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneMemory, min: 2, flex: true}}
+		left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneLocals, min: 2, cap: 12, prio: 1}, {id: paneMemory, min: 2, flex: true}}
 		code := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
 			{id: paneDisas, min: 2, cap: 24, prio: 2}, {id: paneBT, min: 2, flex: true}}
 		right := []slot{{id: paneTimeline, min: 3, cap: max(3, (m.h-chrome)/2), prio: 0}, {id: paneConsole, min: 3, flex: true}}
@@ -224,15 +230,28 @@ func (m *Model) columns() []column {
 		lw := 45 // the compact registers: name, two 16-digit columns, marks
 		right := []slot{{id: paneSSA, min: 2, prio: 0}, {id: paneDisas, min: 2, cap: 8, prio: 1},
 			{id: paneEnclaves, min: 2, prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
-			{id: paneMemory, min: 0, cap: 5, prio: 5}, {id: paneTimeline, min: 0, cap: 8, prio: 6},
-			{id: paneConsole, min: 2, flex: true}}
+			{id: paneLocals, min: 0, cap: 5, prio: 4}, {id: paneMemory, min: 0, cap: 5, prio: 5},
+			{id: paneTimeline, min: 0, cap: 8, prio: 6}, {id: paneConsole, min: 2, flex: true}}
 		return []column{{lw, []slot{{id: paneRegs, min: 2, flex: true}}}, {m.w - lw - 1, right}}
 	}
-	left := []slot{{id: paneRegs, min: 2, prio: 0}, {id: paneConsole, min: 3, flex: true}}
+	// The console or the timeline, when focused, takes rows from the
+	// registers.
+	// The registers keep their 20 rows and header while they can (the
+	// legends are in the help).
+	area := m.h - chrome
+	con, tl := slot{id: paneConsole, min: 3, flex: true}, slot{id: paneTimeline, min: 2, cap: 8, prio: 1}
+	switch m.focus {
+	case paneConsole:
+		con.min = max(con.min, area/3)
+	case paneTimeline:
+		tl.min = max(tl.min, area/3)
+	}
+	regs := min(22, len(m.panes[paneRegs].lines)+1, area-con.min-tl.min)
+	left := []slot{{id: paneRegs, min: max(2, regs), prio: 0}, con, tl}
 	lw := min(51, m.w/2)
 	right := []slot{{id: paneEnclaves, min: 2, prio: 1}, {id: paneSSA, min: 2, prio: 0},
-		{id: paneDisas, min: 2, cap: 12, prio: 3}, {id: paneBT, min: 2, cap: 6, prio: 2},
-		{id: paneMemory, min: 2, cap: 5, prio: 4}, {id: paneTimeline, min: 3, flex: true}}
+		{id: paneDisas, min: 2, cap: max(7, area/3), prio: 2}, {id: paneBT, min: 2, cap: 6, prio: 3},
+		{id: paneLocals, min: 2, cap: max(6, area/4), prio: 3}, {id: paneMemory, min: 2, flex: true}}
 	return []column{{lw, left}, {m.w - lw - 1, right}}
 }
 
@@ -274,6 +293,9 @@ func (m *Model) layout() {
 		for _, s := range col.panes {
 			fill(s.id, col.w)
 		}
+	}
+	// The columns again: a slot's size may depend on its lines.
+	for _, col := range m.columns() {
 		heights := allocate(area, col.panes, func(id paneID) int { return len(m.panes[id].lines) + 1 })
 		for i, s := range col.panes {
 			m.panes[s.id].SetSize(col.w, heights[i])
@@ -368,9 +390,23 @@ func (m *Model) fill(id paneID, w int) {
 	if m.state == stateExited {
 		defer func() { p.detail = strings.TrimPrefix(p.detail+" · at the last stop", " · ") }()
 	}
+	if id == paneLocals {
+		if v, ok := res.result.(*debugger.VarsResult); ok && v.Function != "" {
+			p.detail = v.Function
+		}
+		disp, _ := m.results[resDisplays].result.(*debugger.DisplayResult)
+		if disp == nil {
+			disp = m.displays
+		}
+		p.SetLines(renderLocals(m.results[resArgs], res, disp, w, st))
+		return
+	}
 	if res.err != nil {
-		if id == paneMemory {
+		switch id {
+		case paneMemory:
 			p.detail = res.line
+		case paneDisas:
+			m.codeRows = nil
 		}
 		p.SetLines(renderError(res.err, w, st))
 		return
@@ -388,10 +424,29 @@ func (m *Model) fill(id paneID, w int) {
 		}
 		p.SetLines(renderRegs(r, regMarks{prev: m.prevRegs, handler: m.handlerFields()}, st, w))
 	case *debugger.DisasResult:
-		lines, cur := renderDisas(r, st)
-		p.SetLinesAt(lines, cur)
+		br, _ := m.results[resBreaks].result.(*debugger.BreakpointsResult)
+		lines, rows, cur := renderCode(r, newBreakMarks(br), !m.plainCode, st)
+		key := m.viewKey()
+		c := codeCursor(rows, m.codeRows, p.cursor, cur, key == m.codeKey)
+		if key != m.codeKey {
+			// A new view: from its top, the current instruction brought
+			// into view when the pane has its size.
+			p.off, p.anchor, p.anchored, p.sticky = 0, cur, cur >= 0, cur >= 0
+		}
+		p.SetLines(lines)
+		p.cursor = min(c, len(lines)-1)
+		m.codeRows, m.codeKey = rows, key
+		if bt, ok := m.results[paneBT].result.(*debugger.BacktraceResult); ok && bt.Selected > 0 {
+			p.detail = fmt.Sprintf("frame %d", bt.Selected)
+		}
 	case *debugger.BacktraceResult:
-		p.SetLines(renderBT(r, st))
+		lines, frames, sel := renderBT(r, st)
+		p.SetLines(lines)
+		m.btFrames = frames
+		if key := m.viewKey(); key != m.btKey {
+			m.btKey = key
+			p.off, p.cursor = 0, sel
+		}
 	case *debugger.MemoryResult:
 		p.detail = res.line
 		p.SetLines(renderMemory(r, w))
