@@ -20,11 +20,14 @@ type BacktraceResult struct {
 
 // BTFrame is one stack frame.
 type BTFrame struct {
-	Index    int    `json:"index"`
-	PC       Hex    `json:"pc"`
-	Symbol   string `json:"symbol,omitempty"`
-	Offset   Hex    `json:"offset"`
-	Source   string `json:"source,omitempty"`
+	Index  int    `json:"index"`
+	PC     Hex    `json:"pc"`
+	Symbol string `json:"symbol,omitempty"`
+	Offset Hex    `json:"offset"`
+	Source string `json:"source,omitempty"`
+	// Path is where the source file was found (through its unit's
+	// compilation directory and the source directories), or "".
+	Path     string `json:"path,omitempty"`
 	Host     bool   `json:"host,omitempty"`
 	Module   string `json:"module,omitempty"`
 	Boundary string `json:"boundary,omitempty"`
@@ -64,8 +67,12 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	}
 	r := &BacktraceResult{Truncated: limited, Selected: s.frameSel}
 	for _, f := range frames {
+		var path string
+		if f.File != "" {
+			path, _ = s.sources.Path(f.File, f.CompDir)
+		}
 		r.Frames = append(r.Frames, BTFrame{Index: f.Index, PC: Hex(f.PC), Symbol: f.Function, Offset: Hex(f.Offset),
-			Source: f.source(), Host: f.Host, Module: f.Module, Boundary: f.Boundary})
+			Source: f.source(), Path: path, Host: f.Host, Module: f.Module, Boundary: f.Boundary})
 	}
 	return r, nil
 }
