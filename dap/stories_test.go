@@ -1,0 +1,106 @@
+package dap_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	godap "github.com/google/go-dap"
+
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
+)
+
+// TestAEXStory: pf_untrusted's ecall 0 reads 0x10000, outside ELRANGE.
+// Under the #PF exception filter the adapter stops there as an
+// exception; exceptionInfo names #PF, the address and the error code in
+// words; the stack starts in fault_read_untrusted at its asm line; the
+// scopes hold the SSA frame and the synthetic registers (RAX = 3, ERESUME;
+// RBX = the TCS; RIP = RCX = the AEP, SDM 36.3.3); the debug console runs
+// ssa; continue delivers the SIGSEGV, which the host reports on stderr
+// (an output event) before it exits with status 2.
+func TestAEXStory(t *testing.T) {
+	dir := fixtures.Samples(t)
+	elf := filepath.Join(dir, "pf_untrusted.elf")
+	c := startDAP(t)
+	init := c.begin(map[string]any{"program": filepath.Join(dir, "host"), "args": []string{"--no-vdso", elf, elf + ".sig", "0", "0x10000"}})
+	var filters []string
+	for _, f := range init.Body.ExceptionBreakpointFilters {
+		filters = append(filters, f.Filter)
+	}
+	check(t, "filters", strings.Join(filters, " "), "all #PF #GP #UD #DE #BP")
+	if !init.Body.SupportsExceptionInfoRequest || !init.Body.SupportsConfigurationDoneRequest || !init.Body.SupportsReadMemoryRequest {
+		t.Errorf("capabilities %+v", init.Body)
+	}
+	call[*godap.SetExceptionBreakpointsResponse](c, "setExceptionBreakpoints", &godap.SetExceptionBreakpointsRequest{
+		Arguments: godap.SetExceptionBreakpointsArguments{Filters: []string{"#PF"}}})
+	call[*godap.ConfigurationDoneResponse](c, "configurationDone", &godap.ConfigurationDoneRequest{})
+
+	st := c.stopped()
+	check(t, "reason", st.Body.Reason, "exception")
+	check(t, "description", st.Body.Description, "#PF reading 0x10000: page not present")
+	tid := st.Body.ThreadId
+
+	ei := call[*godap.ExceptionInfoResponse](c, "exceptionInfo", &godap.ExceptionInfoRequest{Arguments: godap.ExceptionInfoArguments{ThreadId: tid}})
+	check(t, "exceptionId", ei.Body.ExceptionId, "#PF")
+	check(t, "exception description", ei.Body.Description, "#PF reading 0x10000: page not present at samples/pf_untrusted.c:11")
+	for _, want := range []string{"vector     #PF (page fault)", "exit type  hardware", "MADDR      0x10000",
+		"ERRCD      0x4 (page not present, read access, user mode)", "source     samples/pf_untrusted.c:11"} {
+		if !strings.Contains(ei.Body.Details.Message, want) {
+			t.Errorf("exceptionInfo details lack %q:\n%s", want, ei.Body.Details.Message)
+		}
+	}
+
+	threads := call[*godap.ThreadsResponse](c, "threads", &godap.ThreadsRequest{})
+	if len(threads.Body.Threads) == 0 || !strings.Contains(fmt.Sprint(threads.Body.Threads), fmt.Sprintf("thread %d (TCS 0x", tid)) {
+		t.Errorf("threads %+v", threads.Body.Threads)
+	}
+
+	bt := call[*godap.StackTraceResponse](c, "stackTrace", &godap.StackTraceRequest{Arguments: godap.StackTraceArguments{ThreadId: tid}})
+	if len(bt.Body.StackFrames) < 2 {
+		t.Fatalf("stack %+v", bt.Body.StackFrames)
+	}
+	f0 := bt.Body.StackFrames[0]
+	check(t, "frame 0", fmt.Sprint(f0.Name, " ", f0.Source.Name, ":", f0.Line), "fault_read_untrusted pf_untrusted.c:11")
+	check(t, "frame 0 path", f0.Source.Path, filepath.Join(fixtures.Root(t), "enclaves/debug/samples/pf_untrusted.c"))
+	check(t, "frame 1", bt.Body.StackFrames[1].Name, "enclave_ecall")
+
+	scopes, names := c.scopes(f0.Id)
+	check(t, "scopes", strings.Join(names, ", "), "Locals, Arguments, SSA frame 0, Synthetic (host sees)")
+	args := c.variables(scopes["Arguments"].VariablesReference)
+	check(t, "p", args["p"].Value, "65536")
+	ssaVars := c.variables(scopes["SSA frame 0"].VariablesReference)
+	check(t, "SSA rdi", ssaVars["rdi"].Value, "0x10000")
+	check(t, "SSA MADDR", ssaVars["MADDR"].Value, "0x10000")
+	check(t, "SSA EXITINFO", ssaVars["EXITINFO"].Value, "#PF (page fault), hardware")
+	syn := c.variables(scopes["Synthetic (host sees)"].VariablesReference)
+	if !strings.HasPrefix(syn["rax"].Value, "0x3 (enclave: ") {
+		t.Errorf("synthetic rax %q, want ERESUME's leaf 0x3", syn["rax"].Value)
+	}
+	tcs := regexp.MustCompile(`TCS (0x[0-9a-f]+)`).FindStringSubmatch(fmt.Sprint(threads.Body.Threads))
+	if tcs == nil || !strings.HasPrefix(syn["rbx"].Value, tcs[1]+" ") {
+		t.Errorf("synthetic rbx %q, want the TCS (threads %v)", syn["rbx"].Value, threads.Body.Threads)
+	}
+	if aep := strings.Fields(syn["rcx"].Value)[0]; !strings.HasPrefix(syn["rip"].Value, aep+" ") {
+		t.Errorf("synthetic rip %q, want the AEP in rcx %q", syn["rip"].Value, syn["rcx"].Value)
+	}
+
+	ssa := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "ssa", Context: "repl", FrameId: f0.Id}})
+	for _, want := range []string{"CSSA 1 of NSSA", "SSA frame 0 at 0x", "#PF page fault, hardware exception (valid)", "  at fault_read_untrusted"} {
+		if !strings.Contains(ssa.Body.Result, want) {
+			t.Errorf("ssa in the REPL lacks %q:\n%s", want, ssa.Body.Result)
+		}
+	}
+	hover := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "p + 1", Context: "hover", FrameId: f0.Id}})
+	check(t, "hover p + 1", hover.Body.Result, "65537")
+
+	call[*godap.ContinueResponse](c, "continue", &godap.ContinueRequest{Arguments: godap.ContinueArguments{ThreadId: tid}})
+	exited := c.event("exited").(*godap.ExitedEvent)
+	check(t, "exit code", exited.Body.ExitCode, 2)
+	c.event("terminated")
+	if out := c.Output(); !strings.Contains(out, "unhandled enclave exception: #PF (SIGSEGV)\n") {
+		t.Errorf("output events %q lack the host's stderr", out)
+	}
+	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
+}
