@@ -104,3 +104,101 @@ func TestAEXStory(t *testing.T) {
 	}
 	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
 }
+
+// TestBreakpointStory: a breakpoint at clean.c:9 (sum += v[i]) is pending
+// before the enclave exists, verified by a breakpoint event once it is
+// loaded, and hit in sum_values with n = 3 (the host passes 1 2 3); the
+// pointer v expands to *v = 1, v[2] evaluates to 3, next stops on the
+// next line; without the breakpoint, continue runs the host to its end
+// (the enclave's OCALL output and the host's result as output events).
+func TestBreakpointStory(t *testing.T) {
+	dir := fixtures.Samples(t)
+	elf := filepath.Join(dir, "clean.elf")
+	src := filepath.Join(fixtures.Root(t), "enclaves/debug/samples/clean.c")
+	c := startDAP(t)
+	c.begin(map[string]any{"program": filepath.Join(dir, "host"), "args": []string{elf, elf + ".sig", "0", "1", "2", "3"}, "stopOn": "none"})
+	source := godap.Source{Name: "clean.c", Path: src}
+	bps := call[*godap.SetBreakpointsResponse](c, "setBreakpoints", &godap.SetBreakpointsRequest{Arguments: godap.SetBreakpointsArguments{
+		Source: source, Breakpoints: []godap.SourceBreakpoint{{Line: 9}}}})
+	if len(bps.Body.Breakpoints) != 1 {
+		t.Fatalf("breakpoints %+v", bps.Body.Breakpoints)
+	}
+	bp := bps.Body.Breakpoints[0]
+	check(t, "pending breakpoint", fmt.Sprint(bp.Id, " ", bp.Verified, " ", bp.Line), "1 false 9")
+	call[*godap.SetExceptionBreakpointsResponse](c, "setExceptionBreakpoints", &godap.SetExceptionBreakpointsRequest{
+		Arguments: godap.SetExceptionBreakpointsArguments{Filters: []string{}}})
+	call[*godap.ConfigurationDoneResponse](c, "configurationDone", &godap.ConfigurationDoneRequest{})
+
+	ev := c.event("breakpoint").(*godap.BreakpointEvent)
+	check(t, "breakpoint event", fmt.Sprint(ev.Body.Reason, " ", ev.Body.Breakpoint.Id, " ", ev.Body.Breakpoint.Verified, " ", ev.Body.Breakpoint.Line), "changed 1 true 9")
+	st := c.stopped()
+	check(t, "stop", fmt.Sprint(st.Body.Reason, " ", st.Body.HitBreakpointIds), "breakpoint [1]")
+	tid := st.Body.ThreadId
+
+	bt := call[*godap.StackTraceResponse](c, "stackTrace", &godap.StackTraceRequest{Arguments: godap.StackTraceArguments{ThreadId: tid}})
+	f0 := bt.Body.StackFrames[0]
+	check(t, "frame 0", fmt.Sprint(f0.Name, " ", f0.Source.Path, ":", f0.Line), "sum_values "+src+":9")
+	check(t, "frame 1", bt.Body.StackFrames[1].Name, "enclave_ecall")
+	host := false
+	for _, f := range bt.Body.StackFrames {
+		host = host || f.PresentationHint == "subtle" && strings.Contains(f.Name, "main")
+	}
+	if !host {
+		t.Errorf("no host frame (main) after the enclave's: %+v", bt.Body.StackFrames)
+	}
+
+	scopes, _ := c.scopes(f0.Id)
+	args := c.variables(scopes["Arguments"].VariablesReference)
+	check(t, "n", args["n"].Value, "3")
+	check(t, "n type", args["n"].Type, "uint64_t")
+	locals := c.variables(scopes["Locals"].VariablesReference)
+	// -O2: i lives nowhere gdb could read at this line either.
+	check(t, "locals", fmt.Sprint(locals["sum"].Value, ", ", locals["i"].Value), "0, <optimized out>")
+
+	// Frame 1, enclave_ecall: args is a struct ecall_args * whose target
+	// holds count and the values array.
+	f1 := bt.Body.StackFrames[1]
+	scopes1, _ := c.scopes(f1.Id)
+	args1 := c.variables(scopes1["Arguments"].VariablesReference)
+	a := args1["args"]
+	check(t, "args type", a.Type, "const struct ecall_args *")
+	if a.VariablesReference == 0 {
+		t.Fatalf("args (%s %s) has no children", a.Type, a.Value)
+	}
+	star := c.variables(a.VariablesReference)["*args"]
+	check(t, "*args", star.Value, "{count = 3, values = {1, 2, 3, 0 <repeats 13 times>}}")
+	fields := c.variables(star.VariablesReference)
+	check(t, "(*args).count", fields["count"].Value, "3")
+	values := fields["values"]
+	check(t, "values children", values.IndexedVariables, 16)
+	elems := c.variables(values.VariablesReference)
+	check(t, "values[2], [15]", fmt.Sprint(elems["[2]"].Value, " ", elems["[15]"].Value, " ", elems["[2]"].EvaluateName), "3 0 ((*(args)).values)[2]")
+	locals1 := c.variables(scopes1["Locals"].VariablesReference)
+	check(t, "msg", locals1["msg"].Value, `"clean: summing 3 values", '\000' <repeats 40 times>`)
+	check(t, "msg children", locals1["msg"].VariablesReference, 0)
+
+	watch := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "args->values[2]", Context: "watch", FrameId: f1.Id}})
+	check(t, "args->values[2]", watch.Body.Result, "3")
+	hover := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "n", Context: "hover", FrameId: f0.Id}})
+	check(t, "hover n in frame 0", hover.Body.Result, "3")
+
+	call[*godap.NextResponse](c, "next", &godap.NextRequest{Arguments: godap.NextArguments{ThreadId: tid}})
+	st = c.stopped()
+	check(t, "next", st.Body.Reason, "step")
+	bt = call[*godap.StackTraceResponse](c, "stackTrace", &godap.StackTraceRequest{Arguments: godap.StackTraceArguments{ThreadId: tid, Levels: 1}})
+	check(t, "after next", fmt.Sprint(bt.Body.StackFrames[0].Name, ":", bt.Body.StackFrames[0].Line), "sum_values:8")
+
+	bps = call[*godap.SetBreakpointsResponse](c, "setBreakpoints", &godap.SetBreakpointsRequest{Arguments: godap.SetBreakpointsArguments{Source: source}})
+	check(t, "cleared", len(bps.Body.Breakpoints), 0)
+	call[*godap.ContinueResponse](c, "continue", &godap.ContinueRequest{Arguments: godap.ContinueArguments{ThreadId: tid}})
+	exited := c.event("exited").(*godap.ExitedEvent)
+	check(t, "exit code", exited.Body.ExitCode, 0)
+	c.event("terminated")
+	out := c.Output()
+	for _, want := range []string{"clean: summing 3 values\n", "ecall 0 returned 0x6\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output events %q lack %q", out, want)
+		}
+	}
+	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
+}
