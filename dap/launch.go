@@ -94,13 +94,16 @@ func (sv *Server) launch(r *godap.LaunchRequest) error {
 	if a.Cwd != "" && !filepath.IsAbs(prog) && strings.Contains(prog, "/") {
 		prog = filepath.Join(a.Cwd, prog)
 	}
+	// Launch tries the host's arguments as enclave images relative to
+	// sgxdbg's directory; relative to cwd they are added here.
+	enclaves := append([]string(nil), a.Enclaves...)
 	images := append([]string(nil), a.Enclaves...)
 	for _, x := range a.Args {
 		if a.Cwd != "" && !filepath.IsAbs(x) {
-			images = append(images, filepath.Join(a.Cwd, x))
-		} else {
-			images = append(images, x)
+			x = filepath.Join(a.Cwd, x)
+			enclaves = append(enclaves, x)
 		}
+		images = append(images, x)
 	}
 	b, err := sv.cfg.Backend(a.CPU, images)
 	if err != nil {
@@ -123,9 +126,7 @@ func (sv *Server) launch(r *godap.LaunchRequest) error {
 		}
 	}
 	lo := target.LaunchOptions{Path: prog, Args: append([]string{prog}, a.Args...), Env: env, Dir: a.Cwd, Files: files}
-	// Launch tries the host's arguments as enclave images relative to
-	// sgxdbg's directory; with a cwd the images list above has them.
-	s, err := debugger.Launch(b, lo, debugger.Options{Policy: policy, Enclaves: images, SourceDirs: a.SourceDirs})
+	s, err := debugger.Launch(b, lo, debugger.Options{Policy: policy, Enclaves: enclaves, SourceDirs: a.SourceDirs})
 	files[0].Close()
 	for _, w := range writers {
 		w.Close()
