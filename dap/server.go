@@ -64,7 +64,6 @@ type Server struct {
 	selTid     int // the thread the session's views follow now
 	selFrame   int // the frame selected by the frame command (-1: unknown)
 	stops      chan waitResult
-	terminated bool
 }
 
 // bpState is one DAP breakpoint and the debugger breakpoint behind it.
