@@ -59,6 +59,10 @@ func startDAP(t *testing.T) *client {
 		go func() { done <- cmd.Wait() }()
 		select {
 		case <-done:
+			// A -race build of sgxdbg (SGXDBG=…) reports races on stderr.
+			if e := c.stderrText(); strings.Contains(e, "DATA RACE") {
+				t.Errorf("sgxdbg dap: %s", e)
+			}
 		case <-time.After(hangLimit):
 			_ = cmd.Process.Kill()
 			t.Errorf("sgxdbg dap did not end after its stdin closed")
