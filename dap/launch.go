@@ -234,6 +234,7 @@ func (sv *Server) stopped(wr waitResult) {
 	sv.refreshBreakpoints()
 	body := godap.StoppedEventBody{ThreadId: st.Event.Tid, AllThreadsStopped: true}
 	body.Reason, body.Description, body.HitBreakpointIds = stopReason(st)
+	sv.output("console", "stopped: "+st.Event.String()+"\n")
 	if st.Reason != nil && st.Reason.Message != "" {
 		body.Text = st.Reason.Message
 		sv.output("console", st.Reason.Message+"\n")

@@ -231,3 +231,25 @@ func TestListen(t *testing.T) {
 	check(t, "supportsDisassembleRequest", init.Body.SupportsDisassembleRequest, true)
 	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
 }
+
+// TestREPLTeardown: teardown from the debug console destroys the enclave
+// and keeps the host stopped; continue lets it see the loss (the host
+// says "enclave lost" and exits with status 4).
+func TestREPLTeardown(t *testing.T) {
+	c, tid, _ := atPF(t)
+	r := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "teardown", Context: "repl"}})
+	if !regexp.MustCompile(`^enclave 0x[0-9a-f]+ destroyed: its mappings are gone and its file descriptors closed; continue to let the host see the loss$`).MatchString(r.Body.Result) {
+		t.Errorf("teardown: %q", r.Body.Result)
+	}
+	call[*godap.ContinueResponse](c, "continue", &godap.ContinueRequest{Arguments: godap.ContinueArguments{ThreadId: tid}})
+	check(t, "exit code", c.event("exited").(*godap.ExitedEvent).Body.ExitCode, 4)
+	c.event("terminated")
+	if !strings.Contains(c.Output(), "enclave lost\n") {
+		t.Errorf("output %q", c.Output())
+	}
+	for _, m := range c.held {
+		if e, ok := m.(godap.EventMessage); ok && e.GetEvent().Event == "continued" {
+			t.Errorf("teardown sent a continued event: the host stays stopped")
+		}
+	}
+}
