@@ -22,7 +22,7 @@ func (sv *Server) setBreakpoints(r *godap.SetBreakpointsRequest) error {
 		return errNoSession
 	}
 	if sv.running {
-		return errRunning
+		return sv.whileHeld(func() error { return sv.setBreakpoints(r) })
 	}
 	src := r.Arguments.Source
 	key := src.Path
@@ -62,7 +62,7 @@ func (sv *Server) setFunctionBreakpoints(r *godap.SetFunctionBreakpointsRequest)
 		return errNoSession
 	}
 	if sv.running {
-		return errRunning
+		return sv.whileHeld(func() error { return sv.setFunctionBreakpoints(r) })
 	}
 	for _, old := range sv.fnBreaks {
 		sv.deleteBreak(old.id)
@@ -198,7 +198,7 @@ func (sv *Server) setExceptionBreakpoints(r *godap.SetExceptionBreakpointsReques
 		return errNoSession
 	}
 	if sv.running {
-		return errRunning
+		return sv.whileHeld(func() error { return sv.setExceptionBreakpoints(r) })
 	}
 	p := sv.policy.base
 	p.NoAEX, p.Vectors = true, nil
@@ -248,4 +248,33 @@ func filterVector(f string) (sgx.Vector, error) {
 		}
 	}
 	return 0, fmt.Errorf("setExceptionBreakpoints: unknown filter %q (all, #PF, #GP, #UD, #DE, #BP)", f)
+}
+
+// whileHeld serves a request that changes breakpoints while the host runs:
+// it interrupts the host, serves the request at the interrupt's stop and
+// lets the host go on transparently (continue resumes an interrupt's AEX
+// with ERESUME). A stop that came for another reason meanwhile is
+// reported as usual after the change; if the host ended, so is its end.
+func (sv *Server) whileHeld(serve func() error) error {
+	if err := sv.s.Interrupt(); err != nil && !errors.Is(err, debugger.ErrNotRunning) {
+		return err
+	}
+	wr := <-sv.stops
+	sv.running = false
+	if wr.err != nil || wr.st.Exited {
+		sv.stopped(wr)
+		return serve() // answers that there is no host to change
+	}
+	st := wr.st
+	sv.stop, sv.stopTid, sv.selTid, sv.selFrame = &st, st.Event.Tid, st.Event.Tid, -1
+	err := serve()
+	if st.Reason != nil && st.Reason.Kind == "interrupt" {
+		if _, cerr := sv.s.Exec("continue"); cerr != nil {
+			sv.output("console", fmt.Sprintf("sgxdbg: continue after changing breakpoints: %v\n", cerr))
+		}
+		sv.wait()
+		return err
+	}
+	sv.stopped(wr)
+	return err
 }

@@ -253,3 +253,20 @@ func TestREPLTeardown(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakpointWhileRunning: a function breakpoint set while the host
+// runs (clean --repeat, a long run of ecalls) is set at an interrupt the
+// client does not see, and the host goes on to hit it.
+func TestBreakpointWhileRunning(t *testing.T) {
+	dir := fixtures.Samples(t)
+	elf := filepath.Join(dir, "clean.elf")
+	c := startDAP(t)
+	c.begin(map[string]any{"program": filepath.Join(dir, "host"), "args": []string{"--repeat", "100000000", elf, elf + ".sig", "0", "1", "2"}, "stopOn": "none"})
+	call[*godap.ConfigurationDoneResponse](c, "configurationDone", &godap.ConfigurationDoneRequest{})
+	fb := call[*godap.SetFunctionBreakpointsResponse](c, "setFunctionBreakpoints", &godap.SetFunctionBreakpointsRequest{
+		Arguments: godap.SetFunctionBreakpointsArguments{Breakpoints: []godap.FunctionBreakpoint{{Name: "sum_values"}}}})
+	id := fb.Body.Breakpoints[0].Id
+	st := c.stopped()
+	check(t, "stop", fmt.Sprint(st.Body.Reason, " ", st.Body.HitBreakpointIds), fmt.Sprint("breakpoint [", id, "]"))
+	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
+}
