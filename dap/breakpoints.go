@@ -256,10 +256,16 @@ func filterVector(f string) (sgx.Vector, error) {
 // with ERESUME). A stop that came for another reason meanwhile is
 // reported as usual after the change; if the host ended, so is its end.
 func (sv *Server) whileHeld(serve func() error) error {
-	if err := sv.s.Interrupt(); err != nil && !errors.Is(err, debugger.ErrNotRunning) {
+	got, err := sv.interrupt()
+	if err != nil {
 		return err
 	}
-	wr := <-sv.stops
+	var wr waitResult
+	if got != nil {
+		wr = *got
+	} else {
+		wr = <-sv.stops
+	}
 	sv.running = false
 	if wr.err != nil || wr.st.Exited {
 		sv.stopped(wr)
@@ -267,7 +273,7 @@ func (sv *Server) whileHeld(serve func() error) error {
 	}
 	st := wr.st
 	sv.stop, sv.stopTid, sv.selTid, sv.selFrame = &st, st.Event.Tid, st.Event.Tid, -1
-	err := serve()
+	err = serve()
 	if st.Reason != nil && st.Reason.Kind == "interrupt" {
 		if _, cerr := sv.s.Exec("continue"); cerr != nil {
 			sv.output("console", fmt.Sprintf("sgxdbg: continue after changing breakpoints: %v\n", cerr))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	godap "github.com/google/go-dap"
 
@@ -53,11 +54,36 @@ func (sv *Server) pause(r *godap.PauseRequest) error {
 	if !sv.running {
 		return errors.New("pause: the host is not running")
 	}
-	if err := sv.s.Interrupt(); err != nil {
+	wr, err := sv.interrupt()
+	if err != nil {
 		return fmt.Errorf("pause: %w", err)
 	}
 	sv.send(&godap.PauseResponse{Response: response(&r.Request)})
+	if wr != nil {
+		sv.stopped(*wr) // it stopped by itself meanwhile
+	}
 	return nil
+}
+
+// interrupt interrupts the Wait in progress. The Wait's goroutine may not
+// have begun to wait yet (the session then says it is not running): it
+// tries again until the interrupt is taken, or returns the Wait's result
+// when the host stopped or ended by itself meanwhile.
+func (sv *Server) interrupt() (*waitResult, error) {
+	for {
+		err := sv.s.Interrupt()
+		if err == nil {
+			return nil, nil
+		}
+		if !errors.Is(err, debugger.ErrNotRunning) {
+			return nil, err
+		}
+		select {
+		case wr := <-sv.stops:
+			return &wr, nil
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 // disconnect ends the session: the launched host is killed (sgxdbg cannot
