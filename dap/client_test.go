@@ -32,6 +32,7 @@ type client struct {
 	held   []godap.Message // read, not yet taken
 	mu     sync.Mutex
 	output strings.Builder // the output events' text
+	byCat  map[string]*strings.Builder
 	stderr strings.Builder
 }
 
@@ -93,6 +94,13 @@ func (c *client) read(r *bufio.Reader) {
 		if o, ok := m.(*godap.OutputEvent); ok {
 			c.mu.Lock()
 			c.output.WriteString(o.Body.Output)
+			if c.byCat == nil {
+				c.byCat = map[string]*strings.Builder{}
+			}
+			if c.byCat[o.Body.Category] == nil {
+				c.byCat[o.Body.Category] = &strings.Builder{}
+			}
+			c.byCat[o.Body.Category].WriteString(o.Body.Output)
 			c.mu.Unlock()
 		}
 		c.msgs <- m
@@ -143,6 +151,16 @@ func (c *client) await(what string, ok func(godap.Message) bool) godap.Message {
 			c.t.Fatalf("waiting for %s: nothing came (held %s)", what, c.heldText())
 		}
 	}
+}
+
+// OutputOf returns the text of the output events of one category.
+func (c *client) OutputOf(category string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.byCat[category]; b != nil {
+		return b.String()
+	}
+	return ""
 }
 
 func (c *client) stderrText() string {

@@ -232,8 +232,11 @@ func (sv *Server) stopped(wr waitResult) {
 	sv.drain(false)
 	sv.stop, sv.stopTid, sv.selTid = &st, st.Event.Tid, st.Event.Tid
 	sv.refreshBreakpoints()
-	body := godap.StoppedEventBody{ThreadId: st.Event.Tid, AllThreadsStopped: true}
+	// Only the thread at the stop is held, except at an interrupt (pause),
+	// which stops every thread.
+	body := godap.StoppedEventBody{ThreadId: st.Event.Tid}
 	body.Reason, body.Description, body.HitBreakpointIds = stopReason(st)
+	body.AllThreadsStopped = body.Reason == "pause"
 	sv.output("console", "stopped: "+st.Event.String()+"\n")
 	if st.Reason != nil && st.Reason.Message != "" {
 		body.Text = st.Reason.Message

@@ -165,7 +165,7 @@ func TestPause(t *testing.T) {
 	call[*godap.ConfigurationDoneResponse](c, "configurationDone", &godap.ConfigurationDoneRequest{})
 	call[*godap.PauseResponse](c, "pause", &godap.PauseRequest{})
 	st := c.stopped()
-	check(t, "reason", st.Body.Reason, "pause")
+	check(t, "reason", fmt.Sprint(st.Body.Reason, " ", st.Body.AllThreadsStopped), "pause true")
 	th := call[*godap.ThreadsResponse](c, "threads", &godap.ThreadsRequest{})
 	if !strings.Contains(fmt.Sprint(th.Body.Threads), fmt.Sprintf("{%d thread %d", st.Body.ThreadId, st.Body.ThreadId)) {
 		t.Errorf("threads %+v lack the stopped thread %d", th.Body.Threads, st.Body.ThreadId)

@@ -99,8 +99,11 @@ func TestAEXStory(t *testing.T) {
 	exited := c.event("exited").(*godap.ExitedEvent)
 	check(t, "exit code", exited.Body.ExitCode, 2)
 	c.event("terminated")
-	if out := c.Output(); !strings.Contains(out, "unhandled enclave exception: #PF (SIGSEGV)\n") {
-		t.Errorf("output events %q lack the host's stderr", out)
+	if out := c.OutputOf("stderr"); !strings.Contains(out, "unhandled enclave exception: #PF (SIGSEGV)\n") {
+		t.Errorf("stderr output events %q lack the host's report", out)
+	}
+	if out := c.OutputOf("console"); !strings.HasPrefix(out, "stopped: aex ") {
+		t.Errorf("console output %q lacks the stop", out)
 	}
 	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
 }
@@ -194,7 +197,7 @@ func TestBreakpointStory(t *testing.T) {
 	exited := c.event("exited").(*godap.ExitedEvent)
 	check(t, "exit code", exited.Body.ExitCode, 0)
 	c.event("terminated")
-	out := c.Output()
+	out := c.OutputOf("stdout")
 	for _, want := range []string{"clean: summing 3 values\n", "ecall 0 returned 0x6\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output events %q lack %q", out, want)
