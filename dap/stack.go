@@ -145,7 +145,13 @@ func (sv *Server) stackTrace(r *godap.StackTraceRequest) error {
 			InstructionPointerReference: f.PC.String()}
 		if file, line, ok := splitSource(f.Source); ok {
 			sf.Line = line
-			sf.Source = &godap.Source{Name: filepath.Base(file), Path: f.Path}
+			path := f.Path
+			if path != "" && !filepath.IsAbs(path) {
+				if abs, err := filepath.Abs(path); err == nil {
+					path = abs // clients want absolute paths (found through a relative source directory)
+				}
+			}
+			sf.Source = &godap.Source{Name: filepath.Base(file), Path: path}
 			if f.Path == "" {
 				sf.Source.PresentationHint = "deemphasize"
 				sf.Source.Origin = "source file not found: " + file
