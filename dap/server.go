@@ -88,6 +88,8 @@ func NewServer(r io.Reader, w io.Writer, cfg Config) *Server {
 func (sv *Server) Serve() error {
 	msgs := make(chan godap.Message)
 	rerr := make(chan error, 1)
+	quit := make(chan struct{}) // Serve returned: the reader stops handing on
+	defer close(quit)
 	go func() {
 		for {
 			m, err := godap.ReadProtocolMessage(sv.r)
@@ -101,7 +103,11 @@ func (sv *Server) Serve() error {
 				close(msgs)
 				return
 			}
-			msgs <- m
+			select {
+			case msgs <- m:
+			case <-quit:
+				return
+			}
 		}
 	}()
 	defer sv.shutdown()
