@@ -58,7 +58,7 @@ func init() {
 		{Name: "up", Usage: "up [N]", Help: "Select the frame N (1) levels up (toward the host).", run: cmdUpDown(1)},
 		{Name: "down", Usage: "down [N]", Help: "Select the frame N (1) levels down (toward the innermost).", run: cmdUpDown(-1)},
 		{Name: "ssa", Usage: "ssa [N]", Help: "Decode the SSA frames 0..CSSA-1 of the stopped TCS (or frame N).\nVector, exit type, fault address and error code in words, real registers, the INT3 quirk.", run: cmdSSA},
-		{Name: "regs", Aliases: []string{"r"}, Usage: "regs", Help: "The enclave's real registers (newest SSA frame) beside the synthetic ones the OS sees.\nDifferences are marked; the synthetic state is checked against the architecture.", run: cmdRegs},
+		{Name: "regs", Aliases: []string{"r"}, Usage: "regs [--all]", Help: "The enclave's real registers (newest SSA frame) beside the synthetic ones the OS sees.\nDifferences are marked; the synthetic state is checked against the architecture.\nWith --all: every register of the selected frame, with the SSE, AVX and x87 state (info all-registers).", run: cmdRegs},
 		{Name: "disas", Aliases: []string{"d"}, Usage: "disas [ADDR] [N]", Help: "Disassemble enclave code around the faulting instruction (or ADDR), with symbols and source lines.", run: cmdDisas},
 		{Name: "bt", Aliases: []string{"backtrace"}, Usage: "bt", Help: "Backtrace of the enclave stack at the newest SSA frame (CFI, frame pointers as fallback).", run: cmdBT},
 		{Name: "x", Usage: "x[/NFU] [ADDR]", Help: "Examine memory: N units of U (b,h,w,g) in format F (x,d,u,s,i).\nEnclave memory is read through EDBGRD; ADDR may be a number, SYMBOL[+OFF] or ssa.REG.\nAs in gdb, a missing N is 1 and a missing F or U is the last x's (x/1xg at first);\nwithout ADDR, x goes on after the last unit the last x showed.", run: cmdExamine},
@@ -156,6 +156,7 @@ func (s *Session) Exec(line string) (Result, error) {
 	err := s.p.Do(func() error {
 		var err error
 		r, err = c.run(s, args)
+		err = s.diedUnder(c.Name, err) // death.go
 		s.setStop(s.cur)
 		return err
 	})
@@ -260,7 +261,15 @@ func cmdSSA(s *Session, args []string) (Result, error) {
 	return s.atStop(func(st target.Stop) (Result, error) { return s.viewSSA(st, which) })
 }
 
-func cmdRegs(s *Session, _ []string) (Result, error) { return s.atStop(s.viewRegs) }
+func cmdRegs(s *Session, args []string) (Result, error) {
+	switch {
+	case len(args) == 1 && args[0] == "--all":
+		return s.atStop(func(st target.Stop) (Result, error) { return s.viewRegisters(st, true) })
+	case len(args) > 0:
+		return nil, usage("regs [--all]")
+	}
+	return s.atStop(s.viewRegs)
+}
 
 func cmdBT(s *Session, _ []string) (Result, error) { return s.atStop(s.viewBacktrace) }
 
@@ -353,17 +362,7 @@ func (s *Session) parseAddr(st target.Stop, w string) (uint64, error) {
 }
 
 func cmdEvents(s *Session, args []string) (Result, error) {
-	ev := s.Timeline()
-	if len(args) > 0 {
-		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 0 {
-			return nil, errorf(ErrUsage, "events: count %q", args[0])
-		}
-		if n < len(ev) {
-			ev = ev[len(ev)-n:]
-		}
-	}
-	return &EventsResult{Events: ev}, nil
+	return eventsResult(s, args)
 }
 
 // PolicyResult shows the stop policy.

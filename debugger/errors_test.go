@@ -65,7 +65,7 @@ func TestErrorsAtAEX(t *testing.T) {
 		{"x 0x10 0x20", "usage: x[/NFU] [ADDR] (e.g. x/8xg 0x7f0000001000, x/s msg, x/4i ssa.rip, x ssa.rsp)", debugger.CodeUsage},
 		{"x", "usage: x[/NFU] ADDR: no address (x without ADDR goes on after the last x)", debugger.CodeUsage},
 		{"set $rax 1", "usage: set ssa.REG VALUE | set $REG = VALUE", debugger.CodeUsage},
-		{"set var x = 1", "set var: variables need the DWARF expression evaluator, which sgxdbg does not have yet; use set $REG = VALUE", debugger.CodeUsage},
+		{"set var x = 1", `no symbol "x" in current context (column 1)`, debugger.CodeNoSymbol},
 		{"x/0xg 0x10", `x: count "0" out of range (1..4096)`, debugger.CodeUsage},
 		{"x/4q 0x10", `x: unknown format letter 'q' (formats x d u s i, units b h w g)`, debugger.CodeUsage},
 		{"x/4xg nosuchsym", `"nosuchsym" is not an address, a symbol of a matched enclave image, ssa.REG, or an expression of the selected frame`, debugger.CodeNoSymbol},

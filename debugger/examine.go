@@ -130,15 +130,21 @@ func setArgs(args []string) (reg, value string, err error) {
 		return strings.ToLower(name), val, nil
 	}
 	if len(args) != 2 || !strings.HasPrefix(args[0], "ssa.") {
-		if len(args) > 0 && args[0] == "var" {
-			return "", "", errorf(ErrUsage, "set var: variables need the DWARF expression evaluator, which sgxdbg does not have yet; use set $REG = VALUE")
-		}
 		return "", "", usage(u)
 	}
 	return strings.ToLower(strings.TrimPrefix(args[0], "ssa.")), args[1], nil
 }
 
 func cmdSet(s *Session, args []string) (Result, error) {
+	if len(args) > 0 && args[0] == "var" {
+		return cmdSetVar(s, args[1:])
+	}
+	if name, val, ok := strings.Cut(strings.TrimPrefix(strings.Join(args, " "), "$"), "="); ok && strings.HasPrefix(strings.Join(args, " "), "$") &&
+		specialReg.MatchString("$"+strings.TrimSpace(name)) {
+		return s.atStop(func(st target.Stop) (Result, error) {
+			return s.setXSaveRegister(st, strings.TrimSpace(name), strings.TrimSpace(val))
+		})
+	}
 	reg, val, err := setArgs(args)
 	if err != nil {
 		return nil, err

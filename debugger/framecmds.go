@@ -63,7 +63,7 @@ func (r *BacktraceResult) Text() string {
 func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	frames, limited, err := s.stack(st)
 	if err != nil {
-		return nil, fmt.Errorf("backtrace: %w", err)
+		return nil, err
 	}
 	r := &BacktraceResult{Truncated: limited, Selected: s.frameSel}
 	for _, f := range frames {

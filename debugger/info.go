@@ -2,6 +2,7 @@ package debugger
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,6 +23,21 @@ type TCSView struct {
 	OENTRY Hex    `json:"oentry"`
 	Thread int    `json:"thread,omitempty"` // the thread inside it, if any
 	Error  string `json:"error,omitempty"`
+}
+
+// MarshalJSON leaves out the fields of a TCS that could not be read (a
+// production enclave's): zeros there would pass for values.
+func (v TCSView) MarshalJSON() ([]byte, error) {
+	type plain TCSView
+	if v.Error == "" {
+		return json.Marshal(plain(v))
+	}
+	return json.Marshal(struct {
+		Index  int    `json:"index"`
+		Addr   Hex    `json:"addr"`
+		Thread int    `json:"thread,omitempty"`
+		Error  string `json:"error"`
+	}{v.Index, v.Addr, v.Thread, v.Error})
 }
 
 // EnclaveView is one enclave.
@@ -428,19 +444,4 @@ func (s *Session) viewMemory(st target.Stop, count int, format string, size int,
 		r.Values = append(r.Values, Hex(v))
 	}
 	return r, nil
-}
-
-// EventsResult is the tail of the timeline.
-type EventsResult struct {
-	Events []target.Event `json:"events"`
-}
-
-// Text renders one line per event.
-func (r *EventsResult) Text() string {
-	var b strings.Builder
-	for _, e := range r.Events {
-		b.WriteString(e.String())
-		b.WriteString("\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
 }

@@ -46,7 +46,7 @@ type Session struct {
 	opts Options
 
 	mu       sync.Mutex // guards what other goroutines read, below
-	timeline []target.Event
+	timeline *timeline
 	images   map[uint64]*enclave.Image // by enclave base
 	matched  map[uint64]*candidate     // the same, with their DWARF
 	policy   Policy
@@ -56,7 +56,7 @@ type Session struct {
 	interrupt bool
 	stopped   bool // cur is held
 	ended     bool
-	exit      int
+	exit      target.ExitStatus
 
 	// On the backend's thread only.
 	cands    []*candidate
@@ -100,7 +100,7 @@ var ErrNotStopped = errors.New("not stopped")
 // New starts a session over a backend's process. The host stays as it is
 // until the first Wait.
 func New(p target.Process, opts Options) *Session {
-	s := &Session{p: p, opts: opts, policy: opts.Policy, images: map[uint64]*enclave.Image{}, matched: map[uint64]*candidate{},
+	s := &Session{p: p, opts: opts, policy: opts.Policy, timeline: newTimeline(TimelineWindow), images: map[uint64]*enclave.Image{}, matched: map[uint64]*candidate{},
 		stepping: map[uint64]bool{}, breaks: newBreakTable(), lifted: map[uint64]*lifted{}, hostProgs: map[string]*dwarfx.Program{}, sources: dwarfx.NewSources(opts.SourceDirs...)}
 	s.loadCandidates(opts.Enclaves)
 	return s
@@ -158,7 +158,7 @@ func (s *Session) record(evs []target.Event) {
 		return
 	}
 	s.mu.Lock()
-	s.timeline = append(s.timeline, evs...)
+	s.timeline.add(evs)
 	for _, ev := range evs {
 		switch ev.Kind {
 		case target.EvEnclaveInitialized:
@@ -189,7 +189,9 @@ type Stopped struct {
 	// Displays are the display expressions' values at the stop.
 	Displays *DisplayResult
 	Exited   bool
-	Status   int // the host's exit status, when Exited
+	Status   int // the host's exit status, when Exited (128+N: killed by signal N)
+	// End says how the host ended, when Exited.
+	End target.ExitStatus
 }
 
 // ErrRunning is returned by Wait while another Wait runs.
@@ -202,7 +204,7 @@ func (s *Session) Wait() (Stopped, error) {
 	s.mu.Lock()
 	if s.ended {
 		defer s.mu.Unlock()
-		return Stopped{Exited: true, Status: s.exit}, nil
+		return Stopped{Exited: true, Status: s.exit.ShellCode(), End: s.exit}, nil
 	}
 	if s.running {
 		s.mu.Unlock()
@@ -233,11 +235,9 @@ func (s *Session) resume() (Stopped, error) {
 		}
 		s.record(tr.Events)
 		if tr.Exited {
-			s.mu.Lock()
-			s.ended, s.exit = true, tr.Status.ShellCode()
-			s.mu.Unlock()
+			s.setEnded(tr.Status)
 			s.endMotion()
-			return Stopped{Exited: true, Status: tr.Status.ShellCode()}, nil
+			return Stopped{Exited: true, Status: tr.Status.ShellCode(), End: tr.Status}, nil
 		}
 		if tr.Stop == nil {
 			continue
@@ -281,6 +281,13 @@ func (s *Session) resume() (Stopped, error) {
 	}
 }
 
+// setEnded records the host's end.
+func (s *Session) setEnded(st target.ExitStatus) {
+	s.mu.Lock()
+	s.ended, s.exit = true, st
+	s.mu.Unlock()
+}
+
 // setStop makes st the current stop. Backend thread.
 func (s *Session) setStop(st target.Stop) {
 	s.cur = st
@@ -300,9 +307,7 @@ func (s *Session) pullHandler() (target.Stop, error) {
 		s.record(tr.Events)
 		switch {
 		case tr.Exited:
-			s.mu.Lock()
-			s.ended, s.exit = true, tr.Status.ShellCode()
-			s.mu.Unlock()
+			s.setEnded(tr.Status)
 			s.setStop(nil)
 			return nil, fmt.Errorf("the host ended (status %d) while the handler ran", tr.Status.ShellCode())
 		case tr.Stop != nil && tr.Stop.Handler() != nil:
@@ -354,11 +359,12 @@ func (s *Session) Exited() bool {
 	return s.ended
 }
 
-// Timeline returns a copy of the events so far.
+// Timeline returns a copy of the events kept so far (timeline.go: the
+// first and the last ones of a long run).
 func (s *Session) Timeline() []target.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]target.Event(nil), s.timeline...)
+	return s.timeline.events()
 }
 
 // Image returns the enclave image matched to the enclave at base, or nil.

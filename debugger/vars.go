@@ -405,3 +405,112 @@ func isArrayOrFunc(v *dwarfx.Value) bool {
 	t := dwarfx.TypeName(v.Type)
 	return strings.HasSuffix(t, "]") || strings.Contains(t, "(")
 }
+
+// cmdSetVar assigns to a C lvalue of the selected frame: a variable in
+// enclave memory (EDBGWR), or one a register holds in the innermost frame
+// of an AEX (the newest SSA frame, as set $REG does). VALUE is a C
+// expression of integer (or pointer) value.
+func cmdSetVar(s *Session, args []string) (Result, error) {
+	lhs, rhs, ok := strings.Cut(strings.Join(args, " "), "=")
+	lhs, rhs = strings.TrimSpace(lhs), strings.TrimSpace(rhs)
+	if !ok || lhs == "" || rhs == "" {
+		return nil, usage("set var EXPR = VALUE")
+	}
+	return s.atStop(func(st target.Stop) (Result, error) {
+		sc, f, err := s.scope(st)
+		if err != nil {
+			return nil, err
+		}
+		dst, err := sc.Eval(lhs)
+		if err != nil {
+			return nil, exprError(err)
+		}
+		src, err := sc.Eval(rhs)
+		if err != nil {
+			return nil, exprError(err)
+		}
+		b, err := src.Bytes()
+		if err != nil || len(b) == 0 || len(b) > 8 {
+			return nil, errorf(ErrUsage, "set var: %s is not a scalar value", rhs)
+		}
+		var v [8]byte
+		copy(v[:], b)
+		// Sign-extend a narrower signed source into the destination.
+		if len(b) < 8 && b[len(b)-1]&0x80 != 0 && strings.HasPrefix(strings.TrimSpace(dwarfx.TypeName(src.Type)), "int") {
+			for i := len(b); i < 8; i++ {
+				v[i] = 0xff
+			}
+		}
+		size := int(dst.Type.Size())
+		if size <= 0 || size > 8 {
+			return nil, errorf(ErrUsage, "set var: %s (%s) is not a scalar", lhs, dwarfx.TypeName(dst.Type))
+		}
+		old := dst.String()
+		switch {
+		case dst.InMemory:
+			if _, err := st.WriteEnclave(v[:size], dst.Addr); err != nil {
+				return nil, fmt.Errorf("set var %s: %w", lhs, err)
+			}
+		case dst.Reg >= 0 && dst.Reg < len(gprNames) && s.frameSel == 0 && f.place.frame >= 0:
+			val := binary.LittleEndian.Uint64(v[:])
+			if size < 8 {
+				cur, _ := f.dw.Regs.Get(dst.Reg)
+				mask := uint64(1)<<(8*size) - 1
+				val = cur&^mask | val&mask
+			}
+			if _, err := s.writeSSAReg(st, gprNames[dst.Reg], val); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("set var %s: not an lvalue the debugger can write (a register of an outer frame, a computed or optimized-out value)", lhs)
+		}
+		sc, _, err = s.scope(st) // the registers and memory as they are now
+		if err != nil {
+			return nil, err
+		}
+		now, err := sc.Eval(lhs)
+		if err != nil {
+			return nil, err
+		}
+		return &ActionResult{Action: "set", Message: fmt.Sprintf("%s = %s (was %s)", lhs, now.String(), old)}, nil
+	})
+}
+
+// setXSaveRegister writes $mxcsr, $xmmN (the low 64 bits, the rest
+// zeroed) or $fctrl into the newest SSA frame's XSAVE area through EDBGWR:
+// what ERESUME loads back into the enclave.
+func (s *Session) setXSaveRegister(st target.Stop, name, val string) (Result, error) {
+	_, f, err := s.stopFrame(st)
+	if err != nil {
+		return nil, err
+	}
+	v, err := strconv.ParseUint(val, 0, 64)
+	if err != nil {
+		return nil, errorf(ErrUsage, "set $%s: %q is not a number", name, val)
+	}
+	var off uint64
+	var b []byte
+	switch {
+	case name == "mxcsr":
+		if v > 0xffff {
+			return nil, errorf(ErrUsage, "set $mxcsr: %#x has reserved bits set", v)
+		}
+		off, b = 24, binary.LittleEndian.AppendUint32(nil, uint32(v))
+	case name == "fctrl":
+		off, b = 0, binary.LittleEndian.AppendUint16(nil, uint16(v))
+	case strings.HasPrefix(name, "xmm"):
+		n, _ := strconv.Atoi(name[3:])
+		off, b = 160+16*uint64(n), append(binary.LittleEndian.AppendUint64(nil, v), make([]byte, 8)...)
+	default:
+		return nil, errorf(ErrUsage, "set $%s: only $mxcsr, $fctrl and $xmm0-15 can be set", name)
+	}
+	old, _ := s.xsaveRegister(st, name)
+	if _, err := st.WriteEnclave(b, f.Addr+off); err != nil {
+		return nil, fmt.Errorf("set $%s: %w", name, err)
+	}
+	now, err := s.xsaveRegister(st, name)
+	if err != nil {
+		return nil, err
+	}
+	return &ActionResult{Action: "set", Message: fmt.Sprintf("$%s = %s (was %s)", name, now, old)}, nil
+}

@@ -177,3 +177,49 @@ func TestInfoStack(t *testing.T) {
 	r.exec("continue")
 	r.end()
 }
+
+// TestSetVar: set var on an argument held in a register (the SSA frame's
+// RSI) changes what the enclave divides by: 42 / 7.
+func TestSetVar(t *testing.T) {
+	r := start(t, debugger.Policy{}, nil, "de", "0", "42", "0")
+	r.exec("break fault_divide")
+	r.stop()
+	check(t, "set var", r.exec("set var divisor = 7"), `{"action":"set","message":"divisor = 7 (was 0)"}`)
+	check(t, "print divisor", r.value("divisor"), "7")
+	check(t, "$rsi", r.value("$rsi"), "7")
+	expectErrors(t, r, []errCase{
+		{"set var divisor", "usage: set var EXPR = VALUE", debugger.CodeUsage},
+		{"set var nosuch = 1", `no symbol "nosuch" in current context (column 1)`, debugger.CodeNoSymbol},
+	})
+	r.exec("continue")
+	if st := r.end(); st != 0 {
+		t.Errorf("host status %d", st)
+	}
+	check(t, "host stdout", r.stdout(), "ecall 0 returned 0x6\n")
+}
+
+// TestSetXSaveRegisters: set $xmm0 and $mxcsr write the SSA frame's XSAVE
+// area (what ERESUME gives back to the enclave); regs --all shows them.
+func TestSetXSaveRegisters(t *testing.T) {
+	r := start(t, debugger.Policy{}, nil, "ud", "0")
+	r.stop()
+	r.exec("set $xmm0 = 0x1122334455667788")
+	r.exec("set $mxcsr = 0x1f80")
+	if got := r.value("$xmm0"); !strings.HasSuffix(got, "uint128 = 0x00000000000000001122334455667788}") {
+		t.Errorf("$xmm0 = %s", got)
+	}
+	check(t, "$mxcsr", r.value("$mxcsr"), "0x1f80 [ IM DM ZM OM UM PM ]")
+	var regs debugger.RegistersResult
+	r.result("regs --all", &regs)
+	if !strings.Contains(regs.Vector["xmm0"], "v2_int64 = {0x1122334455667788, 0x0}") {
+		t.Errorf("regs --all: %s", regs.Vector["xmm0"])
+	}
+	expectErrors(t, r, []errCase{
+		{"set $mxcsr = 0x10000", "set $mxcsr: 0x10000 has reserved bits set", debugger.CodeUsage},
+		{"regs --bogus", "usage: regs [--all]", debugger.CodeUsage},
+	})
+	r.exec("continue")
+	if st := r.end(); st != 0 {
+		t.Errorf("host status %d", st)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
 )
 
@@ -43,10 +44,38 @@ func TestFeedWakes(t *testing.T) {
 // are not added twice.
 func TestEventsMsgDedup(t *testing.T) {
 	m := New(Config{})
-	m.timeline = make([]target.Event, 3)
+	m.timeline, m.evTotal = make([]target.Event, 3), 3
 	m.Update(eventsMsg{first: 2, items: make([]target.Event, 3)})
 	if len(m.timeline) != 5 {
 		t.Fatalf("timeline has %d events, want 5 (3, then the 2 new of 2..4)", len(m.timeline))
+	}
+	if m.evTotal != 5 {
+		t.Errorf("%d events counted, want 5", m.evTotal)
+	}
+}
+
+// The model's timeline stays bounded in a long run: past twice the
+// session's limit it keeps the last TimelineHead+TimelineWindow events.
+func TestEventsMsgBounded(t *testing.T) {
+	m := New(Config{})
+	limit := debugger.TimelineHead + debugger.TimelineWindow
+	total := 0
+	for first := 0; first < 5*limit; first += 1000 {
+		total = first + 1000
+		items := make([]target.Event, 1000)
+		for i := range items {
+			items[i].Tid = first + i
+		}
+		m.Update(eventsMsg{first: first, items: items})
+		if len(m.timeline) >= 2*limit {
+			t.Fatalf("after %d events the timeline holds %d", first+1000, len(m.timeline))
+		}
+	}
+	if last := m.timeline[len(m.timeline)-1].Tid; last != total-1 {
+		t.Errorf("last event %d, want %d", last, total-1)
+	}
+	if m.evTotal != total {
+		t.Errorf("%d events counted", m.evTotal)
 	}
 }
 

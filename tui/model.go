@@ -56,12 +56,16 @@ type Config struct {
 	// ReadOnly: the session is a core file. The actions that need a live
 	// host are not offered, and q leaves without asking.
 	ReadOnly bool
+	// Quit, when closed, ends the UI (Run): the caller caught a signal.
+	Quit <-chan struct{}
 }
 
 // Outcome is how the session stood when the UI ended.
 type Outcome struct {
 	HostEnded bool // the host has ended: exited, or killed by kill or quit
 	Status    int  // its exit status, when it exited on its own
+	// End says how: its exit code or the signal that killed it.
+	End target.ExitStatus
 	// HeldAtStop: the host is alive and held at a stop; the caller may
 	// kill it through the session. A live host that is not held is
 	// running (or a command is in flight) and ends with sgxdbg
@@ -91,10 +95,12 @@ type Model struct {
 	gen      int          // counts stops
 	stop     target.Event // the current stop
 	status   int          // the host's exit status once it ended
+	end      target.ExitStatus
 
 	results  map[paneID]execResult // the panes' last views
 	timeline []target.Event
 	tlLines  []string                // the timeline's rendered lines; "" not yet rendered
+	evTotal  int                     // events recorded so far, the feed's index of the next one
 	prevRegs map[string]debugger.Hex // enclave registers at the previous stop
 	curRegs  map[string]debugger.Hex // and at this one
 	handler  *debugger.HandlerView   // the last eenter-handler at this stop
@@ -156,12 +162,12 @@ func New(cfg Config) *Model {
 
 // Outcome tells how the session stands.
 func (m *Model) Outcome() Outcome {
-	return Outcome{HostEnded: m.state == stateExited, Status: m.status, HeldAtStop: m.state == stateStopped, Quit: m.quit}
+	return Outcome{HostEnded: m.state == stateExited, Status: m.status, End: m.end, HeldAtStop: m.state == stateStopped, Quit: m.quit}
 }
 
 // Init waits for the first stop and starts listening to the feeds.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitCmd(m.cfg.Session, m.cfg.TTY), m.startSpinner(), tea.RequestBackgroundColor,
+	return tea.Batch(waitCmd(m.cfg.Session, m.cfg.TTY), m.startSpinner(), tea.RequestBackgroundColor, m.watchDeath(),
 		listen(m.cfg.Events, func(b batch[target.Event]) tea.Msg { return eventsMsg(b) }),
 		listen(m.cfg.Output, func(b batch[OutputLine]) tea.Msg { return outputMsg(b) }))
 }
@@ -192,6 +198,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case stopMsg:
 		return m, m.onStop(msg)
+	case deathMsg:
+		return m, m.onDeath(msg)
 	case refreshMsg:
 		m.onRefresh(msg)
 		return m, nil
@@ -199,8 +207,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onAction(msg)
 	case eventsMsg:
 		for i, ev := range msg.items {
-			if msg.first+i == len(m.timeline) {
+			if msg.first+i == m.evTotal {
 				m.timeline = append(m.timeline, ev)
+				m.evTotal++
+			}
+		}
+		if n := len(m.timeline); n > 0 {
+			m.timeline = keepTail(m.timeline, debugger.TimelineHead+debugger.TimelineWindow)
+			if len(m.timeline) != n {
+				m.tlLines = nil // the lines moved
 			}
 		}
 		m.syncPanes(paneTimeline)
@@ -227,6 +242,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// keepTail returns the last n of evs, in memory of their own once evs has
+// grown to twice n (the timeline of a long run stays bounded).
+func keepTail(evs []target.Event, n int) []target.Event {
+	if len(evs) < 2*n {
+		return evs
+	}
+	return append([]target.Event(nil), evs[len(evs)-n:]...)
+}
+
 func (m *Model) startSpinner() tea.Cmd {
 	if m.ticking {
 		return nil
@@ -241,8 +265,12 @@ func (m *Model) onStop(msg stopMsg) tea.Cmd {
 	m.confirm = nil
 	if msg.err != nil || msg.stopped.Exited {
 		m.state = stateExited
-		m.status = msg.stopped.Status
-		m.setMessage(fmt.Sprintf("the host exited with status %d", m.status), false)
+		m.status, m.end = msg.stopped.Status, msg.stopped.End
+		how := endText(m.end, m.status)
+		if m.end.Signal != 0 {
+			how = "was " + how
+		}
+		m.setMessage("the host "+how, false)
 		if msg.err != nil {
 			m.setMessage(fmt.Sprintf("the host ended (status %d): %v", m.status, msg.err), true)
 		}
@@ -282,6 +310,7 @@ func (m *Model) onRefresh(msg refreshMsg) {
 	if ev, ok := msg.results[paneTimeline].result.(*debugger.EventsResult); ok {
 		m.timeline = append([]target.Event(nil), ev.Events...)
 		m.tlLines = nil
+		m.evTotal = max(m.evTotal, ev.Total)
 	}
 	if r, ok := msg.results[paneRegs].result.(*debugger.RegsResult); ok {
 		m.curRegs = map[string]debugger.Hex{}

@@ -141,10 +141,16 @@ func eventSummary(ev target.Event) string {
 		if !ev.Valid {
 			s = "AEX (no valid EXITINFO)"
 		}
+		if ev.Production {
+			return s + fmt.Sprintf(" · TCS %#x · production enclave: %s", ev.TCS, osSeen(ev))
+		}
 		return s + fmt.Sprintf(" · TCS %#x · SSA frame %d · rip %#x", ev.TCS, ev.SSA, ev.RIP)
 	case target.EvENCLUFault:
 		return fmt.Sprintf("%s failed: %s %s", ev.Leaf, ev.VectorName(), ev.Reason)
 	case target.EvEENTER, target.EvERESUME:
+		if ev.Production {
+			return fmt.Sprintf("%s · TCS %#x · production enclave", strings.ToUpper(string(ev.Kind)), ev.TCS)
+		}
 		return fmt.Sprintf("%s · TCS %#x · CSSA %d", strings.ToUpper(string(ev.Kind)), ev.TCS, ev.CSSA)
 	case target.EvEEXIT:
 		return fmt.Sprintf("EEXIT · TCS %#x", ev.TCS)
@@ -254,6 +260,22 @@ func renderEnclaves(r *debugger.EnclavesResult, stopTCS uint64, st Styles) []str
 		}
 	}
 	return lines
+}
+
+// osSeen is what the OS learned of a production enclave's AEX: the page
+// of a #PF, the error code of a #PF or #GP.
+func osSeen(ev target.Event) string {
+	var parts []string
+	if ev.Valid && ev.Vector == sgx.VectorPF {
+		parts = append(parts, fmt.Sprintf("page %#x", ev.MAddr))
+	}
+	if ev.Valid && (ev.Vector == sgx.VectorPF || ev.Vector == sgx.VectorGP) {
+		parts = append(parts, fmt.Sprintf("errcd %#x", ev.ErrCd))
+	}
+	if len(parts) == 0 {
+		return "the vector only"
+	}
+	return strings.Join(parts, " · ")
 }
 
 // renderEvents shows the timeline, one event a line, AEXs highlighted.

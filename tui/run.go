@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -15,13 +16,34 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
+// ErrTerminalClosed is Run's error when its terminal went away (end of
+// input, EIO after a hangup): the UI ended as after SIGHUP.
+var ErrTerminalClosed = errors.New("the terminal was closed")
+
 // Run shows the UI on the terminal (in, out) until the user leaves, and
 // returns how the session stood then. Bubble Tea restores the terminal on
-// every way out: quit, Ctrl-C (a key in raw mode, or SIGINT), SIGTERM and
-// a panic in the model or in a command, which Run reports as an error.
+// every way out: quit, Ctrl-C (a key in raw mode), closing cfg.Quit (a
+// signal the caller caught), a closed terminal (ErrTerminalClosed) and a
+// panic in the model or in a command, which Run reports as an error.
+// Without cfg.Quit, Bubble Tea ends the UI at SIGINT and SIGTERM itself.
 func Run(cfg Config, in, out *os.File) (Outcome, error) {
 	m := New(cfg)
-	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out))
+	opts := []tea.ProgramOption{tea.WithInput(ttyInput{in}), tea.WithOutput(out)}
+	if cfg.Quit != nil {
+		opts = append(opts, tea.WithoutSignalHandler())
+	}
+	p := tea.NewProgram(m, opts...)
+	finished := make(chan struct{})
+	defer close(finished)
+	if cfg.Quit != nil {
+		go func() {
+			select {
+			case <-cfg.Quit:
+				p.Quit()
+			case <-finished:
+			}
+		}()
+	}
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrInterrupted) {
 		err = nil
@@ -30,6 +52,19 @@ func Run(cfg Config, in, out *os.File) (Outcome, error) {
 		return m.Outcome(), fmt.Errorf("terminal UI: %w", err)
 	}
 	return m.Outcome(), nil
+}
+
+// ttyInput is the terminal's input with its end made an error: Bubble
+// Tea's reader takes the end of input for a quiet stop and would keep a
+// UI without input open.
+type ttyInput struct{ *os.File }
+
+func (t ttyInput) Read(p []byte) (int, error) {
+	n, err := t.File.Read(p)
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) {
+		return n, fmt.Errorf("%w: %w", ErrTerminalClosed, err)
+	}
+	return n, err
 }
 
 // HostIO gives a host stdio that does not fight the UI for the terminal:

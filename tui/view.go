@@ -92,7 +92,7 @@ func (m *Model) topBar() string {
 	case stateBusy:
 		s += m.spin.View() + " " + m.busyWhat + " …"
 	case stateExited:
-		s += m.styles.BarState.Render(fmt.Sprintf("exited with status %d", m.status))
+		s += m.styles.BarState.Render(endText(m.end, m.status))
 	case stateStopped:
 		ev := m.stop
 		if ev.Kind != target.EvAEX {
@@ -109,7 +109,11 @@ func (m *Model) topBar() string {
 				s += " in " + f.Symbol
 			}
 		}
-		s += fmt.Sprintf(" · SSA frame %d", ev.SSA)
+		if ev.Production {
+			s += " · production enclave"
+		} else {
+			s += fmt.Sprintf(" · SSA frame %d", ev.SSA)
+		}
 	}
 	return s + " │ " + m.cfg.Title
 }
@@ -352,7 +356,7 @@ func (m *Model) fill(id paneID, w int) {
 		return
 	}
 	if id == paneTimeline {
-		p.detail = fmt.Sprintf("%d events", len(m.timeline))
+		p.detail = fmt.Sprintf("%d events", max(len(m.timeline), m.evTotal))
 		m.fillTimeline(p)
 		return
 	}

@@ -57,4 +57,12 @@ func registerExecCompletions(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("stop-on", completeStopOn)
 	_ = cmd.RegisterFlagCompletionFunc("dump-on", completeWords("aex\tat every AEX stop", "fatal\tat the last AEX before a bad end", "exit\tat the last stop"))
 	_ = cmd.RegisterFlagCompletionFunc("backend", completeWords("auto\thw where /dev/sgx_enclave exists, else emu", "emu\tthe SGX emulator", "hw\tSGX hardware (not implemented yet)"))
+	registerCPUCompletions(cmd)
+}
+
+// registerCPUCompletions completes the emulated processor's flags (exec
+// and emulate).
+func registerCPUCompletions(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("cpu", completeWords("sgx2\tSGX1 and SGX2 leaves, EDMM ioctls", "sgx1\tSGX1 only"))
+	_ = cmd.RegisterFlagCompletionFunc("cpuid", completeWords("auto\tfaulting where the CPU has it, else rewrite", "faulting\tarch_prctl(ARCH_SET_CPUID)", "rewrite\tCPUID to UD2 in enclave functions (reported)"))
 }

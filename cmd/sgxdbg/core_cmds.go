@@ -110,7 +110,7 @@ func runCore(cmd *cobra.Command, o coreOptions, file string) error {
 	if interactive {
 		in := newLineEditor(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), s.Complete)
 		defer in.close()
-		prompt(s, in, out)
+		prompt(s, in, out, nil)
 		return nil
 	}
 	failed, ran := 0, 0
@@ -247,6 +247,16 @@ func (d *dumpOn) stop(s *debugger.Session, ev target.Event, out *printer) {
 		os.Remove(d.last.File)
 	}
 	d.last = r.(*debugger.DumpResult)
+}
+
+// discard removes the temporary dump, if any: the session ends without a
+// core to keep (a signal, a quit, an error).
+func (d *dumpOn) discard() {
+	if d == nil || d.last == nil {
+		return
+	}
+	os.Remove(d.last.File)
+	d.last = nil
 }
 
 // exit runs when the host has ended with status: it keeps or removes the

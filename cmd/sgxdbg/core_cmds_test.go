@@ -585,3 +585,42 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("%q\nwant %q", b.String(), want)
 	}
 }
+
+// TestCoreSourceViews: a core dumped at a breakpoint answers the
+// source-level views as the live session did (arguments by their location
+// lists, locals one frame up, the source, the stack's high-water mark),
+// and holds the enclave's own byte under the breakpoint.
+func TestCoreSourceViews(t *testing.T) {
+	samples := fixtures.Samples(t)
+	bin := fixtures.Binary(t)
+	dir := t.TempDir()
+	elf := filepath.Join(samples, "de.elf")
+	views := "print dividend; info args; up; info locals; list 62,62; x/1xb fault_divide"
+	out, stderr, status := coreRun(t, bin, dir, "exec", "--json", "-x", "break fault_divide; dump bp.core; "+views+"; continue", "--",
+		filepath.Join(samples, "host"), elf, elf+".sig", "0", "42", "0")
+	if status != 2 {
+		t.Fatalf("exec: status %d\n%s%s", status, out, stderr)
+	}
+	live := parseStops(t, out)
+	core, stderr, status := coreRun(t, bin, dir, "core", "--json", "-x", views, "bp.core")
+	if status != 0 {
+		t.Fatalf("core: status %d\n%s%s", status, core, stderr)
+	}
+	got := parseStops(t, core)[0]
+	for _, v := range strings.Split(views, "; ") {
+		if got.results[v] != live[0].results[v] || got.results[v] == "" {
+			t.Errorf("%s:\ncore %s\nlive %s", v, got.results[v], live[0].results[v])
+		}
+	}
+	want := map[string]string{
+		"print dividend":     `"value":"42"`,
+		"info locals":        `"name":"divisor","type":"int64_t","value":"0"`,
+		"list 62,62":         `__asm__ volatile(\"idivq %%rcx\"`,
+		"x/1xb fault_divide": `"values":["0x48"]`,
+	}
+	for v, frag := range want {
+		if !strings.Contains(got.results[v], frag) {
+			t.Errorf("%s: %s lacks %s", v, got.results[v], frag)
+		}
+	}
+}

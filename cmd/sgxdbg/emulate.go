@@ -43,6 +43,7 @@ exits 1.`,
 	cmd.Flags().BoolVar(&o.json, "json", false, "print events as JSON lines")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write events to `FILE` instead of stderr")
 	o.cpu.addFlags(cmd.Flags())
+	registerCPUCompletions(cmd)
 	cmd.Flags().BoolVar(&o.force, "force", false, "replace the -o file if it exists")
 	return cmd
 }

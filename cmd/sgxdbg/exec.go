@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -249,6 +247,10 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	if interactive && !o.noTUI && o.output == "" && o.hostOut == "" && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
 		return runTUI(cmd, o, args, backend, policy)
 	}
+	// A signal kills the host; the loop below then finds its end and
+	// cleans up (signals.go).
+	sigs := catchSignals(interactive)
+	defer sigs.stop()
 	out, closeOut, err := execPrinter(cmd, o)
 	if err != nil {
 		return err
@@ -264,7 +266,10 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		}
 	}()
 	out.sync = host.drain
-	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: host.files}, debugger.Options{
+	// At a line prompt on a terminal the host gets a process group of its
+	// own: Ctrl-C then reaches sgxdbg alone, which interrupts the host.
+	ownGroup := interactive && isTerminal(os.Stdin)
+	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: host.files, OwnGroup: ownGroup}, debugger.Options{
 		Enclaves:   o.enclaves,
 		SourceDirs: o.sourceDirs,
 		Policy:     policy,
@@ -277,18 +282,7 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	}
 	host.started()
 	defer s.Close()
-
-	// Ctrl-C or SIGTERM: the host dies with the session, never left stopped.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		sig, ok := <-sigs
-		if ok {
-			fmt.Fprintf(os.Stderr, "sgxdbg: %v: killing the host\n", sig)
-			os.Exit(130)
-		}
-	}()
+	sigs.watch(s)
 
 	// The prompt goes to stderr when stdout carries JSON lines.
 	pw := cmd.OutOrStdout()
@@ -314,12 +308,18 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 	for {
 		st, err := s.Wait()
 		if err != nil {
+			dumps.discard()
 			return fmt.Errorf("exec %s: %w", args[0], err)
+		}
+		if sig := sigs.caught(); sig != 0 {
+			// The signal's kill, not the host's own end: no fatal core.
+			dumps.discard()
+			return signalExit(cmd.ErrOrStderr(), sig)
 		}
 		if st.Exited {
 			dumps.exit(st.Status, out)
 			if !o.json {
-				fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host exited with status %d\n", st.Status)
+				fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host %s\n", st.End)
 			}
 			// Commands left in the script still run (post-mortem views of
 			// the timeline work; the others say the host has exited).
@@ -338,23 +338,25 @@ func runExec(cmd *cobra.Command, o execOptions, args []string) error {
 		out.stop(st)
 		dumps.stop(s, st.Event, out)
 		if interactive {
-			if quit := prompt(s, in, out); quit {
+			if quit := prompt(s, in, out, sigs.done); quit {
+				dumps.discard()
 				return exitCode(130)
 			}
 			continue
 		}
 		resumed := false
-		for next < len(script) && !resumed {
+		for next < len(script) && !resumed && sigs.caught() == 0 {
 			line := script[next]
 			next++
 			r, err := s.Exec(line.cmd)
 			if errors.Is(err, debugger.ErrQuit) {
+				dumps.discard()
 				return exitCode(130)
 			}
 			out.result(line.cmd, r, wrapWhere(line, err))
 			resumed = !s.IsStopped()
 		}
-		if !resumed && s.IsStopped() {
+		if !resumed && s.IsStopped() && sigs.caught() == 0 {
 			r, err := s.Exec("continue")
 			out.result("continue", r, err)
 		}
@@ -369,14 +371,19 @@ func wrapWhere(l scriptLine, err error) error {
 }
 
 // prompt reads commands at a stop until one resumes the host. It returns
-// true when the user quit.
-func prompt(s *debugger.Session, in *lineEditor, out *printer) bool {
+// true when the user quit. It also returns when the host dies at the stop
+// (the caller's Wait then reaps it) or a signal ends the session (done).
+func prompt(s *debugger.Session, in *lineEditor, out *printer, done <-chan struct{}) bool {
 	if r, err := s.Exec("ssa"); err == nil {
 		out.result("ssa", r, nil)
 	}
 	for s.IsStopped() {
-		line, err := in.read("(sgxdbg) ")
-		if err != nil {
+		line, ok, ended := in.next(s, "(sgxdbg) ", done)
+		if ended {
+			fmt.Fprintln(in.w)
+			return false
+		}
+		if !ok {
 			_ = s.Kill()
 			return true
 		}
@@ -409,6 +416,10 @@ func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Bac
 		}
 		hostIO = h
 	}
+	// A signal kills the host and ends the UI (signals.go); its message
+	// waits until the terminal is restored.
+	sigs := catchSignals(true)
+	defer sigs.stop()
 	events := tui.NewFeed[target.Event]()
 	s, err := debugger.Launch(backend, target.LaunchOptions{Path: args[0], Args: args, Files: hostIO.Files()}, debugger.Options{
 		Enclaves:   o.enclaves,
@@ -422,19 +433,28 @@ func runTUI(cmd *cobra.Command, o execOptions, args []string, backend target.Bac
 		return err
 	}
 	defer s.Close()
-	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args), TTY: o.tty}, os.Stdin, os.Stdout)
-	if oc.HeldAtStop {
-		_ = s.Kill()
+	sigs.watch(s)
+	oc, err := tui.Run(tui.Config{Session: s, Events: events, Output: hostIO.Output, Title: tui.HostTitle(args), Quit: sigs.done, TTY: o.tty}, os.Stdin, os.Stdout)
+	closed := errors.Is(err, tui.ErrTerminalClosed)
+	if closed || sigs.caught() != 0 || oc.HeldAtStop || !oc.HostEnded {
+		// The host dies with the session; Close reaps it.
+		s.Abort()
 	}
 	hostIO.Close(oc.HostEnded || oc.HeldAtStop)
+	if closed {
+		// Nobody reads any more: the host's output has nowhere to go.
+		return signalExit(io.Discard, unix.SIGHUP)
+	}
 	hostIO.Replay(cmd.OutOrStdout(), cmd.ErrOrStderr())
-	switch {
+	switch sig := sigs.caught(); {
+	case sig != 0:
+		return signalExit(cmd.ErrOrStderr(), sig)
 	case err != nil:
 		return err
 	case oc.Quit || !oc.HostEnded:
 		return exitCode(130)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host exited with status %d\n", oc.Status)
+	fmt.Fprintf(cmd.ErrOrStderr(), "sgxdbg: host %s\n", oc.End)
 	if oc.Status != 0 {
 		return exitCode(oc.Status)
 	}

@@ -402,7 +402,9 @@ func testExecErrors(t *testing.T, bin, dir string) {
 		cmdJSON(t, "continue", `{"action":"continue","message":"continuing"}`),
 		cmdJSON(t, "continue", `{"action":"continue","message":"continuing"}`),
 		cmdErrJSON(t, "ssa", "exited", "the host has exited"),
-		cmdJSON(t, "events 1", fmt.Sprintf(`{"events":[{"event":"exit","pid":%d,"status":0}]}`, r.pid)),
+		// The de sample's run: 7 page runs added, ecall 1 and its #DE
+		// AEX, the handler's EENTER and EEXIT, the ERESUME.
+		cmdJSON(t, "events 1", fmt.Sprintf(`{"counts":{"aex":1,"eenter":2,"eexit":2,"enclave-created":1,"enclave-initialized":1,"enclave-removed":1,"eresume":1,"exit":1,"pages-added":7},"events":[{"event":"exit","pid":%d,"status":0}],"total":17}`, r.pid)),
 	})
 	checkLines(t, "host stdout", r.host, []string{"ecall 1 returned 0xd15ab1ed"})
 }

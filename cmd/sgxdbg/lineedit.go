@@ -29,6 +29,8 @@ type lineEditor struct {
 	warn     io.Writer
 	histPath string
 	repeat   string // what an empty line runs
+	// pending is a read in flight that next stopped waiting for.
+	pending chan lineResult
 }
 
 // historyFile is the history's kind: its name in errors and its bound.
@@ -113,7 +115,7 @@ func repeatOf(line string) string {
 		return ""
 	}
 	switch {
-	case w[0] == "stepi" || w[0] == "si":
+	case map[string]bool{"stepi": true, "si": true, "nexti": true, "ni": true, "step": true, "s": true, "next": true, "n": true}[w[0]]:
 		return line
 	case w[0] == "x" || strings.HasPrefix(w[0], "x/"):
 		return "x"

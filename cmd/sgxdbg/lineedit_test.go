@@ -6,6 +6,10 @@ func TestRepeatOf(t *testing.T) {
 	for _, c := range []struct{ line, want string }{
 		{"stepi", "stepi"},
 		{"si", "si"},
+		{"next", "next"},
+		{"s 2", "s 2"},
+		{"ni", "ni"},
+		{"finish", ""},
 		{"x/4xg ssa.rsp", "x"},
 		{"x $rsp", "x"},
 		{"x", "x"},

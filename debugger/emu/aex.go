@@ -149,6 +149,7 @@ func (em *Emulator) aex(th *thread, r *ptrace.Regs, a aexInfo) error {
 			ev.Delivery = target.Delivery{VDSO: true}
 		}
 	}
+	ev = e.osView(ev)
 	em.emit(ev)
 	if th.run != nil {
 		// A nested AEX ends the handler run the debugger started.

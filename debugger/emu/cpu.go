@@ -139,7 +139,7 @@ func BackendWith(base Options) target.Backend {
 		Name: Backend.Name,
 		Launch: func(o target.LaunchOptions) (target.Process, error) {
 			opts := base
-			opts.Path, opts.Args, opts.Env, opts.Dir, opts.Files = o.Path, o.Args, o.Env, o.Dir, o.Files
+			opts.Path, opts.Args, opts.Env, opts.Dir, opts.Files, opts.OwnGroup = o.Path, o.Args, o.Env, o.Dir, o.Files, o.OwnGroup
 			return Launch(opts)
 		},
 	}

@@ -101,3 +101,12 @@ func (e *enclave) writeRange(off uint64, data []byte) {
 	}
 	copy(e.mem[off:end], data)
 }
+
+// osView is ev as the debugger may see it: all of it in a debug enclave,
+// what the OS sees in a production one (target.OSView), as on hardware.
+func (e *enclave) osView(ev Event) Event {
+	if e.secs.Attributes.Flags&sgx.AttrDebug != 0 {
+		return ev
+	}
+	return target.OSView(ev)
+}

@@ -25,6 +25,9 @@ type Options struct {
 	Dir   string
 	Files []*os.File // stdin, stdout, stderr; nil: sgxdbg's
 
+	// OwnGroup launches the host in a process group of its own (the
+	// terminal's Ctrl-C then reaches the debugger only).
+	OwnGroup bool
 	// NoVDSO leaves the host without the synthetic vDSO (it then calls
 	// ENCLU itself and gets exceptions as signals).
 	NoVDSO bool
@@ -156,6 +159,9 @@ type Emulator struct {
 	interrupting map[int]bool
 
 	keys *sgx.KeyHierarchy // loaded at the first EREPORT or EGETKEY
+
+	// endedQueue holds exit statuses injected system calls took from wait.
+	endedQueue []ptrace.Status
 }
 
 // Run starts the host under a new tracer, emulates SGX for it until its
@@ -200,7 +206,7 @@ func Start(opts Options) (*Emulator, error) {
 	if err := leaf12.Check(); err != nil {
 		return nil, fmt.Errorf("emulated CPU: %w", err)
 	}
-	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files})
+	p, err := ptrace.Launch(ptrace.LaunchOptions{Path: path, Args: opts.Args, Env: opts.Env, Dir: opts.Dir, Files: opts.Files, OwnGroup: opts.OwnGroup})
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +311,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 	if s := em.cur; s != nil {
 		em.cur = nil
 		if !s.Resumed() && !em.isKilled() {
-			if err := s.Continue(); err != nil && !errors.Is(err, unix.ESRCH) {
+			if err := s.Continue(); err != nil && !dying(s.th.tid, err) {
 				return target.Trap{}, err
 			}
 		}
@@ -315,7 +321,11 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 		if em.focus != nil {
 			tid = em.focus.tid
 		}
-		st, err := ptrace.Wait(tid)
+		st, ok := em.takeEnded()
+		var err error
+		if !ok {
+			st, err = ptrace.Wait(tid)
+		}
 		if errors.Is(err, ptrace.ErrVanished) {
 			continue // killed at its stop; its exit comes next
 		}
@@ -341,6 +351,7 @@ func (em *Emulator) ContinueOnce() (target.Trap, error) {
 			if dying(st.Tid, err) {
 				continue // the thread died meanwhile; its exit comes next
 			}
+
 			em.Kill()
 			return target.Trap{}, err
 		}
@@ -375,6 +386,23 @@ func dying(tid int, err error) bool {
 	return !ptrace.Examinable(tid)
 }
 
+// takeEnded returns an exit status an injected system call took from
+// wait (ptrace.ThreadEndedError), to be handled as if Wait had returned
+// it: nothing else reports it.
+func (em *Emulator) takeEnded() (ptrace.Status, bool) {
+	for _, pr := range em.procs {
+		if sts := pr.mem.TakeEnded(); len(sts) > 0 {
+			em.endedQueue = append(em.endedQueue, sts...)
+		}
+	}
+	if len(em.endedQueue) == 0 {
+		return ptrace.Status{}, false
+	}
+	st := em.endedQueue[0]
+	em.endedQueue = em.endedQueue[1:]
+	return st, true
+}
+
 // Kill ends the host. Any goroutine.
 func (em *Emulator) Kill() {
 	em.pidMu.Lock()
@@ -406,6 +434,13 @@ func (em *Emulator) trackPid(pid int, live bool) {
 
 func (em *Emulator) handle(st ptrace.Status) error {
 	th := em.threads[st.Tid]
+	if th == nil && (st.Kind == ptrace.Exited || st.Kind == ptrace.Killed) {
+		// The end of a process this emulator never ran: when a thread
+		// exits, Linux gives its children to another thread of the same
+		// process, so the zombie host of a tracer thread that has ended
+		// (another session in this process) can be reported here.
+		return nil
+	}
 	if th == nil {
 		var err error
 		if th, err = em.adopt(st.Tid); err != nil {

@@ -389,6 +389,9 @@ func (em *Emulator) eresume(th *thread, r *ptrace.Regs) error {
 // as a stop; inside a handler run the debugger started, the thread just
 // goes on.
 func (em *Emulator) transition(th *thread, ev Event) error {
+	if th.encl != nil {
+		ev = th.encl.osView(ev)
+	}
 	em.emit(ev)
 	if th.run != nil {
 		return em.resume(th, 0)

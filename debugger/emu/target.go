@@ -40,7 +40,7 @@ var ErrResumed = target.ErrResumed
 var Backend = target.Backend{
 	Name: "emu",
 	Launch: func(o target.LaunchOptions) (target.Process, error) {
-		return Launch(Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files})
+		return Launch(Options{Path: o.Path, Args: o.Args, Env: o.Env, Dir: o.Dir, Files: o.Files, OwnGroup: o.OwnGroup})
 	},
 }
 

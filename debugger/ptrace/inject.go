@@ -111,6 +111,31 @@ func (p *Process) InjectSyscall(tid int, site uint64, nr uintptr, args ...uint64
 	return out.Rax, nil
 }
 
+// ThreadEndedError: the thread ended (killed, or its process exited)
+// while an injected system call ran in it. Status is its exit, which the
+// injection's wait took from the kernel: Process.TakeEnded hands it
+// over, so that the thread's end is handled like any other. It matches
+// unix.ESRCH, the answer of every later request for the thread.
+type ThreadEndedError struct {
+	Nr     uintptr
+	Status Status
+}
+
+func (e *ThreadEndedError) Error() string {
+	return fmt.Sprintf("inject syscall %d into %d: thread ended: %v", e.Nr, e.Status.Tid, e.Status)
+}
+
+// Unwrap makes errors.Is(err, unix.ESRCH) hold: the thread is gone.
+func (e *ThreadEndedError) Unwrap() error { return unix.ESRCH }
+
+// TakeEnded returns, once, the exit statuses that injected system calls
+// took from wait (ThreadEndedError). Tracer thread only.
+func (p *Process) TakeEnded() []Status {
+	out := p.ended
+	p.ended = nil
+	return out
+}
+
 // runToTrap resumes tid at the injected `syscall; int3` at site until it
 // stops at the int3 (a SIGTRAP with si_code SI_KERNEL, RIP past it) and
 // returns the registers there. Signals that stop the thread meanwhile are
@@ -129,7 +154,8 @@ func (p *Process) runToTrap(tid int, site uint64, nr uintptr, deferred *[]Siginf
 		}
 		switch st.Kind {
 		case Exited, Killed:
-			return Regs{}, fmt.Errorf("inject syscall %d into %d: thread ended: %v", nr, tid, st)
+			p.ended = append(p.ended, st)
+			return Regs{}, &ThreadEndedError{Nr: nr, Status: st}
 		case SignalStop:
 			if st.Sig == unix.SIGTRAP && st.Info.Code == SIKernel {
 				out, err := GetRegs(tid)

@@ -21,6 +21,9 @@ type LaunchOptions struct {
 	Env   []string // environment; nil means the tracer's
 	Dir   string   // working directory; "" means the tracer's
 	Files []*os.File
+	// OwnGroup puts the tracee in a process group of its own, so that the
+	// terminal's Ctrl-C reaches the tracer only (it interrupts the host).
+	OwnGroup bool
 }
 
 // Process is a traced process. Its memory is reached through
@@ -32,6 +35,8 @@ type Process struct {
 	// requeued holds, per thread, the siginfo of signals InjectSyscall
 	// sent again with tgkill, for Requeued to put back.
 	requeued map[int][]Siginfo
+	// ended holds exit statuses the waits of InjectSyscall took (TakeEnded).
+	ended []Status
 }
 
 // Launch starts o.Path under ptrace and returns it stopped right after its
@@ -52,7 +57,7 @@ func Launch(o LaunchOptions) (*Process, error) {
 		Dir:   o.Dir,
 		Env:   env,
 		Files: files,
-		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL, Setpgid: o.OwnGroup},
 	}
 	pid, err := syscall.ForkExec(o.Path, o.Args, attr)
 	if err != nil {

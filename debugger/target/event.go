@@ -116,6 +116,10 @@ type Event struct {
 	Leaf     sgx.EncluLeaf // enclu-fault: the leaf that faulted
 	Reason   string        // enclu-fault: the SDM check that failed; cpuid-rewritten: why; pages-changed: the leaf or ioctl
 
+	// eenter, eresume, aex: the enclave is a production enclave (DEBUG
+	// clear): the event holds only what the OS sees (OSView).
+	Production bool
+
 	// exit
 	Status int
 	Killed unix.Signal // the signal that killed the host, if any
@@ -142,6 +146,9 @@ func (e Event) ExitTypeName() string {
 // String renders the event for people (`sgxdbg emulate --trace`, stop
 // lines): the kind padded to 19 columns, then its fields.
 func (e Event) String() string {
+	if e.Production {
+		return e.productionString()
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-19s", e.Kind)
 	switch e.Kind {

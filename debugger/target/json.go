@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,8 +20,11 @@ import (
 type field struct {
 	key      string
 	optional bool // omitted when zero (exit's "killed")
-	enc      func(e *Event) any
-	dec      func(e *Event, r *reader)
+	// omit, if set, says the key is absent from this event (decided from
+	// keys read before it: a production enclave's AEX has no "rip").
+	omit func(e *Event) bool
+	enc  func(e *Event) any
+	dec  func(e *Event, r *reader)
 }
 
 func hexField(key string, p func(*Event) *uint64) field {
@@ -52,9 +56,23 @@ var (
 	fTid     = intField("tid", func(e *Event) *int { return &e.Tid })
 	fEnclave = hexField("enclave", func(e *Event) *uint64 { return &e.Enclave })
 	fTCS     = hexField("tcs", func(e *Event) *uint64 { return &e.TCS })
-	fCSSA    = intField("cssa", func(e *Event) *int { return &e.CSSA })
+	fCSSA    = debugOnly(intField("cssa", func(e *Event) *int { return &e.CSSA }))
 	fRIP     = hexField("rip", func(e *Event) *uint64 { return &e.RIP })
-	fVector  = field{key: "vector",
+	// fProduction marks a production enclave's events; read before the
+	// keys it omits.
+	fProduction = field{key: "production", optional: true,
+		enc: func(e *Event) any {
+			if !e.Production {
+				return nil
+			}
+			return true
+		},
+		dec: func(e *Event, r *reader) {
+			if e.Production = r.bool("production"); !e.Production {
+				r.fail("production", fmt.Errorf("present but false"))
+			}
+		}}
+	fVector = field{key: "vector",
 		enc: func(e *Event) any { return uint8(e.Vector) },
 		dec: func(e *Event, r *reader) { e.Vector = sgx.Vector(r.uint("vector", 8)) }}
 	// vector_name is derived from vector (and valid); reading checks it.
@@ -98,11 +116,11 @@ var eventFields = map[EventKind][]field{
 		digestField("mrenclave", func(e *Event) *[32]byte { return &e.MRENCLAVE }),
 		digestField("mrsigner", func(e *Event) *[32]byte { return &e.MRSIGNER }),
 	},
-	EvEENTER:  {fTid, fTCS, fCSSA},
-	EvERESUME: {fTid, fTCS, fCSSA},
+	EvEENTER:  {fProduction, fTid, fTCS, fCSSA},
+	EvERESUME: {fProduction, fTid, fTCS, fCSSA},
 	EvEEXIT:   {fTid, fTCS},
-	EvAEX: {fTid, fEnclave, fTCS,
-		intField("ssa", func(e *Event) *int { return &e.SSA }),
+	EvAEX: {fProduction, fTid, fEnclave, fTCS,
+		debugOnly(intField("ssa", func(e *Event) *int { return &e.SSA })),
 		fCSSA,
 		boolField("valid", func(e *Event) *bool { return &e.Valid }),
 		fVector, fVectorName,
@@ -119,11 +137,11 @@ var eventFields = map[EventKind][]field{
 					r.fail("exit_type", fmt.Errorf("%q does not fit valid=%v", s, e.Valid))
 				}
 			}},
-		hexField("maddr", func(e *Event) *uint64 { return &e.MAddr }),
-		{key: "errcd",
+		withOmit(hexField("maddr", func(e *Event) *uint64 { return &e.MAddr }), func(e *Event) bool { return e.Production && !e.hasPage() }),
+		{key: "errcd", omit: func(e *Event) bool { return e.Production && !e.hasErrCd() },
 			enc: func(e *Event) any { return hexAddr(uint64(e.ErrCd)) },
 			dec: func(e *Event, r *reader) { e.ErrCd = uint32(r.hex("errcd", 32)) }},
-		fRIP,
+		debugOnly(fRIP),
 		hexField("aep", func(e *Event) *uint64 { return &e.AEP }),
 		fDelivery,
 	},
@@ -192,6 +210,17 @@ var eventFields = map[EventKind][]field{
 
 func hexAddr(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 
+// withOmit returns f with an omit rule.
+func withOmit(f field, omit func(e *Event) bool) field {
+	f.omit = omit
+	return f
+}
+
+// debugOnly returns f, absent from a production enclave's events.
+func debugOnly(f field) field {
+	return withOmit(f, func(e *Event) bool { return e.Production })
+}
+
 // MarshalJSON renders the event as one flat object with snake_case keys,
 // addresses, sizes and bit fields as hex strings, counts as numbers.
 func (e Event) MarshalJSON() ([]byte, error) {
@@ -201,6 +230,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	m := map[string]any{"event": string(e.Kind)}
 	for _, f := range fs {
+		if f.omit != nil && f.omit(&e) {
+			continue
+		}
 		v := f.enc(&e)
 		if f.optional && v == nil {
 			continue
@@ -228,7 +260,14 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("unknown event kind %q", ev.Kind)
 	}
 	for _, f := range fs {
-		if _, present := m[f.key]; f.optional && !present {
+		_, present := m[f.key]
+		if f.omit != nil && f.omit(&ev) {
+			if present {
+				r.fail(f.key, errors.New("not allowed in a production enclave's event"))
+			}
+			continue
+		}
+		if f.optional && !present {
 			continue
 		}
 		f.dec(&ev, r)

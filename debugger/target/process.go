@@ -16,6 +16,10 @@ type LaunchOptions struct {
 	Env   []string // nil: sgxdbg's environment
 	Dir   string
 	Files []*os.File // stdin, stdout, stderr; nil: sgxdbg's
+	// OwnGroup runs the host in a process group of its own, so that the
+	// terminal's Ctrl-C reaches the debugger alone, which interrupts the
+	// host (Interrupter) instead of letting the signal kill it.
+	OwnGroup bool
 }
 
 // ExitStatus is how the host's main process ended.

@@ -40,7 +40,9 @@
 #define MISCSELECT_VALUE 0x1        /* EXINFO */
 #define ATTR_DEBUG 0x2
 #define ATTR_MODE64BIT 0x4
-#define ATTRIBUTES_VALUE 0x6        /* DEBUG | MODE64BIT */
+#ifndef ATTRIBUTES_VALUE
+#define ATTRIBUTES_VALUE 0x6        /* DEBUG | MODE64BIT (the _nodebug images: 0x4) */
+#endif
 #define XFRM_VALUE 0x3              /* x87 | SSE */
 #define MISCMASK_VALUE 0xFFFFFFFF
 #define ATTRMASK_FLAGS 0xFFFFFFFFFFFFFFFD /* all but DEBUG, as the Intel SDK */
