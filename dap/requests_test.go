@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	godap "github.com/google/go-dap"
@@ -269,4 +270,17 @@ func TestBreakpointWhileRunning(t *testing.T) {
 	st := c.stopped()
 	check(t, "stop", fmt.Sprint(st.Body.Reason, " ", st.Body.HitBreakpointIds), fmt.Sprint("breakpoint [", id, "]"))
 	call[*godap.DisconnectResponse](c, "disconnect", &godap.DisconnectRequest{})
+}
+
+// TestHostKilledAtStop: a host killed from outside (SIGKILL) while held
+// at the #PF stop is noticed without a request: exited with status 137
+// (128 + SIGKILL), then terminated.
+func TestHostKilledAtStop(t *testing.T) {
+	c, tid, _ := atPF(t)
+	// pf_untrusted has one thread: the stopped thread is the host process.
+	if err := syscall.Kill(tid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "exit code", c.event("exited").(*godap.ExitedEvent).Body.ExitCode, 137)
+	c.event("terminated")
 }

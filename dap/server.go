@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	godap "github.com/google/go-dap"
 
@@ -111,8 +112,17 @@ func (sv *Server) Serve() error {
 		}
 	}()
 	defer sv.shutdown()
+	// At a stop, a host killed from outside is noticed without a request
+	// (as the prompt and the TUI do): the Wait then reaps it and its end
+	// is reported.
+	tick := time.NewTicker(deadPoll)
+	defer tick.Stop()
 	for {
 		select {
+		case <-tick.C:
+			if sv.s != nil && !sv.running && !sv.ended && sv.stop != nil && sv.s.HostDead() {
+				sv.wait()
+			}
 		case m, ok := <-msgs:
 			if !ok {
 				err := <-rerr
@@ -142,6 +152,10 @@ func (sv *Server) shutdown() {
 	sv.s.Close()
 	sv.s = nil
 }
+
+// deadPoll is how often a stopped host is checked for a death from
+// outside.
+const deadPoll = 250 * time.Millisecond
 
 // send writes one message.
 func (sv *Server) send(m godap.Message) {
