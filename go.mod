@@ -9,6 +9,7 @@ require (
 	github.com/charmbracelet/x/ansi v0.11.9
 	github.com/go-delve/delve v1.27.2
 	github.com/go-delve/liner v1.2.3-0.20231231155935-4726ab1d7f62
+	github.com/google/go-dap v0.12.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
 	golang.org/x/arch v0.33.0

@@ -25,6 +25,9 @@ type BTFrame struct {
 	Symbol string `json:"symbol,omitempty"`
 	Offset Hex    `json:"offset"`
 	Source string `json:"source,omitempty"`
+	// Path is where the source file was found (through its unit's
+	// compilation directory and the source directories), or "".
+	Path string `json:"path,omitempty"`
 	// Line is the text of the frame's source line, when its file is found.
 	Line     string `json:"source_text,omitempty"`
 	Host     bool   `json:"host,omitempty"`
@@ -32,9 +35,8 @@ type BTFrame struct {
 	Boundary string `json:"boundary,omitempty"`
 }
 
-// Text renders gdb-like "#N  0x… in sym+off at file:line" lines, the
-// selected frame marked with "*"... no: gdb marks nothing; the boundary
-// lines stand between enclave and host frames.
+// Text renders gdb-like "#N  0x… in sym+off at file:line" lines; the
+// boundary lines stand between enclave and host frames.
 func (r *BacktraceResult) Text() string {
 	var b strings.Builder
 	for _, f := range r.Frames {
@@ -68,14 +70,17 @@ func (s *Session) viewBacktrace(st target.Stop) (Result, error) {
 	}
 	r := &BacktraceResult{Truncated: limited, Selected: s.frameSel}
 	for _, f := range frames {
-		line := ""
+		line, path := "", ""
 		if f.place != nil && !f.Host {
 			if pos, ok := f.place.position(); ok && pos.Line == f.Line {
 				line, _ = s.sourceLine(f.place, pos)
 			}
 		}
+		if f.File != "" {
+			path, _ = s.sources.Path(f.File, f.CompDir)
+		}
 		r.Frames = append(r.Frames, BTFrame{Index: f.Index, PC: Hex(f.PC), Symbol: f.Function, Offset: Hex(f.Offset),
-			Source: f.source(), Line: line, Host: f.Host, Module: f.Module, Boundary: f.Boundary})
+			Source: f.source(), Path: path, Line: line, Host: f.Host, Module: f.Module, Boundary: f.Boundary})
 	}
 	return r, nil
 }

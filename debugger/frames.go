@@ -26,6 +26,7 @@ type stackFrame struct {
 	Function string
 	Offset   uint64 // PC - the symbol's address
 	File     string
+	CompDir  string // the compilation directory of File's unit
 	Line     int
 	Module   string // host frames: the file the PC is in
 	CFA      uint64
@@ -106,7 +107,7 @@ func (s *Session) enclaveFrames(st target.Stop, p *place, limit int) ([]*stackFr
 			look-- // a return address: its call is the line
 		}
 		if pos, ok := prog.PositionAt(p.encl.Base, look); ok {
-			f.Function, f.File, f.Line = pos.Function, pos.File, pos.Line
+			f.Function, f.File, f.CompDir, f.Line = pos.Function, pos.File, pos.CompDir, pos.Line
 		}
 		if name, off, ok := p.cand.im.SymbolAt(dw.PC - p.encl.Base); ok {
 			if f.Function == "" {
@@ -181,7 +182,7 @@ func (s *Session) hostFrames(st target.Stop, r target.Regs, limit int) []*stackF
 					look--
 				}
 				if pos, ok := prog.PositionAt(m.base, look); ok {
-					f.Function, f.File, f.Line = pos.Function, pos.File, pos.Line
+					f.Function, f.File, f.CompDir, f.Line = pos.Function, pos.File, pos.CompDir, pos.Line
 					if pos.FuncEntry != 0 {
 						f.Offset = fr.PC - pos.FuncEntry
 					}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sgxdbg/sgxdbg/debugger"
 	"github.com/sgxdbg/sgxdbg/debugger/target"
+	"github.com/sgxdbg/sgxdbg/internal/fixtures"
 )
 
 // Scripted sessions over the samples (enclaves/debug/samples.json says what
@@ -163,8 +165,12 @@ func TestNestedHostHandler(t *testing.T) {
 	if len(bt.Frames) == 0 {
 		t.Fatal("bt: no frames")
 	}
-	check(t, "bt frame 0", jsonOf(t, bt.Frames[0]), fmt.Sprintf(`{"index":0,"offset":"0x2","pc":"%#x","source":"%s","source_text":%q,"symbol":"nested_handler"}`,
-		r.sym("nested_handler")+2, r.source(r.sym("nested_handler")+2), "\t__asm__ volatile(\"mov (%%rdi), %%rax\" : \"=a\"(v) : \"D\"(0ull) : \"memory\");"))
+	src := r.source(r.sym("nested_handler") + 2)
+	// path: the file found through the unit's compilation directory
+	// (enclaves/debug, where the samples are built).
+	path := filepath.Join(fixtures.Root(t), "enclaves", "debug", src[:strings.LastIndex(src, ":")])
+	check(t, "bt frame 0", jsonOf(t, bt.Frames[0]), fmt.Sprintf(`{"index":0,"offset":"0x2","path":"%s","pc":"%#x","source":"%s","source_text":%q,"symbol":"nested_handler"}`,
+		path, r.sym("nested_handler")+2, src, "\t__asm__ volatile(\"mov (%%rdi), %%rax\" : \"=a\"(v) : \"D\"(0ull) : \"memory\");"))
 
 	eenterSite := hostBase(t, r.pid(), r.host) + nm(t, r.host, "host_eenter_site")
 	n := len(r.s.Timeline())

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
+	"github.com/sgxdbg/sgxdbg/internal/hostpipe"
 	"github.com/sgxdbg/sgxdbg/internal/outputfile"
 )
 
@@ -21,7 +20,7 @@ type hostOutput struct {
 	files   []*os.File       // the host's stdin, stdout, stderr
 	file    *outputfile.File // --host-output
 	writers []*os.File       // sgxdbg's copies of the pipes' write ends
-	pipes   []*outputPipe    // --json without --host-output
+	pipes   []*hostpipe.Pipe // --json without --host-output
 }
 
 // newHostOutput sets up the host's files for exec's options; emit
@@ -43,7 +42,7 @@ func newHostOutput(o execOptions, emit func(stream, text string)) (*hostOutput, 
 				h.abort()
 				return nil, fmt.Errorf("host %s pipe: %w", stream, err)
 			}
-			p, err := newOutputPipe(r, stream, emit)
+			p, err := hostpipe.New(r, stream, emit)
 			if err != nil {
 				r.Close()
 				w.Close()
@@ -75,13 +74,13 @@ func (h *hostOutput) drain(ended bool) {
 		deadline := time.After(time.Second)
 		for _, p := range h.pipes {
 			select {
-			case <-p.done:
+			case <-p.Done():
 			case <-deadline:
 			}
 		}
 	}
 	for _, p := range h.pipes {
-		p.drain()
+		p.Drain()
 	}
 }
 
@@ -101,105 +100,6 @@ func (h *hostOutput) abort() {
 	h.started()
 	if h.file != nil {
 		h.file.Abort()
-	}
-}
-
-// outputPipe reads one of the host's output pipes. The read end is
-// non-blocking and read only under mu, by the reader goroutine when poll
-// says there is data and by drain, so a drain sees everything written
-// before it and emits it in order.
-type outputPipe struct {
-	r       *os.File
-	fd      int
-	stream  string
-	emit    func(stream, text string)
-	mu      sync.Mutex
-	partial []byte // a line without its newline yet
-	eof     bool
-	done    chan struct{}
-}
-
-// maxOutputLine is the longest text one output line carries; longer
-// lines are split.
-const maxOutputLine = 64 << 10
-
-func newOutputPipe(r *os.File, stream string, emit func(stream, text string)) (*outputPipe, error) {
-	fd := int(r.Fd())
-	if err := unix.SetNonblock(fd, true); err != nil {
-		return nil, fmt.Errorf("host %s pipe: %w", stream, err)
-	}
-	p := &outputPipe{r: r, fd: fd, stream: stream, emit: emit, done: make(chan struct{})}
-	go p.run()
-	return p, nil
-}
-
-func (p *outputPipe) run() {
-	defer close(p.done)
-	fds := []unix.PollFd{{Fd: int32(p.fd), Events: unix.POLLIN}}
-	for {
-		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
-			break
-		}
-		p.mu.Lock()
-		p.read()
-		eof := p.eof
-		p.mu.Unlock()
-		if eof {
-			break
-		}
-	}
-	p.drain()
-	p.r.Close()
-}
-
-// read takes what the pipe holds and emits its complete lines. Under mu.
-func (p *outputPipe) read() {
-	var buf [32 << 10]byte
-	for !p.eof {
-		n, err := unix.Read(p.fd, buf[:])
-		switch {
-		case n > 0:
-			p.lines(buf[:n])
-		case err == unix.EINTR:
-		case err == unix.EAGAIN:
-			return
-		default: // 0 bytes: the end; or an error
-			p.eof = true
-		}
-	}
-}
-
-func (p *outputPipe) lines(b []byte) {
-	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != '\n' {
-			i++
-		}
-		if i == len(b) {
-			p.partial = append(p.partial, b...)
-			if len(p.partial) >= maxOutputLine {
-				p.emit(p.stream, string(p.partial))
-				p.partial = p.partial[:0]
-			}
-			return
-		}
-		line := append(p.partial, b[:i+1]...)
-		p.emit(p.stream, string(line))
-		p.partial = p.partial[:0]
-		b = b[i+1:]
-	}
-}
-
-// drain reads what is left and emits a pending partial line.
-func (p *outputPipe) drain() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.eof {
-		p.read()
-	}
-	if len(p.partial) > 0 {
-		p.emit(p.stream, string(p.partial))
-		p.partial = p.partial[:0]
 	}
 }
 

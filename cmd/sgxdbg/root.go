@@ -28,7 +28,7 @@ emulator.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newEmulateCmd(), newExecCmd(), newCoreCmd(), newInspectCmd())
+	root.AddCommand(newVersionCmd(), newEmulateCmd(), newExecCmd(), newCoreCmd(), newInspectCmd(), newDAPCmd())
 	root.AddCommand(newKeygenCmd(), newMeasureCmd(), newSignCmd(), newVerifyCmd())
 	return root
 }

@@ -19,7 +19,8 @@ func deps(t *testing.T, pkg string) []string {
 }
 
 // TestLayers: the pure packages and the core-file code never reach process
-// control; the debugger core and the UI see backends only through target.
+// control; the debugger core, the UI and the DAP adapter see backends only
+// through target.
 func TestLayers(t *testing.T) {
 	backends := []string{"debugger/emu", "debugger/corefile", "debugger/ptrace", "debugger/hw"}
 	for _, tc := range []struct {
@@ -34,6 +35,7 @@ func TestLayers(t *testing.T) {
 		{"debugger/target", []string{"debugger", "coredump", "enclave", "tui", "cmd"}, []string{"debugger/target"}},
 		{"debugger", backends, nil},
 		{"tui", backends, nil},
+		{"dap", append(append([]string(nil), backends...), "tui", "cmd"), nil},
 	} {
 		for _, d := range deps(t, tc.pkg) {
 			rel, ok := strings.CutPrefix(d, mod)
