@@ -156,6 +156,10 @@ func TestStoryFrameSelect(t *testing.T) {
 	must(t, s, "─ Code · frame 1 ", "─ Locals · enclave_ecall ", "▸#1  0x7f00000131bf enclave_ecall+0x6f")
 	must(t, st.paneText(paneDisas), "   clean.c:22  *ret = sum_values(args->values, args->count);\n   0x7f00000131b3  mov (%rbx),%rsi")
 	mustNot(t, st.paneText(paneDisas), "=>") // the SSA RIP is frame 0's
+	// The frame's PC (the return address) is marked, the cursor on it.
+	if got := st.cursorLine(paneDisas); got != "-> 0x7f00000131bf  mov %rax,(%rbp)" {
+		t.Errorf("code cursor on %q, want the frame's PC", got)
+	}
 	must(t, st.paneText(paneLocals), ` msg = "clean: summing 3 values"`)
 	if got := st.cursorLine(paneBT); !strings.HasPrefix(got, "▸#1 ") {
 		t.Errorf("backtrace cursor on %q", got)
