@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -232,4 +233,18 @@ func TestStoryStepUntil(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	must(t, st.screen(), "─ Locals · enclave_ecall")
+}
+
+// At 80×24 and 200×50 the breakpoint stop keeps its marked current
+// instruction, its source text and the stepping keys; at 200×50 the
+// Locals pane is under the registers.
+func TestStoryBreakpointSizes(t *testing.T) {
+	for _, c := range []struct{ w, h int }{{80, 24}, {200, 50}} {
+		st := newBreakStory(t, c.w, c.h)
+		s := st.golden(fmt.Sprintf("break_stop_%dx%d", c.w, c.h))
+		must(t, s, "●> 0x7f0000013120  test %rsi,%rsi", "clean.c:7  uint64_t sum = 0;", "AEX #BP breakpoint in sum_values")
+		if c.w >= 150 {
+			must(t, s, "─ Locals · sum_values", " v = 0x7f0000009f68", " n = 3")
+		}
+	}
 }
