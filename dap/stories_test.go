@@ -17,7 +17,7 @@ import (
 // exception; exceptionInfo names #PF, the address and the error code in
 // words; the stack starts in fault_read_untrusted at its asm line; the
 // scopes hold the SSA frame and the synthetic registers (RAX = 3, ERESUME;
-// RBX = the TCS; RIP = RCX = the AEP, SDM 36.3.3); the debug console runs
+// RBX = the TCS; RIP = RCX = the AEP: the synthetic state the SDM gives an AEX); the debug console runs
 // ssa; continue delivers the SIGSEGV, which the host reports on stderr
 // (an output event) before it exits with status 2.
 func TestAEXStory(t *testing.T) {

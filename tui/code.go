@@ -80,10 +80,12 @@ func (m breakMarks) at(r codeRow) *debugger.BreakView {
 // renderCode shows the instructions under their function's label, each
 // new source line above its instructions (with its text when withText and
 // the file was found), the faulting instruction marked => and
-// highlighted, and a breakpoint's lines marked ● (○ disabled). It returns
-// the rows the lines stand for and the index of the current instruction
-// (-1 if none is shown).
-func renderCode(r *debugger.DisasResult, bps breakMarks, withText bool, st Styles) ([]string, []codeRow, int) {
+// highlighted, the selected frame's PC (framePC, when a caller's frame is
+// selected: its return address) marked ->, and a breakpoint's lines
+// marked ● (○ disabled). It returns the rows the lines stand for and the
+// index of the current instruction or the frame's PC (-1 if neither is
+// shown).
+func renderCode(r *debugger.DisasResult, bps breakMarks, withText bool, framePC uint64, st Styles) ([]string, []codeRow, int) {
 	var lines []string
 	var rows []codeRow
 	cur := -1
@@ -122,6 +124,13 @@ func renderCode(r *debugger.DisasResult, bps breakMarks, withText bool, st Style
 			lines = append(lines, st.Current.Render("=> "+text))
 			if m := mark(row); m != " " {
 				lines[cur] = m + st.Current.Render("> "+text)
+			}
+		} else if framePC != 0 && uint64(l.Addr) == framePC {
+			cur = len(lines)
+			if m := mark(row); m != " " {
+				lines = append(lines, m+st.Bar.Render("> "+text))
+			} else {
+				lines = append(lines, st.Bar.Render("-> "+text))
 			}
 		} else {
 			lines = append(lines, mark(row)+"  "+text)

@@ -242,3 +242,19 @@ func TestPaneCursor(t *testing.T) {
 		t.Errorf("unfocused view %q (no gutter)", got)
 	}
 }
+
+// eventSummary names each kind of stop in a few words.
+func TestEventSummary(t *testing.T) {
+	for _, c := range []struct {
+		ev   target.Event
+		want string
+	}{
+		{target.Event{Kind: target.EvInterrupt, RIP: 0x401000}, "interrupt in host code · rip 0x401000"},
+		{target.Event{Kind: target.EvEEXIT, TCS: 0x7f0000000000}, "EEXIT · TCS 0x7f0000000000"},
+		{target.Event{Kind: target.EvAEX, TCS: 0x7f0000000000, SSA: 1, RIP: 0x7f0000013120}, "AEX (no valid EXITINFO) · TCS 0x7f0000000000 · SSA frame 1 · rip 0x7f0000013120"},
+	} {
+		if got := eventSummary(c.ev); got != c.want {
+			t.Errorf("%s: %q, want %q", c.ev.Kind, got, c.want)
+		}
+	}
+}

@@ -154,6 +154,8 @@ func eventSummary(ev target.Event) string {
 		return fmt.Sprintf("%s · TCS %#x · CSSA %d", strings.ToUpper(string(ev.Kind)), ev.TCS, ev.CSSA)
 	case target.EvEEXIT:
 		return fmt.Sprintf("EEXIT · TCS %#x", ev.TCS)
+	case target.EvInterrupt:
+		return fmt.Sprintf("interrupt in host code · rip %#x", ev.RIP)
 	}
 	return string(ev.Kind)
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -156,6 +157,10 @@ func TestStoryFrameSelect(t *testing.T) {
 	must(t, s, "─ Code · frame 1 ", "─ Locals · enclave_ecall ", "▸#1  0x7f00000131bf enclave_ecall+0x6f")
 	must(t, st.paneText(paneDisas), "   clean.c:22  *ret = sum_values(args->values, args->count);\n   0x7f00000131b3  mov (%rbx),%rsi")
 	mustNot(t, st.paneText(paneDisas), "=>") // the SSA RIP is frame 0's
+	// The frame's PC (the return address) is marked, the cursor on it.
+	if got := st.cursorLine(paneDisas); got != "-> 0x7f00000131bf  mov %rax,(%rbp)" {
+		t.Errorf("code cursor on %q, want the frame's PC", got)
+	}
 	must(t, st.paneText(paneLocals), ` msg = "clean: summing 3 values"`)
 	if got := st.cursorLine(paneBT); !strings.HasPrefix(got, "▸#1 ") {
 		t.Errorf("backtrace cursor on %q", got)
@@ -228,4 +233,18 @@ func TestStoryStepUntil(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	must(t, st.screen(), "─ Locals · enclave_ecall")
+}
+
+// At 80×24 and 200×50 the breakpoint stop keeps its marked current
+// instruction, its source text and the stepping keys; at 200×50 the
+// Locals pane is under the registers.
+func TestStoryBreakpointSizes(t *testing.T) {
+	for _, c := range []struct{ w, h int }{{80, 24}, {200, 50}} {
+		st := newBreakStory(t, c.w, c.h)
+		s := st.golden(fmt.Sprintf("break_stop_%dx%d", c.w, c.h))
+		must(t, s, "●> 0x7f0000013120  test %rsi,%rsi", "clean.c:7  uint64_t sum = 0;", "AEX #BP breakpoint in sum_values")
+		if c.w >= 150 {
+			must(t, s, "─ Locals · sum_values", " v = 0x7f0000009f68", " n = 3")
+		}
+	}
 }

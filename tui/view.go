@@ -166,8 +166,9 @@ func (m *Model) helpScreen(h int) []string {
 		"Registers: ≠ the host's value differs from the enclave's",
 		"           * the enclave's value changed since the last stop",
 		"           H set by the handler (after H, EENTER handler)",
-		"Code: => marks the instruction at the SSA RIP, under its source line (m: its text or only",
-		"      file:line); ● a breakpoint (○ disabled): b sets or clears one on the cursor line (›).",
+		"Code: => marks the instruction at the SSA RIP (-> a caller frame's PC), under its source line",
+		"      (m: its text or only file:line); ● a breakpoint (○ disabled): b sets or clears one on",
+		"      the cursor line (›).",
 		"Backtrace: ▸ marks the frame the code and locals follow; enter selects the cursor's frame.",
 		"↑↓ move the cursor in the code and backtrace panes, and scroll the others.",
 		"The action bar shows only the actions valid now; `:` runs any command (`help` lists them).")
@@ -425,7 +426,11 @@ func (m *Model) fill(id paneID, w int) {
 		p.SetLines(renderRegs(r, regMarks{prev: m.prevRegs, handler: m.handlerFields()}, st, w))
 	case *debugger.DisasResult:
 		br, _ := m.results[resBreaks].result.(*debugger.BreakpointsResult)
-		lines, rows, cur := renderCode(r, newBreakMarks(br), !m.plainCode, st)
+		var framePC uint64
+		if bt, ok := m.results[paneBT].result.(*debugger.BacktraceResult); ok && bt.Selected > 0 && bt.Selected < len(bt.Frames) {
+			framePC = uint64(bt.Frames[bt.Selected].PC)
+		}
+		lines, rows, cur := renderCode(r, newBreakMarks(br), !m.plainCode, framePC, st)
 		key := m.viewKey()
 		c := codeCursor(rows, m.codeRows, p.cursor, cur, key == m.codeKey)
 		if key != m.codeKey {
