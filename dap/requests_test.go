@@ -38,7 +38,8 @@ func atPF(t *testing.T) (*client, int, godap.StackFrame) {
 // TestMemoryRequests: at pf_untrusted's #PF, disassemble shows the
 // faulting load at the frame's instruction pointer, readMemory returns
 // its bytes (EDBGRD), writeMemory changes enclave stack memory (EDBGWR)
-// as a second readMemory shows, and setVariable sets an SSA register.
+// as a second readMemory shows, and setVariable sets an SSA register and
+// an argument held in one.
 func TestMemoryRequests(t *testing.T) {
 	c, _, f0 := atPF(t)
 	dis := call[*godap.DisassembleResponse](c, "disassemble", &godap.DisassembleRequest{Arguments: godap.DisassembleArguments{
@@ -73,9 +74,14 @@ func TestMemoryRequests(t *testing.T) {
 		VariablesReference: ssaRef, Name: "rax", Value: "0x1234"}})
 	check(t, "set rax", set.Body.Value, "0x1234")
 	check(t, "rax after", c.variables(ssaRef)["rax"].Value, "0x1234")
+	// p lives in RDI at the fault: set var writes the newest SSA frame.
+	set = call[*godap.SetVariableResponse](c, "setVariable", &godap.SetVariableRequest{Arguments: godap.SetVariableArguments{
+		VariablesReference: scopes["Arguments"].VariablesReference, Name: "p", Value: "0x20000"}})
+	check(t, "set p", set.Body.Value, "131072")
+	check(t, "rdi after", c.variables(ssaRef)["rdi"].Value, "0x20000")
 	msg := c.failure(c.send("setVariable", &godap.SetVariableRequest{Arguments: godap.SetVariableArguments{
-		VariablesReference: scopes["Arguments"].VariablesReference, Name: "p", Value: "1"}}))
-	check(t, "set p", msg, "setVariable: only the registers of the newest SSA frame can be set (sgxdbg has no set var yet)")
+		VariablesReference: scopes["Synthetic (host sees)"].VariablesReference, Name: "rax", Value: "1"}}))
+	check(t, "set synthetic", msg, "setVariable: the registers the host sees cannot be set: they are the AEX's synthetic state")
 	msg = c.failure(c.send("disassemble", &godap.DisassembleRequest{Arguments: godap.DisassembleArguments{
 		MemoryReference: f0.InstructionPointerReference, InstructionOffset: -4, InstructionCount: 8}}))
 	check(t, "negative offset", msg, "disassemble: a negative instructionOffset is not supported (x86 code does not decode backwards)")

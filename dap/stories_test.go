@@ -111,8 +111,9 @@ func TestAEXStory(t *testing.T) {
 // TestBreakpointStory: a breakpoint at clean.c:9 (sum += v[i]) is pending
 // before the enclave exists, verified by a breakpoint event once it is
 // loaded, and hit in sum_values with n = 3 (the host passes 1 2 3); the
-// pointer v expands to *v = 1, v[2] evaluates to 3, next stops on the
-// next line; without the breakpoint, continue runs the host to its end
+// pointer v expands to *v = 1, v[2] evaluates to 3, setVariable on
+// args->values[2] changes what the enclave sums, next stops on the next
+// line; without the breakpoint, continue runs the host to its end
 // (the enclave's OCALL output and the host's result as output events).
 func TestBreakpointStory(t *testing.T) {
 	dir := fixtures.Samples(t)
@@ -182,6 +183,13 @@ func TestBreakpointStory(t *testing.T) {
 
 	watch := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "args->values[2]", Context: "watch", FrameId: f1.Id}})
 	check(t, "args->values[2]", watch.Body.Result, "3")
+	// setVariable on an element: set var through EDBGWR; the enclave sums
+	// what it now holds (1 + 2 + 10 = 0xd).
+	set := call[*godap.SetVariableResponse](c, "setVariable", &godap.SetVariableRequest{Arguments: godap.SetVariableArguments{
+		VariablesReference: values.VariablesReference, Name: "[2]", Value: "10"}})
+	check(t, "set [2]", set.Body.Value, "10")
+	watch = call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "args->values[2]", Context: "watch", FrameId: f1.Id}})
+	check(t, "args->values[2] after", watch.Body.Result, "10")
 	hover := call[*godap.EvaluateResponse](c, "evaluate", &godap.EvaluateRequest{Arguments: godap.EvaluateArguments{Expression: "n", Context: "hover", FrameId: f0.Id}})
 	check(t, "hover n in frame 0", hover.Body.Result, "3")
 
@@ -198,7 +206,7 @@ func TestBreakpointStory(t *testing.T) {
 	check(t, "exit code", exited.Body.ExitCode, 0)
 	c.event("terminated")
 	out := c.OutputOf("stdout")
-	for _, want := range []string{"clean: summing 3 values\n", "ecall 0 returned 0x6\n"} {
+	for _, want := range []string{"clean: summing 3 values\n", "ecall 0 returned 0xd\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output events %q lack %q", out, want)
 		}

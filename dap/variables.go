@@ -263,9 +263,9 @@ func (sv *Server) afterAction() {
 	sv.wait()
 }
 
-// setVariable changes a register of the newest SSA frame (set ssa.REG);
-// variables of the program cannot be set (the command language has no
-// set var yet).
+// setVariable changes a register of the newest SSA frame (set ssa.REG)
+// or a variable of the program: a local, an argument or a child of one
+// (set var, through EDBGWR or the newest SSA frame's registers).
 func (sv *Server) setVariable(r *godap.SetVariableRequest) error {
 	if err := sv.atStop(); err != nil {
 		return err
@@ -275,8 +275,15 @@ func (sv *Server) setVariable(r *godap.SetVariableRequest) error {
 	if !ok {
 		return fmt.Errorf("setVariable: no reference %d at this stop", a.VariablesReference)
 	}
-	if rf.kind != refSSA {
-		return errors.New("setVariable: only the registers of the newest SSA frame can be set (sgxdbg has no set var yet)")
+	if strings.ContainsAny(a.Name+a.Value, ";\n") {
+		return fmt.Errorf("setVariable: bad name or value %q = %q", a.Name, a.Value)
+	}
+	switch rf.kind {
+	case refLocals, refArgs, refExpr:
+		return sv.setProgramVariable(r, rf)
+	case refSSA:
+	default:
+		return errors.New("setVariable: the registers the host sees cannot be set: they are the AEX's synthetic state")
 	}
 	ssa, err := sv.ssa(rf.tid)
 	if err != nil {
@@ -285,8 +292,8 @@ func (sv *Server) setVariable(r *godap.SetVariableRequest) error {
 	if len(ssa.Frames) == 0 || ssa.Frames[len(ssa.Frames)-1].Index != rf.n {
 		return fmt.Errorf("setVariable: SSA frame %d is not the newest: only the newest frame's registers can be set", rf.n)
 	}
-	if strings.ContainsAny(a.Name+a.Value, ";\n") || strings.ContainsAny(a.Name, " \t") {
-		return fmt.Errorf("setVariable: bad register or value %q = %q", a.Name, a.Value)
+	if strings.ContainsAny(a.Name, " \t") {
+		return fmt.Errorf("setVariable: bad register %q", a.Name)
 	}
 	if _, err := sv.s.Exec(fmt.Sprintf("set ssa.%s %s", a.Name, a.Value)); err != nil {
 		return err
@@ -300,5 +307,39 @@ func (sv *Server) setVariable(r *godap.SetVariableRequest) error {
 		return fmt.Errorf("setVariable: SSA frame %d has no register %s", rf.n, a.Name)
 	}
 	sv.send(&godap.SetVariableResponse{Response: response(&r.Request), Body: godap.SetVariableResponseBody{Value: v.String(), Type: "uint64"}})
+	return nil
+}
+
+// setProgramVariable assigns to the variable named a.Name in the
+// container rf (its expression is the one the variables request gave it)
+// with set var, then answers with the value as printed now.
+func (sv *Server) setProgramVariable(r *godap.SetVariableRequest, rf ref) error {
+	a := r.Arguments
+	vars, err := sv.vars(rf)
+	if err != nil {
+		return err
+	}
+	expr := ""
+	for _, v := range vars {
+		if v.Name == a.Name {
+			expr = v.EvaluateName
+		}
+	}
+	if expr == "" {
+		return fmt.Errorf("setVariable: no variable %s there", a.Name)
+	}
+	if err := sv.selectFrame(rf.tid, rf.frame); err != nil {
+		return err
+	}
+	if _, err := sv.s.Exec(fmt.Sprintf("set var %s = %s", expr, a.Value)); err != nil {
+		return err
+	}
+	vr, err := sv.print(expr)
+	if err != nil {
+		return err
+	}
+	v := sv.variable(rf.tid, rf.frame, a.Name, expr, vr.Type, vr.Value)
+	sv.send(&godap.SetVariableResponse{Response: response(&r.Request), Body: godap.SetVariableResponseBody{
+		Value: v.Value, Type: v.Type, VariablesReference: v.VariablesReference}})
 	return nil
 }
