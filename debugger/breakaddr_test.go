@@ -2,6 +2,7 @@ package debugger_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
@@ -10,9 +11,7 @@ import (
 // TestBreakRuntimeAddr: at a stop, break *ADDR takes a run-time address
 // in the enclave (as disas and the TUI show it), and a bare break the
 // current instruction; both are inserted at that address, and the host
-// stops there. (The address is not the next instruction's: continuing
-// from a breakpoint onto another at the very next instruction passes the
-// second one — reported, not fixed here.)
+// stops there.
 func TestBreakRuntimeAddr(t *testing.T) {
 	r := start(t, debugger.Policy{NoAEX: true}, nil, "clean", "0", "1", "2", "3")
 	r.exec("break sum_values")
@@ -31,5 +30,32 @@ func TestBreakRuntimeAddr(t *testing.T) {
 	ev, why := r.stopWhy()
 	if ev.RIP != fn+0x10 || why != "Breakpoint 2, sum_values () at samples/clean.c:9\n9\t\t\tsum += v[i];" {
 		t.Errorf("stop at %#x: %q", ev.RIP, why)
+	}
+}
+
+// TestBreakNextInstruction: continuing from a breakpoint whose very next
+// instruction holds another breakpoint stops at the second one (the step
+// over the first lands on it: it is hit, not stepped over), and each
+// counts one hit.
+func TestBreakNextInstruction(t *testing.T) {
+	r := start(t, debugger.Policy{NoAEX: true}, nil, "clean", "0", "1", "2", "3")
+	r.exec("break sum_values")
+	ev, why := r.stopWhy()
+	fn := r.sym("sum_values")
+	if ev.RIP != fn || !strings.HasPrefix(why, "Breakpoint 1, sum_values () at samples/clean.c:") {
+		t.Fatalf("first stop at %#x: %q", ev.RIP, why)
+	}
+	r.exec(fmt.Sprintf("break *%#x", fn+3)) // je, right after test %rsi,%rsi
+	r.exec("continue")
+	ev, why = r.stopWhy()
+	if ev.RIP != fn+3 || !strings.HasPrefix(why, "Breakpoint 2, ") {
+		t.Fatalf("second stop at %#x: %q", ev.RIP, why)
+	}
+	var info debugger.BreakpointsResult
+	r.result("info breakpoints", &info)
+	for _, bp := range info.Breakpoints {
+		if bp.Hits != 1 {
+			t.Errorf("breakpoint %d: %d hits, want 1", bp.ID, bp.Hits)
+		}
 	}
 }

@@ -97,6 +97,11 @@ func (s *Session) wantsStop(st target.Stop) (bool, error) {
 	}
 	if l != nil && !l.user && ownStep {
 		// The instruction under a breakpoint ran; on, as the user asked.
+		// A breakpoint at the next instruction is not stepped over: the
+		// thread runs into it and takes its hit, as on hardware.
+		if p, err := s.placeOf(st); err == nil && s.breakpointAt(p.pc) {
+			return false, raw(st).ERESUME(false)
+		}
 		return false, s.resumeFrom(st, false)
 	}
 	if m := s.motion; m != nil && m.tcs == ev.TCS {
