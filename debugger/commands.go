@@ -65,7 +65,7 @@ func init() {
 		{Name: "events", Usage: "events [N]", Help: "Show the last N events of the timeline (all by default).", local: true, run: cmdEvents},
 		{Name: "dump", Usage: "dump [--force] [FILE]", Help: "Write an ELF core file of every enclave (EDBGRD), its TCS, SSA frames and the timeline (mode 0600).\nThe default FILE is sgxdbg-PID-N.core; open it with `sgxdbg core FILE` or gdb ENCLAVE.elf FILE.\nFILE must not exist unless --force is given (it is then replaced whole); a symbolic link is never followed or replaced.", run: cmdDump},
 		{Name: "stop-on", setup: true, Usage: "stop-on aex [VECTORS]|eenter|eexit|eresume|enclu-fault|all|none ...", Help: "Choose where to stop; with no words, show the current policy.\nenclu-fault stops where an EENTER or ERESUME fails an SDM check (TCS busy, CSSA >= NSSA, ...).", local: true, run: cmdStopOn},
-		{Name: "eresume", Resumes: true, Usage: "eresume", Help: "ERESUME the enclave from its newest SSA frame, without telling the host.", run: cmdEresume},
+		{Name: "eresume", Aliases: []string{"e"}, Resumes: true, Usage: "eresume", Help: "ERESUME the enclave from its newest SSA frame, without telling the host.", run: cmdEresume},
 		{Name: "eenter-handler", Aliases: []string{"handler"}, Usage: "eenter-handler [--abi samples|intel-sdk|raw] [--rdi V] [--rsi V] [--rdx V]",
 			Help: "EENTER the enclave's exception path on the same TCS and run it to its EEXIT.\nThen show which SSA fields the handler changed; the thread stays at the AEX.", run: cmdHandler},
 		{Name: "teardown", Usage: "teardown", Help: "Destroy the enclave as a lost enclave looks to the host (pages and mappings gone, fd closed).\nThe host's pending exception is then delivered, and its runtime sees the loss.", run: cmdTeardown},

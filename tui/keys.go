@@ -2,6 +2,7 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // KeyMap is every key binding. The action bindings are enabled only while
@@ -10,12 +11,12 @@ import (
 //
 // The scheme follows gdb: a lowercase key means what the prompt command
 // (or alias) of the same letter means — c continue, s step, n next, u
-// until, b break, h help, q quit — and f is finish, as in gdb's TUI
-// SingleKey mode (the prompt's f is frame, which the backtrace pane's
-// enter does). The SGX actions, which change the enclave's state, are
-// uppercase: H the enclave's handler, T teardown, J skip (jump past the
-// faulting instruction), I stepi (one instruction), K kill; e (ERESUME)
-// and m (source in the code pane) have no gdb meaning to clash with.
+// until, b break, e eresume, h help, q quit (TestKeysMatchPrompt holds
+// every key to it). Where the prompt's letter means something else, the
+// key is uppercase: F finish (the prompt's f is frame, which the
+// backtrace pane's enter does), I stepi (i is info). The SGX actions that
+// change the enclave's state are uppercase too: H the enclave's handler,
+// T teardown, J skip (jump past the faulting instruction), K kill.
 type KeyMap struct {
 	// Actions at a stop: one key each.
 	ERESUME  key.Binding
@@ -74,7 +75,7 @@ func DefaultKeyMap() KeyMap {
 
 		Step:   b([]string{"s"}, "s", "step"),
 		NextLn: b([]string{"n"}, "n", "next"),
-		Finish: b([]string{"f"}, "f", "finish"),
+		Finish: b([]string{"F"}, "F", "finish"),
 		Until:  b([]string{"u"}, "u", "until"),
 		Break:  b([]string{"b"}, "b", "break"),
 
@@ -126,4 +127,30 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 func withHelp(b key.Binding, k, desc string) key.Binding {
 	b.SetHelp(k, desc)
 	return b
+}
+
+// keyCommand is an action key and the command it runs.
+type keyCommand struct {
+	key     key.Binding
+	command string
+}
+
+// commands pairs the action keys that run one command with it (teardown,
+// which asks first, and break, which depends on the cursor, are not here).
+func (k *KeyMap) commands() []keyCommand {
+	return []keyCommand{
+		{k.ERESUME, "eresume"}, {k.Handler, "eenter-handler"}, {k.Skip, "skip"}, {k.Stepi, "stepi"},
+		{k.Continue, "continue"}, {k.Kill, "kill"}, {k.Step, "step"}, {k.NextLn, "next"},
+		{k.Finish, "finish"}, {k.Until, "until"},
+	}
+}
+
+// commandOf is the command an enabled action key runs, or "".
+func (k *KeyMap) commandOf(msg tea.KeyPressMsg) string {
+	for _, c := range k.commands() {
+		if key.Matches(msg, c.key) {
+			return c.command
+		}
+	}
+	return ""
 }

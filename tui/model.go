@@ -513,26 +513,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 	case key.Matches(msg, k.Teardown):
 		m.confirm = &confirmation{question: fmt.Sprintf("Tear down enclave %#x? Its pages go away and the host sees a lost enclave.", m.stop.Enclave), line: "teardown"}
-	case key.Matches(msg, k.ERESUME):
-		return m.run("eresume")
-	case key.Matches(msg, k.Handler):
-		return m.run("eenter-handler")
-	case key.Matches(msg, k.Skip):
-		return m.run("skip")
-	case key.Matches(msg, k.Stepi):
-		return m.run("stepi")
-	case key.Matches(msg, k.Continue):
-		return m.run("continue")
-	case key.Matches(msg, k.Kill):
-		return m.run("kill")
-	case key.Matches(msg, k.Step):
-		return m.run("step")
-	case key.Matches(msg, k.NextLn):
-		return m.run("next")
-	case key.Matches(msg, k.Finish):
-		return m.run("finish")
-	case key.Matches(msg, k.Until):
-		return m.run("until")
+	case k.commandOf(msg) != "":
+		return m.run(k.commandOf(msg))
 	case key.Matches(msg, k.Break):
 		return m.toggleBreak()
 	case key.Matches(msg, k.Source):

@@ -312,7 +312,7 @@ func TestActionBarTrim(t *testing.T) {
 		w    int
 		want string
 	}{
-		{140, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  s step  n next  f finish  u until  b break  : cmd  ? help  q quit"},
+		{140, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  s step  n next  F finish  u until  b break  : cmd  ? help  q quit"},
 		{100, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  K kill  s step  …  ? help  q quit"},
 		{80, "e ERESUME  H handler  T teardown  J skip  I stepi  c continue  …  ? help  q quit"},
 		{40, "e ERESUME  H handler  …  ? help  q quit"},

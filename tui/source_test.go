@@ -46,7 +46,7 @@ func (st *story) cursorLine(id paneID) string {
 // The breakpoint story: the stop says why (gdb's line, with the source
 // text), the code pane marks the breakpoint on the current instruction
 // (●>) under the source text, the Locals pane has the arguments and
-// locals; n goes to the next line, f finishes with the returned value,
+// locals; n goes to the next line, F finishes with the returned value,
 // c lets the host end with its output whole.
 func TestStoryBreakpointSteps(t *testing.T) {
 	st := newBreakStory(t, 100, 30)
@@ -73,7 +73,7 @@ func TestStoryBreakpointSteps(t *testing.T) {
 	must(t, s, "AEX #DB debug in sum_values+0x10", "=> 0x7f0000013130  add (%rdi),%rax")
 	must(t, st.paneText(paneDisas), "●  clean.c:8  for (uint64_t i = 0; i < n; i++)")
 
-	st.key("f")
+	st.key("F")
 	s = st.screen()
 	if got := st.m.message; got != "Run till exit from #0 sum_values () at samples/clean.c:9 · enclave_ecall () at samples/clean.c:22 · 22 *ret = sum_values(args->values, args->count); · Value returned is 6" {
 		t.Errorf("after f: status line %q", got)
