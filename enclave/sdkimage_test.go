@@ -165,3 +165,44 @@ func TestSDKImageUnsupported(t *testing.T) {
 		t.Fatalf("error %v, want the heap at 0xb000 added twice", err)
 	}
 }
+
+// TestSDKImagePartialPage: a segment whose p_vaddr is not page aligned
+// (an SDK enclave's data segment usually) starts its first page with
+// zeros, not with the file bytes before it (loader.cpp
+// build_partial_page).
+func TestSDKImagePartialPage(t *testing.T) {
+	path := sdkTestImage(t, "partial", sdkNote(testSDKBlock(t, [32]byte{})))
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	const phoff, data = 64, 5 // the debug test image's program headers; PT_LOAD 5 is .data at 0xb000
+	ph := file[phoff+data*56:]
+	if le.Uint32(ph) != 1 || le.Uint64(ph[16:]) != 0xb000 || le.Uint64(ph[8:]) != tsPatchDst {
+		t.Fatalf("program header %d is not .data at 0xb000 from file offset %#x", data, tsPatchDst)
+	}
+	const skip = 0x10
+	filesz := le.Uint64(ph[32:])
+	le.PutUint64(ph[8:], tsPatchDst+skip) // p_offset
+	le.PutUint64(ph[16:], 0xb000+skip)    // p_vaddr
+	le.PutUint64(ph[24:], 0xb000+skip)    // p_paddr
+	le.PutUint64(ph[32:], filesz-skip)    // p_filesz
+	le.PutUint64(ph[40:], le.Uint64(ph[40:])-skip)
+	im, err := NewImage(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := im.Page(0xb000)
+	if p == nil {
+		t.Fatal("no page at 0xb000")
+	}
+	want := make([]byte, PageSize)
+	copy(want[skip:], file[tsPatchDst+skip:tsPatchDst+filesz])
+	if !bytes.Equal(p.Data, want) {
+		t.Errorf("page 0xb000 starts % x…, want % x… (zeros, then the file from %#x)", p.Data[:0x20], want[:0x20], tsPatchDst+skip)
+	}
+	if bytes.Equal(file[tsPatchDst:tsPatchDst+skip], want[:skip]) {
+		t.Error("the file holds zeros where the page must: the test proves nothing")
+	}
+}

@@ -346,7 +346,7 @@ func (m *SDKMetadata) decodeLayout(dir [2]uint32, name string) error {
 					return formatErr(l.Off+2, field+" entry_count", uint64(l.EntryCount), "the group repeats another group (%v)", e.ID)
 				}
 			}
-			if l.LoadStep > m.EnclaveSize || l.LoadTimes > 0 && uint64(l.LoadTimes-1) > m.EnclaveSize/max(l.LoadStep, 1) {
+			if l.LoadStep > 0 && uint64(l.LoadTimes) > m.EnclaveSize/l.LoadStep { // the last step, LoadTimes×LoadStep, past the size
 				return formatErr(l.Off+8, field+" load_step", l.LoadStep, "%d steps go past the enclave size %#x", l.LoadTimes, m.EnclaveSize)
 			}
 		} else {
@@ -409,7 +409,20 @@ type SDKEntry struct {
 // preceding records again, LoadTimes times, each step LoadStep further.
 // Entries whose RVA ranges overlap are an error (validate_layout_table).
 func (m *SDKMetadata) Entries() ([]SDKEntry, error) {
-	var out []SDKEntry
+	// Count first (a group repeats entries only, never a group), so that a
+	// huge LoadTimes costs nothing.
+	n := uint64(0)
+	for _, l := range m.Layout {
+		if l.ID.IsGroup() {
+			n += uint64(l.LoadTimes) * uint64(l.EntryCount)
+		} else {
+			n++
+		}
+		if n > maxSDKEntries {
+			return nil, formatErr(l.Off, "sgx_metadata layout", n, "more than %d entries once groups are expanded", maxSDKEntries)
+		}
+	}
+	out := make([]SDKEntry, 0, n)
 	var pages uint64
 	var walk func(lo, hi int, delta uint64) error
 	walk = func(lo, hi int, delta uint64) error {
@@ -420,9 +433,6 @@ func (m *SDKMetadata) Entries() ([]SDKEntry, error) {
 				if !m.inEnclave(rva, uint64(l.PageCount)*PageSize) {
 					return formatErr(l.Off+8, fmt.Sprintf("sgx_metadata layout %d rva", i), rva,
 						"%v entry moved by %#x to [%#x, +%d pages) is outside the enclave (%#x)", l.ID, delta, rva, l.PageCount, m.EnclaveSize)
-				}
-				if len(out) == maxSDKEntries {
-					return formatErr(l.Off, "sgx_metadata layout", maxSDKEntries, "more than %d entries once groups are expanded", maxSDKEntries)
 				}
 				if l.Attributes&PageAttrEADD != 0 {
 					if pages += uint64(l.PageCount); pages > MaxPages {

@@ -270,3 +270,20 @@ func TestSDKNames(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKEntriesTooMany: a group repeated 2^32-1 times with step 0 passes
+// the uRTS's own step check; the expansion is refused before it is built.
+func TestSDKEntriesTooMany(t *testing.T) {
+	b := testSDKBlock(t, [32]byte{})
+	put32(b, mdHeaderSize+9*sdkLayoutSize+4, 0xFFFFFFFF) // load_times
+	put64(b, mdHeaderSize+9*sdkLayoutSize+8, 0)          // load_step
+	ms, err := DecodeSDKMetadataNote(sdkNote(b), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ms[0].Entries()
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Field != "sgx_metadata layout" || fe.Off != 25+mdHeaderSize+9*sdkLayoutSize || fe.Value != 9+8*0xFFFFFFFF {
+		t.Fatalf("error %#v, want the group at layout 9 expanding to %d entries", err, 9+8*0xFFFFFFFF)
+	}
+}

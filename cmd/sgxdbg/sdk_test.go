@@ -276,3 +276,52 @@ func sourceLine(t *testing.T, file, s string) int {
 	t.Fatalf("%s has no line with %s", file, s)
 	return 0
 }
+
+// TestSDKExecBreak: a breakpoint on an ecall of the SDK enclave, pending
+// until the enclave is initialized; info enclaves names the image and the
+// metadata block that matched by MRENCLAVE (the SIGSTRUCT's).
+func TestSDKExecBreak(t *testing.T) {
+	dir := sdkApp(t)
+	bin := fixtures.Binary(t)
+	r := execBinaryIn(t, bin, dir, nil, "--json", "--enclave", "enclave.signed.so", "-x", "break ecall_add; info enclaves; continue", "--", "./app", "add")
+	if r.status != 0 || len(r.stops) != 1 || len(r.commands) != 3 {
+		t.Fatalf("status %d, %d stops, %d commands, stderr %q; want 0, 1 and 3\n%v", r.status, len(r.stops), len(r.commands), r.stderr, r.commands)
+	}
+	src, err := filepath.Abs("../../enclaves/sdk-test/enclave.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the prologue: the stack protector's canary load, which GCC
+	// puts on the line of the opening brace, the line after the name.
+	where := fmt.Sprintf("in ecall_add at %s:%d", src, sourceLine(t, src, "int ecall_add(")+1)
+	if !strings.Contains(r.commands[0], `"where":["`+where+`"]`) {
+		t.Errorf("break: %s, want one location %s", r.commands[0], where)
+	}
+	ims, err := enclave.OpenAll(filepath.Join(dir, "enclave.signed.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr, _ := ims[0].DeclaredMRENCLAVE()
+	for _, im := range ims {
+		im.Close()
+	}
+	var info struct {
+		Result struct {
+			Enclaves []struct {
+				MRENCLAVE string `json:"mrenclave"`
+				Image     string `json:"image"`
+				Runtime   string `json:"runtime"`
+				TCS       []any  `json:"tcs"`
+			} `json:"enclaves"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.commands[1]), &info); err != nil {
+		t.Fatal(err)
+	}
+	if e := info.Result.Enclaves; len(e) != 1 || e[0].MRENCLAVE != fmt.Sprintf("%x", mr) || e[0].Image != "enclave.signed.so" ||
+		e[0].Runtime != "intel-sdk metadata 3.3" || len(e[0].TCS) != 2 {
+		t.Errorf("info enclaves: %s\nwant the enclave of MRENCLAVE %x, image enclave.signed.so, intel-sdk metadata 3.3, 2 TCS", r.commands[1], mr)
+	}
+	checkLines(t, "continue", r.commands[2:], []string{cmdJSON(t, "continue", `{"action":"continue","message":"ERESUME past the breakpoint"}`)})
+	checkLines(t, "host stdout", r.host, []string{"created", "add status 0x0000 result 0x7"})
+}

@@ -19,7 +19,7 @@ static const char secret[] = "sgxdbg sealed secret";
 
 int ecall_seal(void)
 {
-    uint8_t sealed[512];
+    uint8_t sealed[1024];
     uint32_t n = sgx_calc_sealed_data_size(0, sizeof secret);
     if (n == UINT32_MAX || n > sizeof sealed)
         return 1 << 16;
