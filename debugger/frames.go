@@ -97,6 +97,12 @@ func (s *Session) enclaveFrames(st target.Stop, p *place, limit int) ([]*stackFr
 	dws, err := prog.Unwind(p.encl.Base, p.innermost(), readFunc(st), limit)
 	var out []*stackFrame
 	for i, dw := range dws {
+		if i > 0 && (dw.PC < p.encl.Base || dw.PC-p.encl.Base >= p.encl.Size) {
+			// A return address outside ELRANGE: the entry code's CFI
+			// unwound past the enclave (into the AEP or the host); the
+			// host's frames come from its own stack.
+			break
+		}
 		f := &stackFrame{PC: dw.PC, CFA: dw.CFA, dw: dw}
 		fp := *p
 		fp.pc = dw.PC

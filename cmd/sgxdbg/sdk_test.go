@@ -191,6 +191,7 @@ func TestSDKExecHandler(t *testing.T) {
 			Frames []struct {
 				Symbol string `json:"symbol"`
 				Source string `json:"source"`
+				Host   bool   `json:"host"`
 			} `json:"frames"`
 		} `json:"result"`
 	}
@@ -199,6 +200,9 @@ func TestSDKExecHandler(t *testing.T) {
 	}
 	var syms []string
 	for _, f := range bt.Result.Frames {
+		if f.Host {
+			break
+		}
 		syms = append(syms, f.Symbol)
 	}
 	wantLine := fmt.Sprintf("enclave.c:%d", sourceLine(t, "../../enclaves/sdk-test/enclave.c", `"cpuid"`))
