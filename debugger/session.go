@@ -282,6 +282,12 @@ func (s *Session) resume() (Stopped, error) {
 		if !stop {
 			continue
 		}
+		// Any stop answers an interrupt asked for meanwhile (a breakpoint
+		// hit as the interrupt was sent): the interrupt's own stops of the
+		// threads go on when the session does, not as a later "pause".
+		s.mu.Lock()
+		s.interrupt = false
+		s.mu.Unlock()
 		if err := s.syncBreakpoints(st); err != nil && warn == nil {
 			warn = err // what the stop changed (a finished motion's breakpoints) is applied now
 		}
