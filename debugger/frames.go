@@ -177,9 +177,11 @@ func (s *Session) hostFrames(st target.Stop, r target.Regs, limit int) []*stackF
 		f := &stackFrame{PC: fr.PC, Host: true}
 		m := mods.at(fr.PC)
 		var prog *dwarfx.Program
-		if m != nil && m.path == "[vdso]" {
-			f.Module = m.path
-		} else if m != nil {
+		if m == nil || m.path == "[vdso]" {
+			if name, off, ok := s.vdso(st, stopPid(st)).symbol(fr.PC); ok {
+				f.Module, f.Function, f.Offset = "[vdso]", name, off
+			}
+		} else {
 			f.Module = m.path
 			prog = s.hostProgram(m.path)
 			if prog != nil {

@@ -84,7 +84,8 @@ func TestSourceViewsDE(t *testing.T) {
 
 // TestBacktraceIntoHost: bt at the pf_untrusted AEX goes from
 // fault_read_untrusted through the runtime to the EENTER boundary, then
-// through the host's frames to main (own ENCLU and vDSO paths).
+// through the host's frames (the vDSO's __vdso_sgx_enter_enclave on the
+// vDSO path) to main (own ENCLU and vDSO paths).
 func TestBacktraceIntoHost(t *testing.T) {
 	for _, flags := range [][]string{{"--no-vdso"}, nil} {
 		t.Run(fmt.Sprint(flags), func(t *testing.T) {
@@ -109,6 +110,12 @@ func TestBacktraceIntoHost(t *testing.T) {
 			}
 			if boundary < 1 || bt.Frames[boundary-1].Symbol != "enclave_entry" {
 				t.Errorf("no EENTER boundary after enclave_entry: %s", jsonOf(t, bt))
+			}
+			// Through the vDSO the AEP is in the synthetic vDSO, which
+			// /proc/PID/maps does not name: it is found through the auxv
+			// on the host's stack.
+			if f := bt.Frames[max(boundary, 0)]; flags == nil && (f.Symbol != "__vdso_sgx_enter_enclave" || f.Module != "[vdso]") {
+				t.Errorf("the AEP's frame %+v, want __vdso_sgx_enter_enclave in [vdso]", f)
 			}
 			if last := bt.Frames[len(bt.Frames)-1]; last.Symbol != "main" || !last.Host || !strings.HasPrefix(last.Source, "host/main.c:") {
 				t.Errorf("the backtrace ends in %+v, want the host's main", last)
