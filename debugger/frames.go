@@ -169,6 +169,7 @@ func (s *Session) hostFrames(st target.Stop, r target.Regs, limit int) []*stackF
 	mods := hostModules(stopPid(st))
 	mem := func(buf []byte, addr uint64) (int, error) { return st.ReadHost(buf, addr) }
 	var out []*stackFrame
+	var vdso *hostVDSO // read at the first frame outside the named modules
 	fr := &dwarfx.Frame{PC: r.Rip}
 	for i, v := range []uint64{r.Rax, r.Rdx, r.Rcx, r.Rbx, r.Rsi, r.Rdi, r.Rbp, r.Rsp} {
 		fr.Regs.Set(i, v)
@@ -178,7 +179,10 @@ func (s *Session) hostFrames(st target.Stop, r target.Regs, limit int) []*stackF
 		m := mods.at(fr.PC)
 		var prog *dwarfx.Program
 		if m == nil || m.path == "[vdso]" {
-			if name, off, ok := s.vdso(st, stopPid(st)).symbol(fr.PC); ok {
+			if vdso == nil {
+				vdso = readVDSO(stopPid(st), mem)
+			}
+			if name, off, ok := vdso.symbol(fr.PC); ok {
 				f.Module, f.Function, f.Offset = "[vdso]", name, off
 			}
 		} else {

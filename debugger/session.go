@@ -79,10 +79,7 @@ type Session struct {
 	listNext *listPos // where a bare list goes on
 	// hostProgs are the host's modules' DWARF, by path (nil: none).
 	hostProgs map[string]*dwarfx.Program
-	// hostVDSO is the host's vDSO image, read once (for hostVDSOPid).
-	hostVDSO    *hostVDSO
-	hostVDSOPid int
-	lastX       examined // the last x, for x without /FMT or ADDR
+	lastX     examined // the last x, for x without /FMT or ADDR
 }
 
 type candidate struct {

@@ -153,34 +153,34 @@ func vdsoSymbolAt(img []byte, off uint64) (name string, symOff uint64, ok bool) 
 	return name, symOff, ok
 }
 
-// hostVDSO is the host's vDSO as read once per session: where it is and
-// its image (nil when it could not be read).
+// hostVDSO is the host's vDSO as read for one backtrace: where it is and
+// its image (nil when it could not be read). It is not kept longer: an
+// execve maps another.
 type hostVDSO struct {
 	base uint64
 	img  []byte
 }
 
-// vdso reads the host's vDSO image through the stop (cached).
-func (s *Session) vdso(st interface {
-	ReadHost([]byte, uint64) (int, error)
-}, pid int) *hostVDSO {
-	if s.hostVDSO != nil && s.hostVDSOPid == pid {
-		return s.hostVDSO
-	}
+// readVDSO reads the host's vDSO image through read (host memory).
+func readVDSO(pid int, read func([]byte, uint64) (int, error)) *hostVDSO {
 	v := &hostVDSO{}
-	if base, ok := vdsoBase(pid, st.ReadHost); ok {
-		v.base = base
-		hdr := make([]byte, 64)
-		if n, _ := st.ReadHost(hdr, base); n == len(hdr) {
-			if size, err := vdsoImageSize(hdr); err == nil {
-				img := make([]byte, size)
-				if n, _ := st.ReadHost(img, base); n == size {
-					v.img = img
-				}
-			}
-		}
+	base, ok := vdsoBase(pid, read)
+	if !ok {
+		return v
 	}
-	s.hostVDSO, s.hostVDSOPid = v, pid
+	v.base = base
+	hdr := make([]byte, 64)
+	if n, _ := read(hdr, base); n != len(hdr) {
+		return v
+	}
+	size, err := vdsoImageSize(hdr)
+	if err != nil {
+		return v
+	}
+	img := make([]byte, size)
+	if n, _ := read(img, base); n == size {
+		v.img = img
+	}
 	return v
 }
 
