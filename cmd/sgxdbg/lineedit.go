@@ -81,7 +81,7 @@ func newLineEditor(in io.Reader, w, warn io.Writer, complete func(string) []stri
 // at the end of the input.
 func (e *lineEditor) read(prompt string) (string, error) {
 	if e.ln == nil {
-		fmt.Fprint(e.w, prompt)
+		// next printed the prompt.
 		if !e.sc.Scan() {
 			if err := e.sc.Err(); err != nil {
 				return "", err

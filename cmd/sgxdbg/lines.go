@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/sgxdbg/sgxdbg/debugger"
@@ -22,6 +23,11 @@ type lineResult struct {
 // A read the prompt stopped waiting for is dropped with the session.
 func (e *lineEditor) next(s *debugger.Session, prompt string, done <-chan struct{}) (line string, ok, ended bool) {
 	if e.pending == nil {
+		if e.ln == nil {
+			// Printed here, not by the reading goroutine: nothing comes
+			// after the last words of a session that a signal ends.
+			fmt.Fprint(e.w, prompt)
+		}
 		ch := make(chan lineResult, 1)
 		go func() {
 			l, err := e.read(prompt)
