@@ -59,3 +59,26 @@ func TestBreakNextInstruction(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakpointsText: info breakpoints as gdb words it — hit counts,
+// the ignore count, and a breakpoint whose enclave went away after hits
+// is not called pending.
+func TestBreakpointsText(t *testing.T) {
+	for _, tt := range []struct {
+		v    debugger.BreakView
+		want string
+	}{
+		{debugger.BreakView{ID: 1, Kind: debugger.BreakSoftware, Enabled: true, Where: []string{"in sum_values at samples/clean.c:8"}, Pending: true},
+			"1   breakpoint      keep y   in sum_values at samples/clean.c:8 (pending: no enclave of its image yet)"},
+		{debugger.BreakView{ID: 2, Kind: debugger.BreakSoftware, Enabled: true, Temporary: true, Where: []string{"in sum_values at samples/clean.c:8"}, Pending: true, Hits: 2, Ignore: 5},
+			"2   breakpoint      del  y   in sum_values at samples/clean.c:8 (no enclave of its image now)\n\tbreakpoint already hit 2 times\n\tWill ignore next 5 crossings of breakpoint."},
+		{debugger.BreakView{ID: 3, Kind: debugger.BreakHardware, Where: []string{"in f at a.c:1"}, Inserted: []debugger.Hex{0x7f0000013120}, Hits: 1, Condition: "n > 2"},
+			"3   hw breakpoint   keep n   in f at a.c:1\n\tat 0x7f0000013120\n\tstop only if n > 2\n\tbreakpoint already hit 1 time"},
+	} {
+		got := (&debugger.BreakpointsResult{Breakpoints: []debugger.BreakView{tt.v}}).Text()
+		want := "Num Type            Disp Enb What\n" + tt.want
+		if got != want {
+			t.Errorf("%d:\n%s\nwant\n%s", tt.v.ID, got, want)
+		}
+	}
+}

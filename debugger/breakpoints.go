@@ -445,7 +445,10 @@ func (r *BreakpointsResult) Text() string {
 			enb = "n"
 		}
 		what := strings.Join(v.Where, "; ")
-		if v.Pending {
+		switch {
+		case v.Pending && v.Hits > 0:
+			what += " (no enclave of its image now)"
+		case v.Pending:
 			what += " (pending: no enclave of its image yet)"
 		}
 		fmt.Fprintf(&b, "\n%-4d%-16s%-5s%-4s%s", v.ID, v.Kind, disp, enb, what)
@@ -463,7 +466,7 @@ func (r *BreakpointsResult) Text() string {
 			fmt.Fprintf(&b, "\n\tbreakpoint already hit %d %s", v.Hits, times)
 		}
 		if v.Ignore > 0 {
-			fmt.Fprintf(&b, "\n\twill ignore next %d crossings of breakpoint", v.Ignore)
+			fmt.Fprintf(&b, "\n\tWill ignore next %d crossings of breakpoint.", v.Ignore)
 		}
 	}
 	return b.String()
