@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -53,4 +54,45 @@ func BenchmarkExecPassThrough(b *testing.B) {
 			b.ReportMetric(float64(session)/float64(emulate), "x-emulate")
 		})
 	}
+}
+
+// breakpointCalls is how many ecalls (and so breakpoint crossings) the
+// breakpoint benchmark's host makes.
+const breakpointCalls = 2000
+
+// BenchmarkBreakpointHit measures what a software breakpoint costs each
+// time the enclave crosses it: the clean sample called 2000 times (host
+// --repeat), under `sgxdbg exec` with `break sum_values` and an ignore
+// count that lets every crossing go on (each one an INT3 #BP AEX, the
+// condition and count checked, the byte lifted, one instruction stepped
+// (#DB AEX) and the INT3 put back), against the same run with no
+// breakpoint. The runs alternate in one loop; ns/hit is the difference per
+// crossing, x-call that difference over a whole ecall without it.
+func BenchmarkBreakpointHit(b *testing.B) {
+	dir := fixtures.Samples(b)
+	bin := fixtures.Binary(b)
+	host := hostArgs(dir, "clean", []string{"--repeat", fmt.Sprint(breakpointCalls)}, "0", "1", "2", "3")
+	run := func(args ...string) time.Duration {
+		cmd := exec.Command(bin, append(append(args, "--"), host...)...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		start := time.Now()
+		err := cmd.Run()
+		d := time.Since(start)
+		if n := strings.Count(out.String(), "ecall 0 returned 0x6\n"); err != nil || n != breakpointCalls {
+			b.Fatalf("%s %v: %v, %d ecalls returned 6, want %d\n%s", bin, args, err, n, breakpointCalls, errb.String())
+		}
+		return d
+	}
+	var plain, broken time.Duration
+	for b.Loop() {
+		plain += run("exec", "--stop-on", "none")
+		broken += run("exec", "--stop-on", "none", "-x", "break sum_values; ignore 1 1000000000; continue")
+	}
+	n := float64(b.N)
+	perCall := float64(plain) / n / breakpointCalls
+	perHit := float64(broken-plain) / n / breakpointCalls
+	b.ReportMetric(perCall, "ns/call")
+	b.ReportMetric(perHit, "ns/hit")
+	b.ReportMetric(perHit/perCall, "x-call")
 }
