@@ -56,7 +56,7 @@ func completeStopOn(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 func registerExecCompletions(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("stop-on", completeStopOn)
 	_ = cmd.RegisterFlagCompletionFunc("dump-on", completeWords("aex\tat every AEX stop", "fatal\tat the last AEX before a bad end", "exit\tat the last stop"))
-	_ = cmd.RegisterFlagCompletionFunc("backend", completeWords("auto\thw where /dev/sgx_enclave exists, else emu", "emu\tthe SGX emulator", "hw\tSGX hardware (not implemented yet)"))
+	_ = cmd.RegisterFlagCompletionFunc("backend", completeWords("auto\tthe emulator (hardware once the hw backend exists)", "emu\tthe SGX emulator"))
 	registerCPUCompletions(cmd)
 }
 

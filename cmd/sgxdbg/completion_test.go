@@ -18,7 +18,7 @@ func TestFlagCompletion(t *testing.T) {
 		{[]string{"exec", "--stop-on", "aex #P"}, "aex #PF\tpage fault\n:6\n"},
 		{[]string{"exec", "--stop-on", "aex #PF,#G"}, "aex #PF,#GP\tgeneral protection\n:6\n"},
 		{[]string{"exec", "--dump-on", "f"}, "fatal\tat the last AEX before a bad end\n:4\n"},
-		{[]string{"exec", "--backend", ""}, "auto\thw where /dev/sgx_enclave exists, else emu\nemu\tthe SGX emulator\nhw\tSGX hardware (not implemented yet)\n:4\n"},
+		{[]string{"exec", "--backend", ""}, "auto\tthe emulator (hardware once the hw backend exists)\nemu\tthe SGX emulator\n:4\n"},
 		{[]string{"exec", "--backend", "x"}, ":4\n"},
 		{[]string{"exec", "--cpu", ""}, "sgx2\tSGX1 and SGX2 leaves, EDMM ioctls\nsgx1\tSGX1 only\n:4\n"},
 		{[]string{"emulate", "--cpuid", "f"}, "faulting\tarch_prctl(ARCH_SET_CPUID)\n:4\n"},

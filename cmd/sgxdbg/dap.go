@@ -35,7 +35,7 @@ runs sgxdbg's command language (ssa, eresume, eenter-handler, teardown…).`,
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "", "serve one client on the TCP `address` (host:port) instead of stdin/stdout")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "let --listen use an address that is not loopback (a DAP client can run programs)")
-	f.StringVar(&o.backend, "backend", "auto", "`auto`, emu or hw (auto: hw where /dev/sgx_enclave exists)")
+	f.StringVar(&o.backend, "backend", "auto", "`auto` or emu: the emulator (no hardware backend yet; auto says so where /dev/sgx_enclave exists)")
 	o.cpu.addFlags(f)
 	return cmd
 }

@@ -74,7 +74,7 @@ gone at the exit itself; add --stop-on eexit to stop after each ecall).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.backend, "backend", "auto", "`auto`, emu or hw (auto: hw where /dev/sgx_enclave exists)")
+	f.StringVar(&o.backend, "backend", "auto", "`auto` or emu: the emulator (no hardware backend yet; auto says so where /dev/sgx_enclave exists)")
 	f.StringVar(&o.batch, "batch", "", "run the commands of `FILE` at the stops")
 	f.StringVarP(&o.cmds, "execute", "x", "", "run these `commands` (separated by ;) at the stops")
 	f.BoolVar(&o.json, "json", false, "print events and results as JSON lines")
