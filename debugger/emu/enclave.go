@@ -29,6 +29,11 @@ func epcmProt(s sgx.SecinfoFlags) int {
 	if s.PageType() != sgx.PageTypeREG || s&(sgx.SecinfoPending|sgx.SecinfoModified) != 0 {
 		return unix.PROT_NONE
 	}
+	return secinfoProt(s)
+}
+
+// secinfoProt is SECINFO's R/W/X as mmap protection bits.
+func secinfoProt(s sgx.SecinfoFlags) int {
 	p := 0
 	if s&sgx.SecinfoR != 0 {
 		p |= unix.PROT_READ

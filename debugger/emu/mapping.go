@@ -24,17 +24,7 @@ func maxProt(s sgx.SecinfoFlags) int {
 	if s.PageType() == sgx.PageTypeTCS {
 		return unix.PROT_READ | unix.PROT_WRITE
 	}
-	p := 0
-	if s&sgx.SecinfoR != 0 {
-		p |= unix.PROT_READ
-	}
-	if s&sgx.SecinfoW != 0 {
-		p |= unix.PROT_WRITE
-	}
-	if s&sgx.SecinfoX != 0 {
-		p |= unix.PROT_EXEC
-	}
-	return p
+	return secinfoProt(s)
 }
 
 // mayMap applies the driver's sgx_encl_may_map rule: after EINIT a mapping
@@ -71,8 +61,16 @@ func (e *enclave) mapProt(addr uint64) (int, bool) {
 // reprotect records that mprotect gave [start,end) prot: the mappings
 // over it are split at its ends.
 func (e *enclave) reprotect(start, end uint64, prot int) {
+	e.maps = splitMaps(e.maps, start, end, func(m mapping) []mapping {
+		return []mapping{{max(m.start, start), min(m.end, end), prot}}
+	})
+}
+
+// splitMaps cuts the mappings that overlap [start,end) at its ends,
+// keeps the parts outside it, and puts inside(m) where each overlap was.
+func splitMaps(maps []mapping, start, end uint64, inside func(m mapping) []mapping) []mapping {
 	var out []mapping
-	for _, m := range e.maps {
+	for _, m := range maps {
 		if m.end <= start || m.start >= end {
 			out = append(out, m)
 			continue
@@ -80,12 +78,12 @@ func (e *enclave) reprotect(start, end uint64, prot int) {
 		if m.start < start {
 			out = append(out, mapping{m.start, start, m.prot})
 		}
-		out = append(out, mapping{max(m.start, start), min(m.end, end), prot})
+		out = append(out, inside(m)...)
 		if m.end > end {
 			out = append(out, mapping{end, m.end, m.prot})
 		}
 	}
-	e.maps = out
+	return out
 }
 
 // setMap records that [start,end) now maps the enclave with prot: every
@@ -100,20 +98,7 @@ func (e *enclave) setMap(start, end uint64, prot int) {
 // unmap forgets [start,start+length) and the PTEs under it.
 func (e *enclave) unmap(start, length uint64) {
 	end := start + pageRound(length)
-	var out []mapping
-	for _, m := range e.maps {
-		if m.end <= start || m.start >= end {
-			out = append(out, m)
-			continue
-		}
-		if m.start < start {
-			out = append(out, mapping{m.start, start, m.prot})
-		}
-		if m.end > end {
-			out = append(out, mapping{end, m.end, m.prot})
-		}
-	}
-	e.maps = out
+	e.maps = splitMaps(e.maps, start, end, func(mapping) []mapping { return nil })
 	e.eachPage(start, end, func(p *epcPage) { *p = epcPage{secinfo: p.secinfo, maxProt: p.maxProt} })
 }
 
