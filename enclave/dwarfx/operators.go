@@ -1,6 +1,7 @@
 package dwarfx
 
 import (
+	"cmp"
 	"encoding/binary"
 
 	"github.com/go-delve/delve/pkg/dwarf/godwarf"
@@ -242,22 +243,13 @@ func narrow(x uint64, signed bool) uint64 {
 
 func compare(op string, a, b uint64, signed bool) bool {
 	if signed {
-		x, y := int64(a), int64(b)
-		switch op {
-		case "==":
-			return x == y
-		case "!=":
-			return x != y
-		case "<":
-			return x < y
-		case "<=":
-			return x <= y
-		case ">":
-			return x > y
-		case ">=":
-			return x >= y
-		}
+		return ordered(op, int64(a), int64(b))
 	}
+	return ordered(op, a, b)
+}
+
+// ordered applies the comparison operator op (==, !=, <, <=, >, >=).
+func ordered[T cmp.Ordered](op string, a, b T) bool {
 	switch op {
 	case "==":
 		return a == b
@@ -316,22 +308,7 @@ func (e *evaluator) floatArith(n *binaryNode, x, y *Value) (*Value, error) {
 	case "/":
 		return s.newFloat(a / b), nil
 	case "==", "!=", "<", "<=", ">", ">=":
-		var r bool
-		switch n.op {
-		case "==":
-			r = a == b
-		case "!=":
-			r = a != b
-		case "<":
-			r = a < b
-		case "<=":
-			r = a <= b
-		case ">":
-			r = a > b
-		case ">=":
-			r = a >= b
-		}
-		return s.newScalar(typeInt, b2u(r)), nil
+		return s.newScalar(typeInt, b2u(ordered(n.op, a, b))), nil
 	}
 	return nil, e.errf(n, n.op, typeDouble, "invalid operands of '%s'", n.op)
 }
