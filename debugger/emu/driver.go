@@ -130,26 +130,12 @@ func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, dirfd int32, pathAddr, f
 		}
 		return em.resume(th, 0)
 	}
-	mfd := uint64(0)
-	if flags&unix.O_CLOEXEC != 0 {
-		mfd = unix.MFD_CLOEXEC
-	}
 	pr := th.proc
 	name := pr.scratch + scratchEnclaveName
 	if n.path == ProvisionPath {
 		name = pr.scratch + scratchProvisionName
 	}
-	r.Orig_rax = unix.SYS_MEMFD_CREATE
-	r.Rdi = name
-	r.Rsi = mfd
-	if err := ptrace.SetRegs(th.tid, r); err != nil {
-		return err
-	}
-	th.afterSyscall = func(out *ptrace.Regs) error {
-		fd := int(int64(out.Rax))
-		if fd < 0 {
-			return nil
-		}
+	return em.openAsMemfd(th, r, name, flags, func(fd int) error {
 		if n.path == ProvisionPath {
 			pr.prov[fd] = true
 			return nil
@@ -162,6 +148,29 @@ func (em *Emulator) sysOpen(th *thread, r *ptrace.Regs, dirfd int32, pathAddr, f
 		pr.enclaves = append(pr.enclaves, e)
 		pr.fds[fd] = e
 		return nil
+	})
+}
+
+// openAsMemfd turns the open the thread is stopped in into
+// memfd_create(name, MFD_CLOEXEC if the open asked O_CLOEXEC) and, when it
+// returns a descriptor, calls created with it.
+func (em *Emulator) openAsMemfd(th *thread, r *ptrace.Regs, name, flags uint64, created func(fd int) error) error {
+	mfd := uint64(0)
+	if flags&unix.O_CLOEXEC != 0 {
+		mfd = unix.MFD_CLOEXEC
+	}
+	r.Orig_rax = unix.SYS_MEMFD_CREATE
+	r.Rdi = name
+	r.Rsi = mfd
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
+		return err
+	}
+	th.afterSyscall = func(out *ptrace.Regs) error {
+		fd := int(int64(out.Rax))
+		if fd < 0 {
+			return nil
+		}
+		return created(fd)
 	}
 	return em.resume(th, 0)
 }

@@ -61,21 +61,7 @@ func (em *Emulator) mapsTarget(pr *process, p string) *process {
 // kernel's file is generated as it is read.
 func (em *Emulator) serveMaps(th *thread, r *ptrace.Regs, target *process, flags uint64) error {
 	pr := th.proc
-	mfd := uint64(0)
-	if flags&unix.O_CLOEXEC != 0 {
-		mfd = unix.MFD_CLOEXEC
-	}
-	r.Orig_rax = unix.SYS_MEMFD_CREATE
-	r.Rdi = pr.scratch + scratchMapsName
-	r.Rsi = mfd
-	if err := ptrace.SetRegs(th.tid, r); err != nil {
-		return err
-	}
-	th.afterSyscall = func(out *ptrace.Regs) error {
-		fd := int(int64(out.Rax))
-		if fd < 0 {
-			return nil
-		}
+	return em.openAsMemfd(th, r, pr.scratch+scratchMapsName, flags, func(fd int) error {
 		text, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", target.pid))
 		if err != nil {
 			return fmt.Errorf("read the maps of %d: %w", target.pid, err)
@@ -87,8 +73,7 @@ func (em *Emulator) serveMaps(th *thread, r *ptrace.Regs, target *process, flags
 		defer f.Close()
 		_, err = f.Write([]byte(em.rewriteMaps(target, string(text))))
 		return err
-	}
-	return em.resume(th, 0)
+	})
 }
 
 // mapsLine is one line of a maps file.
