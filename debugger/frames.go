@@ -2,6 +2,7 @@ package debugger
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -156,7 +157,7 @@ func (s *Session) hostEntryRegs(st target.Stop, p *place) (target.Regs, string, 
 		if _, err := st.ReadEnclave(b[:], ts.geo.FrameAddr(int(ts.tcs.CSSA))+uint64(ts.geo.GPRSGXOffset()+ssa.OffURSP)); err != nil {
 			return r, "", false
 		}
-		host := target.Regs{Rip: r.Rcx - 3, Rsp: le64(b[:8]), Rbp: le64(b[8:])}
+		host := target.Regs{Rip: r.Rcx - 3, Rsp: binary.LittleEndian.Uint64(b[:8]), Rbp: binary.LittleEndian.Uint64(b[8:])}
 		return host, fmt.Sprintf("── EENTER (TCS %#x) ──", p.tcs), true
 	}
 	return target.Regs{}, "", false
@@ -236,18 +237,10 @@ func framePointerCaller(fr *dwarfx.Frame, mem dwarfx.ReadMemory) *dwarfx.Frame {
 	if n, _ := mem(b[:], rbp); n < 16 {
 		return nil
 	}
-	c := &dwarfx.Frame{PC: le64(b[8:]), Outer: true}
-	c.Regs.Set(dwRBP, le64(b[:8]))
+	c := &dwarfx.Frame{PC: binary.LittleEndian.Uint64(b[8:]), Outer: true}
+	c.Regs.Set(dwRBP, binary.LittleEndian.Uint64(b[:8]))
 	c.Regs.Set(dwRSP, rbp+16)
 	return c
-}
-
-func le64(b []byte) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
 }
 
 // hostModule is one ELF file mapped executable in the host.
